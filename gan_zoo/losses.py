@@ -1,0 +1,148 @@
+"""The papers' losses as pure functions.
+
+Every function takes logits or scores (never probabilities) and returns one value per
+example, shape [batch], so that a model can reduce it with
+`tf.nn.compute_average_loss` and get gradients that are correct under any
+`tf.distribute` strategy. Discriminator outputs of shape [batch, 1] are accepted.
+"""
+
+import tensorflow as tf
+
+
+def _flat(logits):
+    return tf.reshape(logits, [tf.shape(logits)[0]])
+
+
+def _sigmoid_xent(target: float, logits):
+    return tf.nn.sigmoid_cross_entropy_with_logits(
+        labels=tf.fill(tf.shape(logits), tf.cast(target, logits.dtype)), logits=logits
+    )
+
+
+# --- Goodfellow et al. 2014, "Generative Adversarial Nets" -------------------------
+
+
+def minimax_discriminator_loss(real_logits, fake_logits, label_smoothing: float = 0.0):
+    """-[log D(x) + log(1 - D(G(z)))], per pair (x_i, z_i).
+
+    Goodfellow et al. 2014, eq. 1 (the discriminator ascends V(D, G)). With
+    `label_smoothing` = s > 0 the real target is 1 - s and fake targets stay 0: the
+    one-sided smoothing of Salimans et al. 2016, section 3.4.
+    """
+    real_logits, fake_logits = _flat(real_logits), _flat(fake_logits)
+    return _sigmoid_xent(1.0 - label_smoothing, real_logits) + _sigmoid_xent(0.0, fake_logits)
+
+
+def minimax_generator_loss(fake_logits):
+    """log(1 - D(G(z))), minimised by G: the game of Goodfellow et al. 2014, eq. 1.
+
+    Saturates when D rejects samples confidently; kept for faithfulness to the paper.
+    """
+    return -tf.math.softplus(_flat(fake_logits))
+
+
+def non_saturating_generator_loss(fake_logits):
+    """-log D(G(z)): the heuristic of Goodfellow et al. 2014, section 3.
+
+    Same fixed point as the minimax loss but strong gradients early in training.
+    """
+    return tf.math.softplus(-_flat(fake_logits))
+
+
+# --- Mao et al. 2017, "Least Squares Generative Adversarial Networks" --------------
+
+
+def least_squares_discriminator_loss(real_scores, fake_scores, a: float = 0.0, b: float = 1.0):
+    """1/2 (D(x) - b)^2 + 1/2 (D(G(z)) - a)^2 (Mao et al. 2017, eq. 2)."""
+    return 0.5 * tf.square(_flat(real_scores) - b) + 0.5 * tf.square(_flat(fake_scores) - a)
+
+
+def least_squares_generator_loss(fake_scores, c: float = 1.0):
+    """1/2 (D(G(z)) - c)^2 (Mao et al. 2017, eq. 2)."""
+    return 0.5 * tf.square(_flat(fake_scores) - c)
+
+
+# --- Wasserstein GAN (Arjovsky et al. 2017) and WGAN-GP (Gulrajani et al. 2017) ----
+
+
+def wasserstein_critic_loss(real_scores, fake_scores):
+    """D(G(z)) - D(x): the critic maximises E D(x) - E D(G(z)) (Arjovsky et al., Alg. 1)."""
+    return _flat(fake_scores) - _flat(real_scores)
+
+
+def wasserstein_generator_loss(fake_scores):
+    """-D(G(z)) (Arjovsky et al. 2017, Algorithm 1, line 10)."""
+    return -_flat(fake_scores)
+
+
+def gradient_penalty(critic, real, fake, epsilon):
+    """(||grad_x_hat D(x_hat)||_2 - 1)^2 with x_hat = eps x + (1 - eps) G(z).
+
+    Gulrajani et al. 2017, Algorithm 1, lines 6-7. `epsilon` must hold one U[0, 1]
+    draw per sample, shape [batch]: a single scalar for the batch is the known trap.
+    """
+    shape = [-1] + [1] * (len(real.shape) - 1)
+    epsilon = tf.reshape(tf.cast(epsilon, real.dtype), shape)
+    interpolates = epsilon * real + (1.0 - epsilon) * fake
+    with tf.GradientTape() as tape:
+        tape.watch(interpolates)
+        scores = critic(interpolates, training=True)
+    grads = tape.gradient(scores, interpolates)
+    norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=list(range(1, len(real.shape)))) + 1e-12)
+    return tf.square(norms - 1.0)
+
+
+# --- Miyato et al. 2018 / Lim & Ye 2017: hinge loss --------------------------------
+
+
+def hinge_discriminator_loss(real_logits, fake_logits):
+    """max(0, 1 - D(x)) + max(0, 1 + D(G(z))) (Miyato et al. 2018, eq. 16)."""
+    return tf.nn.relu(1.0 - _flat(real_logits)) + tf.nn.relu(1.0 + _flat(fake_logits))
+
+
+def hinge_generator_loss(fake_logits):
+    """-D(G(z)) (Miyato et al. 2018, eq. 17)."""
+    return -_flat(fake_logits)
+
+
+# --- Zhao et al. 2017, "Energy-based Generative Adversarial Network" ---------------
+
+
+def reconstruction_energy(inputs, reconstructions):
+    """D(x) = ||Dec(Enc(x)) - x||^2 averaged over pixels (Zhao et al. 2017, eq. 11)."""
+    axes = list(range(1, len(inputs.shape)))
+    return tf.reduce_mean(tf.square(reconstructions - inputs), axis=axes)
+
+
+def energy_discriminator_loss(real_energy, fake_energy, margin: float):
+    """D(x) + [m - D(G(z))]^+ (Zhao et al. 2017, eq. 1)."""
+    return real_energy + tf.nn.relu(margin - fake_energy)
+
+
+def pulling_away_term(embeddings):
+    """PT(S) = 1/(N(N-1)) sum_{i != j} (S_i^T S_j / (||S_i|| ||S_j||))^2.
+
+    Zhao et al. 2017, eq. 12, over the encoder's embeddings S of a generated batch.
+    The diagonal (i = j, always 1) is excluded: including it is the known trap.
+    Returns a scalar: the term couples the whole batch.
+    """
+    flat = tf.reshape(embeddings, [tf.shape(embeddings)[0], -1])
+    unit = tf.math.l2_normalize(flat, axis=1)
+    cosine = tf.matmul(unit, unit, transpose_b=True)
+    n = tf.cast(tf.shape(flat)[0], flat.dtype)
+    off_diagonal = tf.reduce_sum(tf.square(cosine)) - tf.reduce_sum(tf.square(tf.linalg.diag_part(cosine)))
+    return off_diagonal / (n * (n - 1.0))
+
+
+# --- Salimans et al. 2016, "Improved Techniques for Training GANs" -----------------
+
+
+def feature_matching_loss(real_features, fake_features):
+    """||E f(x) - E f(G(z))||_2^2 on an intermediate layer f (Salimans et al., sec. 3.1).
+
+    Returns a scalar: the loss compares batch means, not pairs of examples.
+    """
+    axes = list(range(len(real_features.shape) - 1))
+    real_mean = tf.reduce_mean(real_features, axis=axes)
+    fake_mean = tf.reduce_mean(fake_features, axis=axes)
+    return tf.reduce_sum(tf.square(real_mean - fake_mean))

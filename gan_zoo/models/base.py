@@ -1,0 +1,200 @@
+"""What every GAN variant shares: G, D, two optimizers, noise, trackers, saving.
+
+A variant subclasses `BaseGAN`, lists the quantities it logs in `tracked`, and writes a
+`train_step` that reads like its paper's algorithm with the helpers below:
+
+- `real_minibatches(data)`: the k real minibatches of one generator step;
+- `sample_noise(n)`: z ~ N(0, I), different on every replica and every call;
+- `average(per_example)`: the loss to differentiate, correct under tf.distribute;
+- `step(optimizer, tape, loss, network)`: one optimizer update;
+- `record(name=value, ...)`: update the trackers behind `metrics` and the logs.
+"""
+
+from collections.abc import Iterable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+def split_batch(data):
+    """(images, labels-or-None) from a batch of images or (images, labels[, weights])."""
+    if isinstance(data, (tuple, list)):
+        return data[0], (data[1] if len(data) > 1 else None)
+    return data, None
+
+
+class BaseGAN(keras.Model):
+    """Generator, discriminator, the two optimizers and what training needs around them.
+
+    Args:
+      generator: a Keras model mapping z of shape [batch, latent_dim] to samples.
+      discriminator: a Keras model mapping samples to logits or scores (no sigmoid).
+      latent_dim: dimension of z.
+      d_steps: discriminator (critic) updates per generator update, k in Goodfellow et
+        al. 2014, Algorithm 1. Each `fit` batch holds the k real minibatches: the batch
+        is split in k strided parts (x[i::k]), so a batch of k*m images gives k
+        minibatches of m, and the generator step uses m noise samples. The strided
+        split gives the same minibatches on one device and across replicas.
+      seed: seed of the noise generator used in training (None: random).
+    """
+
+    tracked: tuple[str, ...] = ("d_loss", "g_loss")
+
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        latent_dim: int,
+        d_steps: int = 1,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if int(latent_dim) < 1:
+            raise ValueError(f"latent_dim must be a positive integer, got {latent_dim!r}.")
+        if int(d_steps) < 1:
+            raise ValueError(f"d_steps must be a positive integer, got {d_steps!r}.")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = int(latent_dim)
+        self.d_steps = int(d_steps)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.tracked}
+        # The GAN has no call(); without this, fit builds it by calling it on images.
+        self.built = True
+
+    # -- compile -----------------------------------------------------------------
+
+    def compile(self, g_optimizer=None, d_optimizer=None, **kwargs):
+        """Attach one optimizer per network and build both now.
+
+        Building eagerly gives every slot variable before a strategy or a checkpoint
+        restore needs it (lazily created slots break MirroredStrategy and are skipped
+        by restores). The generator optimizer doubles as Keras's `optimizer`, so Keras
+        makes no unused default one.
+        """
+        g_optimizer = keras.optimizers.get(g_optimizer or "adam")
+        d_optimizer = keras.optimizers.get(d_optimizer or "adam")
+        if g_optimizer is d_optimizer:
+            raise ValueError("g_optimizer and d_optimizer must be two distinct optimizer objects.")
+        super().compile(optimizer=g_optimizer, **kwargs)
+        self.g_optimizer = g_optimizer
+        self.d_optimizer = d_optimizer
+        g_optimizer.build(self.generator.trainable_variables)
+        d_optimizer.build(self.discriminator.trainable_variables)
+
+    def get_compile_config(self):
+        return {
+            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
+            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
+        }
+
+    def compile_from_config(self, config):
+        self.compile(
+            g_optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
+            d_optimizer=keras.saving.deserialize_keras_object(config["d_optimizer"]),
+        )
+
+    # -- training helpers ---------------------------------------------------------
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def record(self, **values):
+        """Update the named trackers; per-example tensors give exact means across replicas."""
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def real_minibatches(self, data) -> list:
+        """The `d_steps` real minibatches of one generator step (strided split, see class doc)."""
+        images, _ = split_batch(data)
+        if self.d_steps == 1:
+            return [images]
+        size = tf.shape(images)[0] // self.d_steps
+        return [images[i :: self.d_steps][:size] for i in range(self.d_steps)]
+
+    def sample_noise(self, batch_size):
+        """z ~ N(0, I) of shape [batch_size, latent_dim].
+
+        The seed generator's state advances on every call, and the replica id is folded
+        into the seed: otherwise every replica of a MirroredStrategy draws the same z.
+        """
+        seed = tf.cast(self.seed_generator.next(), tf.int64)
+        replica = tf.distribute.get_replica_context()
+        if replica is not None:
+            seed = tf.random.experimental.stateless_fold_in(
+                seed, tf.cast(replica.replica_id_in_sync_group, tf.int64)
+            )
+        return tf.random.stateless_normal([batch_size, self.latent_dim], seed=seed)
+
+    @staticmethod
+    def average(per_example):
+        """Mean over the global batch: gradients summed across replicas are then exact."""
+        return tf.nn.compute_average_loss(per_example)
+
+    @staticmethod
+    def average_scalar(value):
+        """A batch-coupled scalar term (PT, feature matching) scaled for summed gradients."""
+        return value / tf.cast(tf.distribute.get_strategy().num_replicas_in_sync, value.dtype)
+
+    @staticmethod
+    def step(optimizer, tape, loss, network):
+        """One optimizer update of `network` from the scalar `loss` computed under `tape`."""
+        variables = network.trainable_variables
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+
+    def train_step(self, data):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} must implement train_step.")
+
+    # -- inference ----------------------------------------------------------------
+
+    def generate(self, n: int, seed: int | None = None, batch_size: int = 1024) -> np.ndarray:
+        """n samples in the data's range as numpy; the same seed gives the same samples."""
+        if seed is None:
+            z = tf.random.normal([n, self.latent_dim])
+        else:
+            z = tf.random.stateless_normal([n, self.latent_dim], seed=[int(seed), 0])
+        chunks = [
+            self.generator(z[i : i + batch_size], training=False) for i in range(0, n, batch_size)
+        ]
+        return tf.cast(tf.concat(chunks, axis=0), tf.float32).numpy()
+
+    # -- serialization --------------------------------------------------------------
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "latent_dim": self.latent_dim,
+            "d_steps": self.d_steps,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("generator", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+    def checkpoint_items(self) -> dict:
+        """Everything a `tf.train.Checkpoint` needs to resume training exactly."""
+        return {
+            "generator": self.generator,
+            "discriminator": self.discriminator,
+            "g_optimizer": self.g_optimizer,
+            "d_optimizer": self.d_optimizer,
+            "noise_seed": self.seed_generator.state,
+        }
+
+
+def check_choice(name: str, value, choices: Iterable):
+    choices = tuple(choices)
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}.")
+    return value

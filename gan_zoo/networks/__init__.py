@@ -1,0 +1,19 @@
+"""Builders of generators and discriminators: MLP (toys, MNIST-MLP) and DCGAN."""
+
+from gan_zoo.networks.builders import (
+    NETWORKS,
+    build_networks,
+    dcgan_discriminator,
+    dcgan_generator,
+    mlp_discriminator,
+    mlp_generator,
+)
+
+__all__ = [
+    "NETWORKS",
+    "build_networks",
+    "dcgan_discriminator",
+    "dcgan_generator",
+    "mlp_discriminator",
+    "mlp_generator",
+]

@@ -1,0 +1,136 @@
+"""Generators and discriminators, built from a shape and a few named hyper-parameters.
+
+Discriminators end in one linear unit (logits or critic scores, never a sigmoid). The
+layer that feeds that unit is named "features", the usual choice for feature matching.
+"""
+
+import math
+
+import keras
+from keras import layers
+
+NORMS = ("batch", "layer", "none")
+
+
+def _normalization(norm: str, name: str):
+    if norm == "batch":
+        return layers.BatchNormalization(momentum=0.9, name=name)
+    if norm == "layer":
+        return layers.LayerNormalization(name=name)
+    if norm == "none":
+        return None
+    raise ValueError(f"norm must be one of {NORMS}, got {norm!r}.")
+
+
+def _maybe_spectral(layer, spectral_norm: bool):
+    return layers.SpectralNormalization(layer) if spectral_norm else layer
+
+
+def mlp_generator(output_shape, latent_dim: int, hidden_units=(128, 128),
+                  output_activation: str | None = None, name: str = "generator"):
+    """z -> ReLU MLP -> samples of `output_shape` (linear output for toy coordinates)."""
+    z = keras.Input((latent_dim,), name="z")
+    h = z
+    for i, units in enumerate(hidden_units):
+        h = layers.Dense(units, activation="relu", name=f"dense_{i}")(h)
+    h = layers.Dense(math.prod(output_shape), activation=output_activation, name="output")(h)
+    return keras.Model(z, layers.Reshape(tuple(output_shape))(h), name=name)
+
+
+def mlp_discriminator(input_shape, hidden_units=(128, 128), spectral_norm: bool = False,
+                      name: str = "discriminator"):
+    """samples -> LeakyReLU(0.2) MLP -> one logit."""
+    x = keras.Input(tuple(input_shape), name="x")
+    h = layers.Flatten()(x)
+    for i, units in enumerate(hidden_units):
+        h = _maybe_spectral(layers.Dense(units, name=f"dense_{i}"), spectral_norm)(h)
+        h = layers.LeakyReLU(0.2, name="features" if i == len(hidden_units) - 1 else None)(h)
+    out = _maybe_spectral(layers.Dense(1, name="logit"), spectral_norm)(h)
+    return keras.Model(x, out, name=name)
+
+
+def _upsamplings(image_shape) -> tuple[int, int]:
+    """(n, s): n stride-2 layers take an s x s map to the image (s in 4..7)."""
+    height, width = image_shape[:2]
+    if height != width:
+        raise ValueError(f"DCGAN networks need square images, got {height}x{width}.")
+    size, n = height, 0
+    while size % 2 == 0 and size > 7:
+        size, n = size // 2, n + 1
+    if n == 0 or not 4 <= size <= 7:
+        raise ValueError(
+            f"DCGAN networks cannot build {height}x{width} images: use a size of the form "
+            "s * 2^n with s in 4..7 and n >= 1 (8, 16, 28, 32, 64, ...), or the MLP networks."
+        )
+    return n, size
+
+
+def dcgan_generator(image_shape, latent_dim: int, base_filters: int = 64, kernel_size: int = 5,
+                    name: str = "generator"):
+    """Radford et al. 2016: project z, then stride-2 transposed convolutions.
+
+    Batch norm and ReLU everywhere but the tanh output layer; channels halve as the
+    resolution doubles, ending at `base_filters`; weights ~ N(0, 0.02) as in the paper.
+    """
+    n, size = _upsamplings(image_shape)
+    init = keras.initializers.RandomNormal(stddev=0.02)
+    filters = base_filters * 2 ** (n - 1)
+    z = keras.Input((latent_dim,), name="z")
+    h = layers.Dense(size * size * filters, use_bias=False, kernel_initializer=init, name="project")(z)
+    h = layers.Reshape((size, size, filters))(h)
+    h = layers.ReLU()(layers.BatchNormalization(momentum=0.9, name="project_bn")(h))
+    for i in range(n - 1):
+        filters //= 2
+        h = layers.Conv2DTranspose(filters, kernel_size, strides=2, padding="same", use_bias=False,
+                                   kernel_initializer=init, name=f"deconv_{i}")(h)
+        h = layers.ReLU()(layers.BatchNormalization(momentum=0.9, name=f"deconv_{i}_bn")(h))
+    out = layers.Conv2DTranspose(image_shape[-1], kernel_size, strides=2, padding="same",
+                                 activation="tanh", kernel_initializer=init, name="image")(h)
+    return keras.Model(z, out, name=name)
+
+
+def dcgan_discriminator(image_shape, base_filters: int = 64, kernel_size: int = 5,
+                        norm: str = "batch", spectral_norm: bool = False,
+                        name: str = "discriminator"):
+    """Radford et al. 2016: stride-2 convolutions with LeakyReLU(0.2), no pooling.
+
+    No normalization on the input layer (as in the paper). `norm="layer"` or "none"
+    suit critics with a gradient penalty (Gulrajani et al. 2017, section 4);
+    `spectral_norm=True` wraps every weight layer (Miyato et al. 2018).
+    """
+    n, _ = _upsamplings(image_shape)
+    init = keras.initializers.RandomNormal(stddev=0.02)
+    x = keras.Input(tuple(image_shape), name="x")
+    h, filters = x, base_filters
+    for i in range(n):
+        conv = layers.Conv2D(filters, kernel_size, strides=2, padding="same",
+                             kernel_initializer=init, name=f"conv_{i}")
+        h = _maybe_spectral(conv, spectral_norm)(h)
+        normalization = _normalization(norm, f"conv_{i}_norm") if i > 0 else None
+        if normalization is not None:
+            h = normalization(h)
+        h = layers.LeakyReLU(0.2)(h)
+        filters *= 2
+    h = layers.Flatten(name="features")(h)
+    out = _maybe_spectral(layers.Dense(1, kernel_initializer=init, name="logit"), spectral_norm)(h)
+    return keras.Model(x, out, name=name)
+
+
+NETWORKS = ("mlp", "dcgan")
+
+
+def build_networks(kind: str, data_shape, latent_dim: int, *, is_image: bool,
+                   hidden_units=(128, 128), base_filters: int = 64, kernel_size: int = 5,
+                   norm: str = "batch", spectral_norm: bool = False):
+    """(generator, discriminator) for data of `data_shape`, from a config's network keys."""
+    if kind == "mlp":
+        generator = mlp_generator(data_shape, latent_dim, hidden_units,
+                                  output_activation="tanh" if is_image else None)
+        return generator, mlp_discriminator(data_shape, hidden_units, spectral_norm)
+    if kind == "dcgan":
+        if not is_image or len(data_shape) != 3:
+            raise ValueError(f"DCGAN networks need images [H, W, C]; this data has shape "
+                             f"{tuple(data_shape)}: use networks.kind='mlp'.")
+        return (dcgan_generator(data_shape, latent_dim, base_filters, kernel_size),
+                dcgan_discriminator(data_shape, base_filters, kernel_size, norm, spectral_norm))
+    raise ValueError(f"networks.kind must be one of {NETWORKS}, got {kind!r}.")

@@ -1,0 +1,222 @@
+"""train_and_evaluate(config, workdir): config -> data, model, fit, artifacts.
+
+The workdir contract (DESIGN.md): config.json, checkpoints/, tb/, samples/,
+generator.keras and metrics.json. Calling it again on the same workdir resumes from the
+latest checkpoint, at the same position in the data stream.
+"""
+
+import json
+import os
+import time
+
+import keras
+import ml_collections
+import tensorflow as tf
+
+from gan_zoo import callbacks, data, models, networks
+
+OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop,
+              "sgd": keras.optimizers.SGD}
+# Config sections that must match to resume a workdir; the rest (training length,
+# logging cadence) may change between runs.
+IDENTITY_KEYS = ("dataset", "image_size", "model", "networks")
+
+
+class ConfigError(ValueError):
+    """A config that cannot run: the message names the key and what it accepts."""
+
+
+def default_config() -> ml_collections.ConfigDict:
+    """Keys every zoo config has; a zoo config changes the ones its paper sets."""
+    c = ml_collections.ConfigDict()
+    c.seed = 0
+    c.dataset = "mnist_subset"
+    c.data_dir = ""  # prepared tfds data ("" = tfds's default directory)
+    c.image_size = 0  # resize tfds images to image_size^2 (0 = keep)
+
+    c.model = ml_collections.ConfigDict()
+    c.model.variant = "gan"
+    c.model.latent_dim = 100
+    c.model.d_steps = 1
+    c.model.loss = "non_saturating"
+    c.model.label_smoothing = 0.0
+
+    c.networks = ml_collections.ConfigDict()
+    c.networks.kind = "dcgan"
+    c.networks.base_filters = 32
+    c.networks.kernel_size = 5
+    c.networks.norm = "batch"
+    c.networks.spectral_norm = False
+    c.networks.hidden_units = (128, 128)
+
+    for name in ("g_optimizer", "d_optimizer"):  # Radford et al. 2016: Adam(2e-4, 0.5)
+        c[name] = ml_collections.ConfigDict(
+            {"name": "adam", "learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999})
+
+    c.train = ml_collections.ConfigDict()
+    c.train.batch_size = 64  # global minibatch m; a fit batch holds d_steps of them
+    c.train.epochs = 10
+    c.train.steps_per_epoch = 300  # generator steps per epoch
+    c.train.checkpoint_every = 200
+    c.train.sample_every = 200
+    c.train.num_samples = 64  # images in a sample grid (toys: points in the plot)
+    return c
+
+
+def load_zoo_config(name: str) -> ml_collections.ConfigDict:
+    """zoo_configs/<name>.py's config, e.g. load_zoo_config("gan_ring8")."""
+    import importlib
+
+    try:
+        module = importlib.import_module(f"zoo_configs.{name}")
+    except ModuleNotFoundError as error:
+        raise ConfigError(f"No zoo config named {name!r} (zoo_configs/{name}.py).") from error
+    return module.get_config()
+
+
+def validate(config) -> None:
+    """Fail early, naming the key, on values no run can use."""
+    positive = {"train.batch_size": config.train.batch_size, "train.epochs": config.train.epochs,
+                "train.steps_per_epoch": config.train.steps_per_epoch,
+                "train.checkpoint_every": config.train.checkpoint_every,
+                "train.sample_every": config.train.sample_every,
+                "train.num_samples": config.train.num_samples,
+                "model.latent_dim": config.model.latent_dim, "model.d_steps": config.model.d_steps,
+                "g_optimizer.learning_rate": config.g_optimizer.learning_rate,
+                "d_optimizer.learning_rate": config.d_optimizer.learning_rate}
+    for key, value in positive.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigError(f"config.{key} must be a positive number, got {value!r}.")
+    if config.model.variant not in models.VARIANTS:
+        raise ConfigError(f"config.model.variant must be one of {sorted(models.VARIANTS)}, "
+                          f"got {config.model.variant!r}.")
+    for name in ("g_optimizer", "d_optimizer"):
+        if config[name].name not in OPTIMIZERS:
+            raise ConfigError(f"config.{name}.name must be one of {sorted(OPTIMIZERS)}, "
+                              f"got {config[name].name!r}.")
+
+
+def make_optimizer(spec) -> keras.optimizers.Optimizer:
+    spec = dict(spec)
+    cls = OPTIMIZERS[spec.pop("name")]
+    if cls is not keras.optimizers.Adam:  # betas belong to Adam only
+        spec.pop("beta_1", None)
+        spec.pop("beta_2", None)
+    return cls(**spec)
+
+
+def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
+    """The compiled GAN a config describes, for data described by `info`."""
+    net = config.networks
+    model_kwargs = {k: v for k, v in config.model.items() if k != "variant"}
+    try:
+        generator, discriminator = networks.build_networks(
+            net.kind, info.shape, config.model.latent_dim, is_image=info.is_image,
+            hidden_units=tuple(net.hidden_units), base_filters=net.base_filters,
+            kernel_size=net.kernel_size, norm=net.norm, spectral_norm=net.spectral_norm)
+        gan = models.VARIANTS[config.model.variant](
+            generator=generator, discriminator=discriminator, seed=config.seed, **model_kwargs)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"config.model / config.networks: {error}") from error
+    gan.compile(g_optimizer=make_optimizer(config.g_optimizer),
+                d_optimizer=make_optimizer(config.d_optimizer))
+    return gan
+
+
+def _check_workdir(config, workdir: str) -> None:
+    """Write config.json, or check that the workdir's run is the same model and data."""
+    path = os.path.join(workdir, "config.json")
+    resolved = json.loads(config.to_json())
+    if os.path.exists(path):
+        with open(path) as f:
+            previous = json.load(f)
+        changed = [k for k in IDENTITY_KEYS if previous.get(k) != resolved.get(k)]
+        if changed and os.path.isdir(os.path.join(workdir, "checkpoints")):
+            raise ConfigError(
+                f"{workdir} holds a run with a different {', '.join(changed)} "
+                f"(see {path}); it cannot be resumed with this config. Use another --workdir.")
+    with open(path, "w") as f:
+        json.dump(resolved, f, indent=2, sort_keys=True)
+
+
+def _final_logs(history: dict) -> dict:
+    return {k: float(v[-1]) for k, v in history.items() if len(v)}
+
+
+def train_and_evaluate(config, workdir: str, verbose: int = 1) -> dict:
+    """Train the GAN that `config` describes in `workdir`, resuming if it holds a run.
+
+    Returns the figures written to metrics.json.
+    """
+    validate(config)
+    try:
+        os.makedirs(workdir, exist_ok=True)
+        probe = os.path.join(workdir, ".write_test")
+        open(probe, "w").close()
+        os.remove(probe)
+    except OSError as error:
+        raise ConfigError(f"Cannot write to workdir {workdir!r}: {error}.") from error
+    _check_workdir(config, workdir)
+    keras.utils.set_random_seed(config.seed)
+
+    d_steps = config.model.d_steps
+    dataset, info = data.load(config.dataset, config.train.batch_size * d_steps, seed=config.seed,
+                              data_dir=config.data_dir or None, image_size=config.image_size or None)
+    gan = build_gan(config, info)
+
+    checkpoint = tf.train.Checkpoint(**gan.checkpoint_items())
+    manager = tf.train.CheckpointManager(checkpoint, os.path.join(workdir, "checkpoints"),
+                                         max_to_keep=3)
+    if manager.latest_checkpoint:
+        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    start = callbacks.global_step(gan)
+    steps_per_epoch = config.train.steps_per_epoch
+    total = config.train.epochs * steps_per_epoch
+
+    if verbose:
+        print(f"Workdir: {os.path.abspath(workdir)}")
+        print(f"TensorBoard: tensorboard --logdir {os.path.abspath(os.path.join(workdir, 'tb'))}")
+        if start:
+            print(f"Resuming from step {start} of {total}.")
+    writer = tf.summary.create_file_writer(os.path.join(workdir, "tb"))
+    cbs = [
+        callbacks.ScalarLogger(writer),
+        callbacks.SampleWriter(os.path.join(workdir, "samples"), writer, config.train.sample_every,
+                               config.dataset, info.is_image,
+                               config.train.num_samples if info.is_image else 2000,
+                               config.model.latent_dim, seed=config.seed),
+        callbacks.Checkpointer(manager, config.train.checkpoint_every),
+    ]
+
+    metrics_path = os.path.join(workdir, "metrics.json")
+    if start >= total and os.path.exists(metrics_path):
+        if verbose:
+            print(f"Already trained for {start} steps; raise train.epochs to train longer.")
+        with open(metrics_path) as f:
+            return json.load(f)
+
+    started = time.time()
+    history: dict = {}
+    step = start
+    while step < total:
+        epoch, done_in_epoch = divmod(step, steps_per_epoch)
+        # An epoch cut short by a kill is finished on its own, so epochs stay aligned.
+        last_epoch = epoch + 1 if done_in_epoch else config.train.epochs
+        history = gan.fit(dataset.skip(step), epochs=last_epoch, initial_epoch=epoch,
+                          steps_per_epoch=steps_per_epoch - done_in_epoch, callbacks=cbs,
+                          verbose=verbose, shuffle=False).history
+        step = callbacks.global_step(gan)
+    wall = time.time() - started
+
+    gan.generator.save(os.path.join(workdir, "generator.keras"))
+    metrics = {"step": callbacks.global_step(gan), "steps_this_run": callbacks.global_step(gan) - start,
+               "wall_seconds_this_run": round(wall, 2), "train": _final_logs(history)}
+    if metrics["steps_this_run"]:
+        metrics["images_per_second"] = round(
+            metrics["steps_this_run"] * config.train.batch_size * d_steps / max(wall, 1e-9), 1)
+    with open(metrics_path, "w") as f:
+        json.dump(metrics, f, indent=2, sort_keys=True)
+    if verbose:
+        print(f"Exported generator: {os.path.join(workdir, 'generator.keras')}")
+    return metrics
+

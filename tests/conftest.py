@@ -1,0 +1,26 @@
+"""Shared fixtures: small networks and quiet, deterministic TensorFlow."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import pytest  # noqa: E402
+
+from gan_zoo import networks  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    keras.utils.set_random_seed(0)
+
+
+def toy_networks(dim: int = 1, latent_dim: int = 4, hidden=(64, 64)):
+    """A small MLP generator/discriminator pair for toy data of `dim` coordinates."""
+    return networks.build_networks("mlp", (dim,), latent_dim, is_image=False, hidden_units=hidden)
+
+
+def adam(lr=5e-4):
+    return keras.optimizers.Adam(lr, beta_1=0.5)

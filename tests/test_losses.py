@@ -1,0 +1,93 @@
+"""Each loss against values computed by hand from its paper's formula."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from gan_zoo import losses
+
+REAL = np.array([[2.0], [-1.0]], np.float32)  # logits, shape [batch, 1] as D returns them
+FAKE = np.array([[0.5], [-3.0]], np.float32)
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def test_minimax_discriminator_loss_is_negative_log_likelihood():
+    expected = -np.log(sigmoid(REAL[:, 0])) - np.log(1.0 - sigmoid(FAKE[:, 0]))
+    np.testing.assert_allclose(losses.minimax_discriminator_loss(REAL, FAKE), expected, rtol=1e-5)
+
+
+def test_one_sided_label_smoothing_changes_only_real_targets():
+    s = 0.1
+    expected = (-(1 - s) * np.log(sigmoid(REAL[:, 0])) - s * np.log(1 - sigmoid(REAL[:, 0]))
+                - np.log(1.0 - sigmoid(FAKE[:, 0])))
+    np.testing.assert_allclose(losses.minimax_discriminator_loss(REAL, FAKE, s), expected, rtol=1e-5)
+
+
+def test_generator_losses():
+    d = sigmoid(FAKE[:, 0])
+    np.testing.assert_allclose(losses.minimax_generator_loss(FAKE), np.log(1 - d), rtol=1e-5)
+    np.testing.assert_allclose(losses.non_saturating_generator_loss(FAKE), -np.log(d), rtol=1e-5)
+
+
+def test_non_saturating_gradient_is_strong_where_minimax_saturates():
+    logits = tf.constant([[-8.0]])  # D confidently rejects the sample
+    grads = []
+    for loss in (losses.minimax_generator_loss, losses.non_saturating_generator_loss):
+        with tf.GradientTape() as tape:
+            tape.watch(logits)
+            value = loss(logits)
+        grads.append(abs(float(tape.gradient(value, logits)[0, 0])))
+    assert grads[0] < 1e-3 < 0.99 < grads[1]
+
+
+def test_least_squares_losses():
+    np.testing.assert_allclose(losses.least_squares_discriminator_loss(REAL, FAKE),
+                               0.5 * (REAL[:, 0] - 1) ** 2 + 0.5 * FAKE[:, 0] ** 2)
+    np.testing.assert_allclose(losses.least_squares_generator_loss(FAKE), 0.5 * (FAKE[:, 0] - 1) ** 2)
+
+
+def test_wasserstein_and_hinge_losses():
+    np.testing.assert_allclose(losses.wasserstein_critic_loss(REAL, FAKE), FAKE[:, 0] - REAL[:, 0])
+    np.testing.assert_allclose(losses.wasserstein_generator_loss(FAKE), -FAKE[:, 0])
+    np.testing.assert_allclose(losses.hinge_discriminator_loss(REAL, FAKE),
+                               np.maximum(0, 1 - REAL[:, 0]) + np.maximum(0, 1 + FAKE[:, 0]))
+    np.testing.assert_allclose(losses.hinge_generator_loss(FAKE), -FAKE[:, 0])
+
+
+def test_energy_losses():
+    x = np.zeros((2, 2, 2, 1), np.float32)
+    r = (np.ones((2, 2, 2, 1)) * np.array([1.0, 3.0]).reshape(2, 1, 1, 1)).astype(np.float32)
+    energy = losses.reconstruction_energy(x, r)
+    np.testing.assert_allclose(energy, [1.0, 9.0])
+    np.testing.assert_allclose(losses.energy_discriminator_loss(energy, tf.constant([4.0, 20.0]), 10.0),
+                               [1.0 + 6.0, 9.0 + 0.0])
+
+
+def test_pulling_away_term_excludes_the_diagonal():
+    orthogonal = tf.eye(4)
+    assert float(losses.pulling_away_term(orthogonal)) == pytest.approx(0.0, abs=1e-7)
+    identical = tf.ones((3, 5))  # every off-diagonal cosine is 1
+    assert float(losses.pulling_away_term(identical)) == pytest.approx(1.0, rel=1e-6)
+    # Hand computed: S = [[1,0],[1,1]]; cos^2 = 1/2 for both off-diagonal pairs.
+    assert float(losses.pulling_away_term(tf.constant([[1.0, 0.0], [1.0, 1.0]]))) == pytest.approx(0.5)
+
+
+def test_feature_matching_loss_compares_batch_means():
+    real = tf.constant([[1.0, 2.0], [3.0, 4.0]])  # mean (2, 3)
+    fake = tf.constant([[0.0, 0.0], [2.0, 2.0]])  # mean (1, 1)
+    assert float(losses.feature_matching_loss(real, fake)) == pytest.approx(1.0 + 4.0)
+
+
+def test_gradient_penalty_of_a_linear_critic():
+    # D(x) = w.x has gradient w everywhere: penalty (||w|| - 1)^2 = (5 - 1)^2 per sample.
+    w = tf.constant([[3.0], [4.0]])
+
+    def critic(x, training=True):
+        return tf.matmul(x, w)
+
+    real, fake = tf.ones((3, 2)), tf.zeros((3, 2))
+    penalty = losses.gradient_penalty(critic, real, fake, tf.constant([0.1, 0.5, 0.9]))
+    np.testing.assert_allclose(penalty, [16.0, 16.0, 16.0], rtol=1e-5)

@@ -1,0 +1,108 @@
+"""tools/train.py and train_and_evaluate: the workdir contract, resume, and user errors."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from tensorboard.backend.event_processing import event_accumulator
+
+from conftest import REPO
+from gan_zoo import train
+
+TINY = ["--config.train.epochs=2", "--config.train.steps_per_epoch=3",
+        "--config.train.checkpoint_every=2", "--config.train.sample_every=2",
+        "--config.train.batch_size=16", "--config.networks.base_filters=4"]
+
+
+def run_tool(*args, config="gan_mnist_subset.py"):
+    command = [sys.executable, os.path.join(REPO, "tools", "train.py"),
+               f"--config={os.path.join(REPO, 'zoo_configs', config)}", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+
+
+def tiny_config(name="gan_mnist_subset"):
+    config = train.load_zoo_config(name)
+    config.train.update(epochs=2, steps_per_epoch=3, checkpoint_every=2, sample_every=2,
+                        batch_size=16)
+    config.networks.base_filters = 4
+    return config
+
+
+def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
+    workdir = str(tmp_path / "run")
+    result = run_tool(f"--workdir={workdir}", *TINY)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"tensorboard --logdir {workdir}/tb" in result.stdout
+    assert set(os.listdir(workdir)) >= {"config.json", "checkpoints", "tb", "samples",
+                                        "generator.keras", "metrics.json"}
+    with open(os.path.join(workdir, "config.json")) as f:
+        assert json.load(f)["train"]["steps_per_epoch"] == 3
+    with open(os.path.join(workdir, "metrics.json")) as f:
+        metrics = json.load(f)
+    assert metrics["step"] == 6 and set(metrics["train"]) >= {"d_loss", "g_loss", "d_real", "d_fake"}
+    assert sorted(os.listdir(os.path.join(workdir, "samples"))) == [
+        "step_0000002.png", "step_0000004.png", "step_0000006.png"]
+    generator = keras.saving.load_model(os.path.join(workdir, "generator.keras"))
+    assert generator(np.zeros((2, 100), "float32")).shape == (2, 28, 28, 1)
+
+    events = event_accumulator.EventAccumulator(os.path.join(workdir, "tb"))
+    events.Reload()
+    assert [e.step for e in events.Tensors("d_loss")] == [1, 2, 3, 4, 5, 6]
+    assert [e.step for e in events.Tensors("samples")] == [2, 4, 6]
+
+    # The same command with a longer schedule resumes at step 6 instead of starting over.
+    result = run_tool(f"--workdir={workdir}", *TINY[1:], "--config.train.epochs=3")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Resuming from step 6 of 9" in result.stdout
+    with open(os.path.join(workdir, "metrics.json")) as f:
+        assert json.load(f)["step"] == 9
+
+
+@pytest.mark.parametrize("override,message", [
+    ("--config.train.batch_sise=3", "config has no key 'train.batch_sise'. Did you mean \"batch_size\""),
+    ("--config.dataset=mnits", "Unknown data set 'mnits'"),
+    ("--config.train.batch_size=abc", "invalid literal for int()"),
+    ("--config.train.steps_per_epoch=0", "config.train.steps_per_epoch must be a positive number"),
+    ("--config.model.loss=wasserstein", "loss must be one of"),
+])
+def test_bad_config_fails_clearly(tmp_path, override, message):
+    result = run_tool(f"--workdir={tmp_path / 'run'}", override)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    if "batch_sise" in override:
+        assert "Valid keys:" in result.stderr and "train.batch_size" in result.stderr
+
+
+def test_resuming_with_another_model_overwrites_nothing(tmp_path):
+    workdir = str(tmp_path / "run")
+    train.train_and_evaluate(tiny_config(), workdir, verbose=0)
+    with open(os.path.join(workdir, "config.json")) as f:
+        before = f.read()
+    other = tiny_config()
+    other.networks.base_filters = 8
+    with pytest.raises(train.ConfigError, match="different networks"):
+        train.train_and_evaluate(other, workdir, verbose=0)
+    with open(os.path.join(workdir, "config.json")) as f:
+        assert f.read() == before
+
+
+def test_unwritable_workdir_is_a_config_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(train.ConfigError, match="Cannot write to workdir"):
+        train.train_and_evaluate(tiny_config(), str(blocker / "run"), verbose=0)
+
+
+@pytest.mark.parametrize("name", ["gan_gauss1d", "gan_ring8", "gan_grid25"])
+def test_toy_configs_train_and_plot(tmp_path, name):
+    config = train.load_zoo_config(name)
+    config.train.update(epochs=1, steps_per_epoch=2, sample_every=2, batch_size=32)
+    metrics = train.train_and_evaluate(config, str(tmp_path), verbose=0)
+    assert metrics["step"] == 2
+    assert os.listdir(tmp_path / "samples") == ["step_0000002.png"]

@@ -1,0 +1,96 @@
+"""Flag parsing shared by the tools: user errors end in one clear line and exit code 2."""
+
+import importlib.util
+import sys
+
+from absl import flags
+from ml_collections import config_flags
+
+
+def fail(message: str, code: int = 2):
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+def flat_keys(config, prefix: str = "") -> list[str]:
+    keys = []
+    for key, value in config.items():
+        if hasattr(value, "items"):
+            keys += flat_keys(value, f"{prefix}{key}.")
+        else:
+            keys.append(f"{prefix}{key}")
+    return keys
+
+
+def _unknown_override(argv, config):
+    """The first --config.a.b=... whose path the config does not have, or None."""
+    for arg in argv:
+        if not arg.startswith("--config."):
+            continue
+        path = arg[len("--config."):].split("=", 1)[0]
+        node = config
+        for part in path.split("."):
+            if not hasattr(node, "items") or part not in node:
+                return path
+            node = node[part]
+    return None
+
+
+def _load_config_file(path: str):
+    spec = importlib.util.spec_from_file_location("zoo_config", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.get_config()
+
+
+def _explain_unknown_key(error, argv, default: str):
+    """Exit naming a misspelled --config.key and the valid keys; re-raise anything else."""
+    path = next((a.split("=", 1)[1] for a in argv if a.startswith("--config=")), default)
+    try:
+        config = _load_config_file(path)
+    except Exception:  # noqa: BLE001 - the file itself is broken
+        fail(f"cannot load config {path!r}: {error}")
+    bad = _unknown_override(argv, config)
+    if bad is None:
+        raise error
+    hint = str(error).strip("'\"").split("\\n")[-1]
+    fail(f"config has no key {bad!r}. {hint}\nValid keys: {', '.join(flat_keys(config))}")
+
+
+_DEFAULT_CONFIG = None
+
+
+def define_config(default: str):
+    """--config (a zoo config file) with --config.key=value overrides.
+
+    config_flags applies overrides while the flag is defined (to the default file) or
+    parsed (to a --config file); either way a misspelled key is named with the valid keys.
+    """
+    global _DEFAULT_CONFIG
+    _DEFAULT_CONFIG = default
+    try:
+        return config_flags.DEFINE_config_file(
+            "config", default, "A zoo config file; override keys with --config.key=value.",
+            lock_config=True)
+    except (AttributeError, KeyError) as error:
+        _explain_unknown_key(error, sys.argv, default)
+
+
+def config_value(holder):
+    """The parsed config, or a clear exit when its file could not be loaded."""
+    config = holder.value
+    try:
+        config.items()  # config_flags defers a load failure to the first attribute access
+        return config
+    except OSError as error:
+        fail(f"cannot load the --config file: {str(error).splitlines()[-1].strip()}")
+
+
+def parse_flags(argv):
+    """absl's parser; malformed values, unknown flags and unknown keys exit 2 with one line."""
+    try:
+        return flags.FLAGS(argv)
+    except flags.Error as error:
+        fail(f"{error}\nRun with --helpshort to list the flags.")
+    except (AttributeError, KeyError) as error:
+        _explain_unknown_key(error, argv, _DEFAULT_CONFIG)
