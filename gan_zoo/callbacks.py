@@ -47,12 +47,16 @@ def _figure_to_array(figure) -> np.ndarray:
     return np.asarray(Image.open(buffer).convert("RGB"))
 
 
-def discriminator_view(model, x: np.ndarray) -> tuple[np.ndarray, str]:
-    """D on points x as a probability where D outputs logits, else its raw score."""
-    scores = np.asarray(model.discriminator(x, training=False), np.float32).reshape(-1)
-    if getattr(model, "discriminator_outputs_logits", True):
+def discriminator_view(model, x: np.ndarray, chunk: int = 512) -> tuple[np.ndarray, str]:
+    """D on points x as a probability where D outputs logits, else its raw score.
+
+    Evaluated in chunks: layers such as minibatch discrimination cost O(batch^2).
+    """
+    scores = np.concatenate([np.asarray(model.critic(x[i:i + chunk], training=False), np.float32).reshape(-1)
+                             for i in range(0, len(x), chunk)])
+    if model.discriminator_outputs_logits:
         return 1.0 / (1.0 + np.exp(-scores)), "D(x)"
-    return scores, "critic score"
+    return scores, "energy" if hasattr(model, "margin") else "critic score"
 
 
 def density_plot(model, name: str, step: int, samples: np.ndarray) -> np.ndarray:

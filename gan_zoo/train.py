@@ -5,6 +5,7 @@ generator.keras and metrics.json. Calling it again on the same workdir resumes f
 latest checkpoint, at the same position in the data stream.
 """
 
+import inspect
 import json
 import os
 import time
@@ -13,7 +14,7 @@ import keras
 import ml_collections
 import tensorflow as tf
 
-from gan_zoo import callbacks, data, models, networks
+from gan_zoo import callbacks, data, metrics, models, networks
 
 OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop,
               "sgd": keras.optimizers.SGD}
@@ -34,12 +35,8 @@ def default_config() -> ml_collections.ConfigDict:
     c.data_dir = ""  # prepared tfds data ("" = tfds's default directory)
     c.image_size = 0  # resize tfds images to image_size^2 (0 = keep)
 
-    c.model = ml_collections.ConfigDict()
-    c.model.variant = "gan"
-    c.model.latent_dim = 100
-    c.model.d_steps = 1
-    c.model.loss = "non_saturating"
-    c.model.label_smoothing = 0.0
+    c.model = model_config("gan", latent_dim=100)
+    c.labels_per_class = 0  # labelled examples per class for semi_supervised (0 = all)
 
     c.networks = ml_collections.ConfigDict()
     c.networks.kind = "dcgan"
@@ -48,6 +45,8 @@ def default_config() -> ml_collections.ConfigDict:
     c.networks.norm = "batch"
     c.networks.spectral_norm = False
     c.networks.hidden_units = (128, 128)
+    c.networks.minibatch_kernels = 0  # > 0 adds MinibatchDiscrimination(num_kernels=...)
+    c.networks.embedding_dim = 32  # EBGAN's autoencoder code size
 
     for name in ("g_optimizer", "d_optimizer"):  # Radford et al. 2016: Adam(2e-4, 0.5)
         c[name] = ml_collections.ConfigDict(
@@ -61,6 +60,21 @@ def default_config() -> ml_collections.ConfigDict:
     c.train.sample_every = 200
     c.train.num_samples = 64  # images in a sample grid (toys: points in the plot)
     return c
+
+
+def model_config(variant: str, **overrides) -> ml_collections.ConfigDict:
+    """config.model for `variant`: every hyper-parameter of its constructor, by its
+    paper name, at the paper's default unless overridden."""
+    if variant not in models.VARIANTS:
+        raise ConfigError(f"model.variant must be one of {sorted(models.VARIANTS)}, got {variant!r}.")
+    parameters = inspect.signature(models.VARIANTS[variant].__init__).parameters
+    hyper = {name: p.default for name, p in parameters.items()
+             if p.default is not inspect.Parameter.empty and p.kind is p.POSITIONAL_OR_KEYWORD
+             and name != "seed"}  # the run's seed is config.seed
+    unknown = set(overrides) - set(hyper) - {"latent_dim"}
+    if unknown:
+        raise ConfigError(f"{variant} has no hyper-parameter {sorted(unknown)}; it has {sorted(hyper)}.")
+    return ml_collections.ConfigDict({"variant": variant, **hyper, **overrides})
 
 
 def load_zoo_config(name: str) -> ml_collections.ConfigDict:
@@ -108,13 +122,18 @@ def make_optimizer(spec) -> keras.optimizers.Optimizer:
 def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
     """The compiled GAN a config describes, for data described by `info`."""
     net = config.networks
+    variant = models.VARIANTS[config.model.variant]
     model_kwargs = {k: v for k, v in config.model.items() if k != "variant"}
+    needs_labels = getattr(variant, "needs_labels", False)
     try:
         generator, discriminator = networks.build_networks(
             net.kind, info.shape, config.model.latent_dim, is_image=info.is_image,
             hidden_units=tuple(net.hidden_units), base_filters=net.base_filters,
-            kernel_size=net.kernel_size, norm=net.norm, spectral_norm=net.spectral_norm)
-        gan = models.VARIANTS[config.model.variant](
+            kernel_size=net.kernel_size, norm=net.norm, spectral_norm=net.spectral_norm,
+            num_outputs=info.num_classes if needs_labels else 1,
+            minibatch_kernels=net.minibatch_kernels, embedding_dim=net.embedding_dim,
+            discriminator=getattr(variant, "discriminator_kind", "classifier"))
+        gan = variant(
             generator=generator, discriminator=discriminator, seed=config.seed, **model_kwargs)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"config.model / config.networks: {error}") from error
@@ -160,8 +179,13 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1) -> dict:
     keras.utils.set_random_seed(config.seed)
 
     d_steps = config.model.d_steps
+    needs_labels = getattr(models.VARIANTS[config.model.variant], "needs_labels", False)
     dataset, info = data.load(config.dataset, config.train.batch_size * d_steps, seed=config.seed,
-                              data_dir=config.data_dir or None, image_size=config.image_size or None)
+                              data_dir=config.data_dir or None, image_size=config.image_size or None,
+                              with_labels=needs_labels, labels_per_class=config.labels_per_class)
+    if needs_labels and not info.num_classes:
+        raise ConfigError(f"{config.model.variant} needs a labelled data set; {config.dataset!r} has "
+                          "no labels.")
     gan = build_gan(config, info)
 
     checkpoint = tf.train.Checkpoint(**gan.checkpoint_items())
@@ -209,14 +233,25 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1) -> dict:
     wall = time.time() - started
 
     gan.generator.save(os.path.join(workdir, "generator.keras"))
-    metrics = {"step": callbacks.global_step(gan), "steps_this_run": callbacks.global_step(gan) - start,
+    result = {"step": callbacks.global_step(gan), "steps_this_run": callbacks.global_step(gan) - start,
                "wall_seconds_this_run": round(wall, 2), "train": _final_logs(history)}
-    if metrics["steps_this_run"]:
-        metrics["images_per_second"] = round(
-            metrics["steps_this_run"] * config.train.batch_size * d_steps / max(wall, 1e-9), 1)
+    if result["steps_this_run"]:
+        result["images_per_second"] = round(
+            result["steps_this_run"] * config.train.batch_size * d_steps / max(wall, 1e-9), 1)
+    result.update(evaluate_toy(gan, config.dataset, config.seed))
     with open(metrics_path, "w") as f:
-        json.dump(metrics, f, indent=2, sort_keys=True)
+        json.dump(result, f, indent=2, sort_keys=True)
     if verbose:
         print(f"Exported generator: {os.path.join(workdir, 'generator.keras')}")
-    return metrics
+    return result
+
+
+def evaluate_toy(gan, dataset: str, seed: int) -> dict:
+    """Quality figures of a toy run: mode coverage for mixtures, moments for gauss1d."""
+    if dataset not in data.TOYS:
+        return {}
+    samples = gan.generate(metrics.NUM_SAMPLES, seed=seed + 12345)
+    if dataset == "gauss1d":
+        return {"mean": float(samples.mean()), "std": float(samples.std())}
+    return {"modes": metrics.mode_metrics(samples, dataset)}
 

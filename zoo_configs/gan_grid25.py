@@ -1,7 +1,7 @@
-"""The GAN of Goodfellow et al. 2014 on the grid25 mixture (VEEGAN / PacGAN protocol)."""
+"""The GAN of Goodfellow et al. 2014 on the grid25 mixture."""
 
-from zoo_configs.common import toy2d_config
+from zoo_configs.common import zoo_config
 
 
 def get_config():
-    return toy2d_config("grid25", "gan")
+    return zoo_config("gan", "grid25")

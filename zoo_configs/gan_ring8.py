@@ -1,7 +1,7 @@
-"""The GAN of Goodfellow et al. 2014 on the ring8 mixture (VEEGAN / PacGAN protocol)."""
+"""The GAN of Goodfellow et al. 2014 on the ring8 mixture."""
 
-from zoo_configs.common import toy2d_config
+from zoo_configs.common import zoo_config
 
 
 def get_config():
-    return toy2d_config("ring8", "gan")
+    return zoo_config("gan", "ring8")

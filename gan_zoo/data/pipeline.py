@@ -105,18 +105,44 @@ def _pipeline(ds, batch_size: int, seed: int, shuffle_buffer: int, repeat: bool)
     return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
+def keep_labels(y: np.ndarray, labels_per_class: int, seed: int = 0) -> np.ndarray:
+    """y with all but `labels_per_class` labels of each class replaced by -1 (unlabelled)."""
+    rng = np.random.default_rng(seed)
+    kept = np.full_like(y, -1)
+    for label in np.unique(y):
+        members = np.flatnonzero(y == label)
+        if len(members) < labels_per_class:
+            raise DataError(f"Class {label} has {len(members)} examples, fewer than "
+                            f"labels_per_class={labels_per_class}.")
+        chosen = rng.choice(members, labels_per_class, replace=False)
+        kept[chosen] = y[chosen]
+    return kept
+
+
 def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
          with_labels: bool = False, data_dir: str | None = None, image_size: int | None = None,
-         repeat: bool = True, shuffle: bool = True, download: bool = True):
-    """(tf.data.Dataset, DataInfo) for `name`: batches of x, or of (x, y) with labels."""
+         repeat: bool = True, shuffle: bool = True, download: bool = True,
+         labels_per_class: int = 0):
+    """(tf.data.Dataset, DataInfo) for `name`: batches of x, or of (x, y) with labels.
+
+    `labels_per_class` = N > 0 keeps N labels per class (chosen with `seed`) and marks
+    the rest -1, for semi-supervised training (embedded sets and toys, whose class is
+    the mode).
+    """
     if int(batch_size) < 1:
         raise DataError(f"batch_size must be a positive integer, got {batch_size!r}.")
     if name in EMBEDDED or name in TOYS:
         x, y = load_arrays(name, split, seed)
+        if labels_per_class:
+            y = keep_labels(y, labels_per_class, seed)
         is_image = name in EMBEDDED
-        info = DataInfo(name, x.shape[1:], is_image, len(x), int(y.max()) + 1 if is_image else None)
+        # Toy mixtures are labelled by their mode; gauss1d has one class.
+        info = DataInfo(name, x.shape[1:], is_image, len(x), int(y.max()) + 1)
         ds = tf.data.Dataset.from_tensor_slices((x, y) if with_labels else x)
         return _pipeline(ds, batch_size, seed, len(x) if shuffle else 0, repeat), info
+    if labels_per_class:
+        raise DataError("labels_per_class is supported for the embedded and toy data sets, "
+                        f"not for tfds {name!r}.")
     return _load_tfds(name, batch_size, seed=seed, split=split, with_labels=with_labels,
                       data_dir=data_dir, image_size=image_size, repeat=repeat,
                       shuffle=shuffle, download=download)

@@ -1,0 +1,106 @@
+"""Reusable layers from Salimans et al. 2016, "Improved Techniques for Training GANs".
+
+Ordinary serializable Keras layers, usable in anyone's discriminator.
+"""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="gan_zoo")
+class MinibatchDiscrimination(keras.layers.Layer):
+    """Minibatch discrimination (Salimans et al. 2016, section 3.2).
+
+    A learned tensor T maps features f(x_i) in R^A to M_i in R^{B x C} (B =
+    `num_kernels`, C = `kernel_dim`); c_b(x_i, x_j) = exp(-||M_i,b - M_j,b||_1) and
+    o(x_i)_b = sum over j != i of c_b(x_i, x_j). Returns concat[f(x_i), o(x_i)].
+
+    Self-pairs are excluded, so a lone sample gets o = 0. Under a tf.distribute strategy
+    the sum runs over the replica's own minibatch.
+    """
+
+    def __init__(self, num_kernels: int = 100, kernel_dim: int = 5, **kwargs):
+        super().__init__(**kwargs)
+        self.num_kernels = int(num_kernels)
+        self.kernel_dim = int(kernel_dim)
+
+    def build(self, input_shape):
+        self.T = self.add_weight(
+            name="T", shape=(input_shape[-1], self.num_kernels * self.kernel_dim),
+            initializer=keras.initializers.RandomNormal(stddev=0.05))
+
+    def call(self, features):
+        m = ops.reshape(ops.matmul(features, self.T), (-1, self.num_kernels, self.kernel_dim))
+        l1 = ops.sum(ops.abs(m[:, None, :, :] - m[None, :, :, :]), axis=-1)  # [N, N, B]
+        c = ops.exp(-l1)
+        n = ops.shape(features)[0]
+        not_self = 1.0 - ops.eye(n, dtype=c.dtype)[:, :, None]
+        return ops.concatenate([features, ops.sum(c * not_self, axis=1)], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], input_shape[-1] + self.num_kernels)
+
+    def get_config(self):
+        return {**super().get_config(), "num_kernels": self.num_kernels, "kernel_dim": self.kernel_dim}
+
+
+def with_features(discriminator: keras.Model, layer_name: str = "features") -> keras.Model:
+    """The feature-matching view: x -> [D(x), activations of `layer_name`].
+
+    Shares every weight with `discriminator`. A model holding it should rebuild it from
+    D (e.g. in `__init__`) rather than serialize it, so that loading restores one set of
+    weights.
+    """
+    try:
+        layer = discriminator.get_layer(layer_name)
+    except ValueError as error:
+        names = [layer.name for layer in discriminator.layers]
+        raise ValueError(f"The discriminator has no layer {layer_name!r}; its layers are {names}.") from error
+    return keras.Model(discriminator.inputs, [discriminator.outputs[0], layer.output],
+                       name=f"{discriminator.name}_with_{layer_name}")
+
+
+@keras.saving.register_keras_serializable(package="gan_zoo")
+class VirtualBatchNormalization(keras.layers.Layer):
+    """Virtual batch normalization (Salimans et al. 2016, section 3.4).
+
+    Each example is normalized with statistics of a fixed reference batch combined with
+    the example itself (weight 1/(N+1)), so its output never depends on the other
+    examples of its minibatch. Convention: the first `reference_size` rows of every input
+    are the reference batch, propagated through the network alongside the minibatch:
+    feed `concat([reference, x])` and drop the first `reference_size` rows of D's output.
+    Under a strategy each replica needs the reference batch in its own rows.
+    """
+
+    def __init__(self, reference_size: int, epsilon: float = 1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.reference_size = int(reference_size)
+        self.epsilon = float(epsilon)
+
+    def build(self, input_shape):
+        self.gamma = self.add_weight(name="gamma", shape=(input_shape[-1],), initializer="ones")
+        self.beta = self.add_weight(name="beta", shape=(input_shape[-1],), initializer="zeros")
+
+    def call(self, inputs):
+        axes = list(range(len(inputs.shape) - 1))
+        reference = inputs[: self.reference_size]
+        ref_mean = ops.mean(reference, axis=axes)
+        ref_mean_sq = ops.mean(ops.square(reference), axis=axes)
+        # Per example: the reference batch plus the example itself (Salimans et al., 3.4).
+        own_axes = axes[1:]
+        squares = ops.square(inputs)
+        if own_axes:  # convolutional features: the example's own spatial statistics
+            own_mean = ops.mean(inputs, axis=own_axes, keepdims=True)
+            own_mean_sq = ops.mean(squares, axis=own_axes, keepdims=True)
+        else:
+            own_mean, own_mean_sq = inputs, squares
+        weight = 1.0 / (self.reference_size + 1.0)
+        mean = (1.0 - weight) * ref_mean + weight * own_mean
+        variance = (1.0 - weight) * ref_mean_sq + weight * own_mean_sq - ops.square(mean)
+        return (inputs - mean) * ops.rsqrt(variance + self.epsilon) * self.gamma + self.beta
+
+    def get_config(self):
+        return {**super().get_config(), "reference_size": self.reference_size, "epsilon": self.epsilon}
+
+
+__all__ = ["MinibatchDiscrimination", "VirtualBatchNormalization", "with_features"]

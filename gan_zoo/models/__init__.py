@@ -1,8 +1,23 @@
 """GAN variants: each a keras.Model whose train_step follows its paper."""
 
 from gan_zoo.models.base import BaseGAN
+from gan_zoo.models.ebgan import EBGAN
 from gan_zoo.models.gan import GAN
+from gan_zoo.models.improved_gan import ImprovedGAN, SemiSupervisedGAN
+from gan_zoo.models.lsgan import LSGAN, HingeGAN
+from gan_zoo.models.wgan import WGAN, WGANGP
 
-VARIANTS = {"gan": GAN}
+# Config names (zoo_configs/<name>_<dataset>.py) of every variant.
+VARIANTS = {
+    "gan": GAN,
+    "improved_gan": ImprovedGAN,
+    "semi_supervised": SemiSupervisedGAN,
+    "ebgan": EBGAN,
+    "wgan": WGAN,
+    "wgan_gp": WGANGP,
+    "lsgan": LSGAN,
+    "hinge": HingeGAN,
+}
 
-__all__ = ["BaseGAN", "GAN", "VARIANTS"]
+__all__ = ["BaseGAN", "EBGAN", "GAN", "HingeGAN", "ImprovedGAN", "LSGAN", "SemiSupervisedGAN",
+           "VARIANTS", "WGAN", "WGANGP"]

@@ -5,6 +5,9 @@ A variant subclasses `BaseGAN`, lists the quantities it logs in `tracked`, and w
 
 - `real_minibatches(data)`: the k real minibatches of one generator step;
 - `sample_noise(n)`: z ~ N(0, I), different on every replica and every call;
+- `discriminator_step`, `generator_step`: Algorithm 1 of Goodfellow et al. 2014, with
+  hooks (`discriminator_loss`, `generator_loss`, `critic`, `penalty`,
+  `after_discriminator_step`, `summaries`) for what a paper changes;
 - `average(per_example)`: the loss to differentiate, correct under tf.distribute;
 - `step(optimizer, tape, loss, network)`: one optimizer update;
 - `record(name=value, ...)`: update the trackers behind `metrics` and the logs.
@@ -117,19 +120,19 @@ class BaseGAN(keras.Model):
         size = tf.shape(images)[0] // self.d_steps
         return [images[i :: self.d_steps][:size] for i in range(self.d_steps)]
 
-    def sample_noise(self, batch_size):
-        """z ~ N(0, I) of shape [batch_size, latent_dim].
-
-        The seed generator's state advances on every call, and the replica id is folded
-        into the seed: otherwise every replica of a MirroredStrategy draws the same z.
-        """
+    def next_seed(self):
+        """A fresh stateless seed: the seed generator advances on every call, and the
+        replica id is folded in, or every replica of a MirroredStrategy draws the same."""
         seed = tf.cast(self.seed_generator.next(), tf.int64)
         replica = tf.distribute.get_replica_context()
         if replica is not None:
             seed = tf.random.experimental.stateless_fold_in(
-                seed, tf.cast(replica.replica_id_in_sync_group, tf.int64)
-            )
-        return tf.random.stateless_normal([batch_size, self.latent_dim], seed=seed)
+                seed, tf.cast(replica.replica_id_in_sync_group, tf.int64))
+        return seed
+
+    def sample_noise(self, batch_size):
+        """z ~ N(0, I) of shape [batch_size, latent_dim]."""
+        return tf.random.stateless_normal([batch_size, self.latent_dim], seed=self.next_seed())
 
     @staticmethod
     def average(per_example):
@@ -147,8 +150,60 @@ class BaseGAN(keras.Model):
         variables = network.trainable_variables
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
 
-    def train_step(self, data):  # pragma: no cover - abstract
-        raise NotImplementedError(f"{type(self).__name__} must implement train_step.")
+    # -- the algorithm: k discriminator steps, then one generator step -------------------
+    # Variants change the few lines their paper changes: the losses, a penalty, what
+    # happens after a discriminator update, what is logged, or a whole step.
+
+    discriminator_outputs_logits = True  # False for critics and energies (plots show raw scores)
+
+    def discriminator_loss(self, real_out, fake_out):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def generator_loss(self, fake_out):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def critic(self, x, training=True):
+        """What the losses see of D on samples x (and what plots show of D)."""
+        return self.discriminator(x, training=training)
+
+    def penalty(self, real, fake):
+        """A regulariser added to the per-example discriminator loss (none by default)."""
+        return None
+
+    def after_discriminator_step(self):
+        """Runs after every discriminator update (WGAN clips the critic's weights here)."""
+
+    def summaries(self, real_out, fake_out, penalty) -> dict:
+        """Quantities to log beside the losses, from the last discriminator step."""
+        return {}
+
+    def discriminator_step(self, real) -> dict:
+        """One update of D on a real minibatch and as many generated samples."""
+        fake = self.generator(self.sample_noise(tf.shape(real)[0]), training=True)
+        with tf.GradientTape() as tape:
+            real_out, fake_out = self.critic(real), self.critic(fake)
+            d_loss = self.discriminator_loss(real_out, fake_out)
+            penalty = self.penalty(real, fake)
+            if penalty is not None:
+                d_loss += penalty
+            objective = self.average(d_loss)
+        self.step(self.d_optimizer, tape, objective, self.discriminator)
+        self.after_discriminator_step()
+        return {"d_loss": d_loss, **self.summaries(real_out, fake_out, penalty)}
+
+    def generator_step(self, real) -> dict:
+        """One update of G on a fresh minibatch of noise, as large as `real`."""
+        with tf.GradientTape() as tape:
+            fake = self.generator(self.sample_noise(tf.shape(real)[0]), training=True)
+            g_loss = self.generator_loss(self.critic(fake))
+            objective = self.average(g_loss)
+        self.step(self.g_optimizer, tape, objective, self.generator)
+        return {"g_loss": g_loss}
+
+    def train_step(self, data):
+        for real in self.real_minibatches(data):  # k steps of the discriminator...
+            d_logs = self.discriminator_step(real)
+        return self.record(**d_logs, **self.generator_step(real))  # ...then one of G
 
     # -- inference ----------------------------------------------------------------
 

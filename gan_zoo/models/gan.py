@@ -22,9 +22,6 @@ class GAN(BaseGAN):
       label_smoothing: one-sided smoothing s: real targets 1 - s, fake targets 0
         (Salimans et al. 2016). 0 in the original paper.
       d_steps: k; the paper used k = 1 in its experiments.
-
-    Subclasses change the game through `discriminator_loss`, `generator_loss`,
-    `penalty` and `after_discriminator_step`, and what they log through `summaries`.
     """
 
     tracked = ("d_loss", "g_loss", "d_real", "d_fake")
@@ -37,46 +34,14 @@ class GAN(BaseGAN):
             raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}.")
         self.label_smoothing = float(label_smoothing)
 
-    # The few lines a paper changes.
     def discriminator_loss(self, real_out, fake_out):
         return losses.minimax_discriminator_loss(real_out, fake_out, self.label_smoothing)
 
     def generator_loss(self, fake_out):
         return GENERATOR_LOSSES[self.loss_name](fake_out)
 
-    def penalty(self, real, fake):
-        """Per-example regulariser added to the discriminator loss (none here)."""
-        return None
-
-    def after_discriminator_step(self):
-        """Runs after every discriminator update (WGAN clips weights here)."""
-
     def summaries(self, real_out, fake_out, penalty):
         return {"d_real": tf.sigmoid(real_out), "d_fake": tf.sigmoid(fake_out)}
-
-    def train_step(self, data):
-        for real in self.real_minibatches(data):  # k steps of the discriminator
-            fake = self.generator(self.sample_noise(tf.shape(real)[0]), training=True)
-            with tf.GradientTape() as tape:
-                real_out = self.discriminator(real, training=True)
-                fake_out = self.discriminator(fake, training=True)
-                d_loss = self.discriminator_loss(real_out, fake_out)
-                penalty = self.penalty(real, fake)
-                if penalty is not None:
-                    d_loss += penalty
-                d_objective = self.average(d_loss)
-            self.step(self.d_optimizer, tape, d_objective, self.discriminator)
-            self.after_discriminator_step()
-        # One step of the generator on a fresh minibatch of noise.
-        with tf.GradientTape() as tape:
-            fake_out_g = self.discriminator(
-                self.generator(self.sample_noise(tf.shape(real)[0]), training=True), training=True
-            )
-            g_loss = self.generator_loss(fake_out_g)
-            g_objective = self.average(g_loss)
-        self.step(self.g_optimizer, tape, g_objective, self.generator)
-        return self.record(d_loss=d_loss, g_loss=g_loss,
-                           **self.summaries(real_out, fake_out, penalty))
 
     def get_config(self):
         return {**super().get_config(), "loss": self.loss_name,

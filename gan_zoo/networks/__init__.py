@@ -2,6 +2,7 @@
 
 from gan_zoo.networks.builders import (
     NETWORKS,
+    autoencoder_discriminator,
     build_networks,
     dcgan_discriminator,
     dcgan_generator,
@@ -11,6 +12,7 @@ from gan_zoo.networks.builders import (
 
 __all__ = [
     "NETWORKS",
+    "autoencoder_discriminator",
     "build_networks",
     "dcgan_discriminator",
     "dcgan_generator",

@@ -9,6 +9,8 @@ import math
 import keras
 from keras import layers
 
+from gan_zoo.layers import MinibatchDiscrimination
+
 NORMS = ("batch", "layer", "none")
 
 
@@ -26,6 +28,15 @@ def _maybe_spectral(layer, spectral_norm: bool):
     return layers.SpectralNormalization(layer) if spectral_norm else layer
 
 
+def _head(features, num_outputs: int, spectral_norm: bool, minibatch_kernels: int, init=None):
+    """Optional minibatch discrimination on the features, then the linear output."""
+    h = features
+    if minibatch_kernels:
+        h = MinibatchDiscrimination(num_kernels=minibatch_kernels, name="minibatch")(h)
+    dense = layers.Dense(num_outputs, kernel_initializer=init or "glorot_uniform", name="logit")
+    return _maybe_spectral(dense, spectral_norm)(h)
+
+
 def mlp_generator(output_shape, latent_dim: int, hidden_units=(128, 128),
                   output_activation: str | None = None, name: str = "generator"):
     """z -> ReLU MLP -> samples of `output_shape` (linear output for toy coordinates)."""
@@ -38,15 +49,15 @@ def mlp_generator(output_shape, latent_dim: int, hidden_units=(128, 128),
 
 
 def mlp_discriminator(input_shape, hidden_units=(128, 128), spectral_norm: bool = False,
+                      num_outputs: int = 1, minibatch_kernels: int = 0,
                       name: str = "discriminator"):
-    """samples -> LeakyReLU(0.2) MLP -> one logit."""
+    """samples -> LeakyReLU(0.2) MLP -> `num_outputs` logits."""
     x = keras.Input(tuple(input_shape), name="x")
     h = layers.Flatten()(x)
     for i, units in enumerate(hidden_units):
         h = _maybe_spectral(layers.Dense(units, name=f"dense_{i}"), spectral_norm)(h)
         h = layers.LeakyReLU(0.2, name="features" if i == len(hidden_units) - 1 else None)(h)
-    out = _maybe_spectral(layers.Dense(1, name="logit"), spectral_norm)(h)
-    return keras.Model(x, out, name=name)
+    return keras.Model(x, _head(h, num_outputs, spectral_norm, minibatch_kernels), name=name)
 
 
 def _upsamplings(image_shape) -> tuple[int, int]:
@@ -66,7 +77,7 @@ def _upsamplings(image_shape) -> tuple[int, int]:
 
 
 def dcgan_generator(image_shape, latent_dim: int, base_filters: int = 64, kernel_size: int = 5,
-                    name: str = "generator"):
+                    output_activation: str | None = "tanh", name: str = "generator"):
     """Radford et al. 2016: project z, then stride-2 transposed convolutions.
 
     Batch norm and ReLU everywhere but the tanh output layer; channels halve as the
@@ -85,13 +96,13 @@ def dcgan_generator(image_shape, latent_dim: int, base_filters: int = 64, kernel
                                    kernel_initializer=init, name=f"deconv_{i}")(h)
         h = layers.ReLU()(layers.BatchNormalization(momentum=0.9, name=f"deconv_{i}_bn")(h))
     out = layers.Conv2DTranspose(image_shape[-1], kernel_size, strides=2, padding="same",
-                                 activation="tanh", kernel_initializer=init, name="image")(h)
+                                 activation=output_activation, kernel_initializer=init, name="image")(h)
     return keras.Model(z, out, name=name)
 
 
 def dcgan_discriminator(image_shape, base_filters: int = 64, kernel_size: int = 5,
-                        norm: str = "batch", spectral_norm: bool = False,
-                        name: str = "discriminator"):
+                        norm: str = "batch", spectral_norm: bool = False, num_outputs: int = 1,
+                        minibatch_kernels: int = 0, name: str = "discriminator"):
     """Radford et al. 2016: stride-2 convolutions with LeakyReLU(0.2), no pooling.
 
     No normalization on the input layer (as in the paper). `norm="layer"` or "none"
@@ -112,8 +123,29 @@ def dcgan_discriminator(image_shape, base_filters: int = 64, kernel_size: int = 
         h = layers.LeakyReLU(0.2)(h)
         filters *= 2
     h = layers.Flatten(name="features")(h)
-    out = _maybe_spectral(layers.Dense(1, kernel_initializer=init, name="logit"), spectral_norm)(h)
-    return keras.Model(x, out, name=name)
+    return keras.Model(x, _head(h, num_outputs, spectral_norm, minibatch_kernels, init), name=name)
+
+
+def autoencoder_discriminator(data_shape, kind: str, embedding_dim: int = 32, hidden_units=(128, 128),
+                              base_filters: int = 64, kernel_size: int = 5, norm: str = "batch",
+                              name: str = "autoencoder"):
+    """EBGAN's discriminator (Zhao et al. 2017): x -> [Dec(Enc(x)), Enc(x)].
+
+    The encoder is the matching discriminator's body followed by a linear embedding;
+    the decoder the matching generator's body from that embedding, with a linear
+    output (the energy is a reconstruction error, not a probability).
+    """
+    x = keras.Input(tuple(data_shape), name="x")
+    if kind == "mlp":
+        body = mlp_discriminator(data_shape, hidden_units, name="encoder_body")
+        decoder = mlp_generator(data_shape, embedding_dim, tuple(reversed(hidden_units)), name="decoder")
+    else:
+        body = dcgan_discriminator(data_shape, base_filters, kernel_size, norm, name="encoder_body")
+        decoder = dcgan_generator(data_shape, embedding_dim, base_filters, kernel_size,
+                                  output_activation=None, name="decoder")
+    features = keras.Model(body.input, body.get_layer("features").output, name="encoder_features")(x)
+    embedding = layers.Dense(embedding_dim, name="embedding")(features)
+    return keras.Model(x, [decoder(embedding), embedding], name=name)
 
 
 NETWORKS = ("mlp", "dcgan")
@@ -121,16 +153,28 @@ NETWORKS = ("mlp", "dcgan")
 
 def build_networks(kind: str, data_shape, latent_dim: int, *, is_image: bool,
                    hidden_units=(128, 128), base_filters: int = 64, kernel_size: int = 5,
-                   norm: str = "batch", spectral_norm: bool = False):
-    """(generator, discriminator) for data of `data_shape`, from a config's network keys."""
+                   norm: str = "batch", spectral_norm: bool = False, num_outputs: int = 1,
+                   minibatch_kernels: int = 0, discriminator: str = "classifier",
+                   embedding_dim: int = 32):
+    """(generator, discriminator) for data of `data_shape`, from a config's network keys.
+
+    `discriminator="autoencoder"` gives EBGAN's autoencoder instead of a classifier.
+    """
+    if kind not in NETWORKS:
+        raise ValueError(f"networks.kind must be one of {NETWORKS}, got {kind!r}.")
+    if kind == "dcgan" and (not is_image or len(data_shape) != 3):
+        raise ValueError(f"DCGAN networks need images [H, W, C]; this data has shape "
+                         f"{tuple(data_shape)}: use networks.kind='mlp'.")
     if kind == "mlp":
         generator = mlp_generator(data_shape, latent_dim, hidden_units,
                                   output_activation="tanh" if is_image else None)
-        return generator, mlp_discriminator(data_shape, hidden_units, spectral_norm)
-    if kind == "dcgan":
-        if not is_image or len(data_shape) != 3:
-            raise ValueError(f"DCGAN networks need images [H, W, C]; this data has shape "
-                             f"{tuple(data_shape)}: use networks.kind='mlp'.")
-        return (dcgan_generator(data_shape, latent_dim, base_filters, kernel_size),
-                dcgan_discriminator(data_shape, base_filters, kernel_size, norm, spectral_norm))
-    raise ValueError(f"networks.kind must be one of {NETWORKS}, got {kind!r}.")
+    else:
+        generator = dcgan_generator(data_shape, latent_dim, base_filters, kernel_size)
+    if discriminator == "autoencoder":
+        return generator, autoencoder_discriminator(data_shape, kind, embedding_dim, hidden_units,
+                                                    base_filters, kernel_size, norm)
+    if kind == "mlp":
+        return generator, mlp_discriminator(data_shape, hidden_units, spectral_norm, num_outputs,
+                                            minibatch_kernels)
+    return generator, dcgan_discriminator(data_shape, base_filters, kernel_size, norm, spectral_norm,
+                                          num_outputs, minibatch_kernels)

@@ -1,0 +1,62 @@
+"""Energy-based GAN (Zhao et al. 2017)."""
+
+import keras
+import tensorflow as tf
+
+from gan_zoo import losses
+from gan_zoo.models.base import BaseGAN
+
+
+@keras.saving.register_keras_serializable(package="gan_zoo")
+class EBGAN(BaseGAN):
+    """Zhao et al. 2017: the discriminator is an autoencoder and its energy is the
+    per-sample mean squared reconstruction error D(x) = mean ||Dec(Enc(x)) - x||^2.
+
+    L_D = D(x) + [m - D(G(z))]^+ and L_G = D(G(z)) + pt_weight * PT(S), with PT the
+    pulling-away term over the encoder's embeddings S of the generated batch (i != j
+    pairs only). The discriminator must return [reconstruction, embedding]
+    (`gan_zoo.networks.autoencoder_discriminator`).
+
+    Defaults: margin m = 10 (the paper's MNIST value; its per-dataset margins are in the
+    configs) and pt_weight = 0.1 (EBGAN-PT, section 2.4). Under a strategy PT runs over
+    each replica's own generated minibatch.
+    """
+
+    tracked = ("d_loss", "g_loss", "real_energy", "fake_energy", "pulling_away")
+    discriminator_outputs_logits = False
+    discriminator_kind = "autoencoder"
+
+    def __init__(self, generator, discriminator, latent_dim, d_steps=1, margin=10.0,
+                 pt_weight=0.1, **kwargs):
+        super().__init__(generator, discriminator, latent_dim, d_steps=d_steps, **kwargs)
+        if len(discriminator.outputs) != 2:
+            raise ValueError("EBGAN needs an autoencoder discriminator returning "
+                             "[reconstruction, embedding]; see networks.autoencoder_discriminator.")
+        self.margin = float(margin)
+        self.pt_weight = float(pt_weight)
+
+    def energy_and_embedding(self, x, training=True):
+        reconstruction, embedding = self.discriminator(x, training=training)
+        return losses.reconstruction_energy(x, reconstruction), embedding
+
+    def critic(self, x, training=True):
+        return self.energy_and_embedding(x, training)[0]
+
+    def discriminator_loss(self, real_energy, fake_energy):
+        return losses.energy_discriminator_loss(real_energy, fake_energy, self.margin)
+
+    def summaries(self, real_energy, fake_energy, penalty):
+        return {"real_energy": real_energy, "fake_energy": fake_energy}
+
+    def generator_step(self, real):
+        with tf.GradientTape() as tape:
+            fake = self.generator(self.sample_noise(tf.shape(real)[0]), training=True)
+            fake_energy, embedding = self.energy_and_embedding(fake)
+            pulling_away = losses.pulling_away_term(embedding)
+            g_loss = fake_energy + self.pt_weight * pulling_away
+            objective = self.average(fake_energy) + self.average_scalar(self.pt_weight * pulling_away)
+        self.step(self.g_optimizer, tape, objective, self.generator)
+        return {"g_loss": g_loss, "pulling_away": pulling_away}
+
+    def get_config(self):
+        return {**super().get_config(), "margin": self.margin, "pt_weight": self.pt_weight}

@@ -1,0 +1,165 @@
+"""Improved GAN and the semi-supervised GAN (Salimans et al. 2016)."""
+
+import keras
+import tensorflow as tf
+
+from gan_zoo import losses
+from gan_zoo.layers import with_features
+from gan_zoo.models.base import split_batch
+from gan_zoo.models.gan import GAN
+
+
+@keras.saving.register_keras_serializable(package="gan_zoo")
+class ImprovedGAN(GAN):
+    """Salimans et al. 2016, "Improved Techniques for Training GANs".
+
+    - Feature matching (3.1): G minimises ||E f(x) - E f(G(z))||^2 on D's layer
+      `feature_layer`, alone (adversarial_weight = 0, the paper's choice) or plus
+      adversarial_weight times the non-saturating loss.
+    - Minibatch discrimination (3.2) is a layer of D:
+      `gan_zoo.layers.MinibatchDiscrimination` (`networks.minibatch_kernels` in configs).
+    - One-sided label smoothing (3.4): real targets 1 - label_smoothing = 0.9, fake 0.
+    - Historical averaging (3.3): historical_weight * ||theta - mean of past theta||^2
+      added to each player's cost; off (0) by default as in the paper's experiments.
+    """
+
+    tracked = ("d_loss", "g_loss", "d_real", "d_fake", "feature_matching")
+
+    def __init__(self, generator, discriminator, latent_dim, d_steps=1, feature_layer="features",
+                 adversarial_weight=0.0, label_smoothing=0.1, historical_weight=0.0, **kwargs):
+        super().__init__(generator, discriminator, latent_dim, d_steps=d_steps,
+                         label_smoothing=label_smoothing, **kwargs)
+        self.feature_layer = feature_layer
+        self.adversarial_weight = float(adversarial_weight)
+        self.historical_weight = float(historical_weight)
+        # Rebuilt from D rather than serialized: it shares D's weights.
+        self.feature_view = with_features(discriminator, feature_layer)
+        self.historical_means = {}
+        if self.historical_weight:
+            for name, network in (("g", generator), ("d", discriminator)):
+                self.historical_means[name] = [
+                    self.add_weight(shape=w.shape, initializer="zeros", trainable=False,
+                                    name=f"{name}_historical_mean_{i}")
+                    for i, w in enumerate(network.trainable_variables)]
+
+    def historical_penalty(self, name, network):
+        """historical_weight * sum ||theta - mean of past theta||^2 (0 when off)."""
+        if not self.historical_weight:
+            return 0.0
+        return self.historical_weight * tf.add_n([
+            tf.reduce_sum(tf.square(w - m))
+            for w, m in zip(network.trainable_variables, self.historical_means[name], strict=True)])
+
+    def update_historical_means(self, name, network, optimizer):
+        if self.historical_weight:
+            t = tf.cast(optimizer.iterations, tf.float32)  # updates so far, this one included
+            for w, m in zip(network.trainable_variables, self.historical_means[name], strict=True):
+                m.assign(tf.where(t <= 1.0, w, m + (w - m) / t))
+
+    def penalty(self, real, fake):
+        return self.historical_penalty("d", self.discriminator) if self.historical_weight else None
+
+    def after_discriminator_step(self):
+        self.update_historical_means("d", self.discriminator, self.d_optimizer)
+
+    def generator_step(self, real):
+        real_features = tf.stop_gradient(self.feature_view(real, training=True)[1])
+        with tf.GradientTape() as tape:
+            fake = self.generator(self.sample_noise(tf.shape(real)[0]), training=True)
+            fake_out, fake_features = self.feature_view(fake, training=True)
+            matching = losses.feature_matching_loss(real_features, fake_features)
+            g_loss = matching + self.historical_penalty("g", self.generator)
+            objective = self.average_scalar(g_loss)
+            if self.adversarial_weight:
+                adversarial = self.adversarial_weight * self.generator_loss(fake_out)
+                g_loss += adversarial
+                objective += self.average(adversarial)
+        self.step(self.g_optimizer, tape, objective, self.generator)
+        self.update_historical_means("g", self.generator, self.g_optimizer)
+        return {"g_loss": g_loss, "feature_matching": matching}
+
+    def checkpoint_items(self):
+        items = super().checkpoint_items()
+        for name, means in self.historical_means.items():
+            items[f"{name}_historical_means"] = means
+        return items
+
+    def get_config(self):
+        return {**super().get_config(), "feature_layer": self.feature_layer,
+                "adversarial_weight": self.adversarial_weight,
+                "historical_weight": self.historical_weight}
+
+
+@keras.saving.register_keras_serializable(package="gan_zoo")
+class SemiSupervisedGAN(ImprovedGAN):
+    """Salimans et al. 2016, section 5: a K+1-class discriminator.
+
+    D outputs K logits l(x); the "generated" class has the fixed logit 0, so
+    D(x) = Z(x) / (Z(x) + 1) with Z(x) = sum_k exp l_k(x). Its loss is
+    L_supervised (cross-entropy on the labelled examples) + L_unsupervised
+    (-log D(x) on real examples, -log(1 - D(G(z))) on generated ones); G uses feature
+    matching. Batches are (images, labels) with label -1 for unlabelled examples
+    (`gan_zoo.data.load(..., labels_per_class=N)` makes them).
+
+    `classifier` is the K-class classifier (the discriminator itself).
+    """
+
+    tracked = ("d_loss", "g_loss", "supervised_loss", "unsupervised_loss", "accuracy",
+               "feature_matching")
+    needs_labels = True
+
+    def __init__(self, generator, discriminator, latent_dim, d_steps=1, feature_layer="features",
+                 label_smoothing=0.0, **kwargs):
+        super().__init__(generator, discriminator, latent_dim, d_steps=d_steps,
+                         feature_layer=feature_layer, label_smoothing=label_smoothing, **kwargs)
+
+    @property
+    def classifier(self) -> keras.Model:
+        return self.discriminator
+
+    def critic(self, x, training=True):
+        """log Z(x): the logit of D(x) = Z / (Z + 1) against the fixed zero logit."""
+        return tf.reduce_logsumexp(self.discriminator(x, training=training), axis=-1)
+
+    def real_minibatches(self, data):
+        images, labels = split_batch(data)
+        if labels is None:
+            raise ValueError("SemiSupervisedGAN needs (images, labels) batches, label -1 for "
+                             "unlabelled examples: e.g. gan_zoo.data.load(name, batch_size, "
+                             "labels_per_class=10).")
+        if self.d_steps == 1:
+            return [(images, labels)]
+        size = tf.shape(images)[0] // self.d_steps
+        return [(images[i :: self.d_steps][:size], labels[i :: self.d_steps][:size])
+                for i in range(self.d_steps)]
+
+    def discriminator_step(self, real):
+        images, labels = real
+        fake = self.generator(self.sample_noise(tf.shape(images)[0]), training=True)
+        labelled = labels >= 0
+        with tf.GradientTape() as tape:
+            real_logits = self.discriminator(images, training=True)
+            real_lse = tf.reduce_logsumexp(real_logits, axis=-1)
+            fake_lse = self.critic(fake)
+            # -log D(x) = softplus(-lse), -log(1 - D(G(z))) = softplus(lse); real smoothed.
+            unsupervised = losses.minimax_discriminator_loss(real_lse[:, None], fake_lse[:, None],
+                                                             self.label_smoothing)
+            cross_entropy = tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=tf.maximum(labels, 0), logits=real_logits)
+            mask = tf.cast(labelled, cross_entropy.dtype)
+            supervised = tf.reduce_sum(cross_entropy * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+            objective = self.average(unsupervised) + self.average_scalar(supervised)
+        self.step(self.d_optimizer, tape, objective, self.discriminator)
+        correct = tf.cast(tf.equal(tf.argmax(real_logits, -1), labels), tf.float32)
+        return {"d_loss": unsupervised + supervised, "supervised_loss": supervised,
+                "unsupervised_loss": unsupervised,
+                "accuracy": tf.boolean_mask(correct, labelled)}
+
+    def generator_step(self, real):
+        return super().generator_step(real[0])
+
+    def get_config(self):
+        config = super().get_config()
+        for key in ("adversarial_weight", "historical_weight", "loss"):
+            config.pop(key)
+        return config

@@ -1,0 +1,194 @@
+"""The zoo's variants: the known traps, learning on a toy, and the .keras round trip."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from scipy import stats
+
+from gan_zoo import data, losses, models, networks
+from gan_zoo.models import wgan as wgan_module
+
+TOY_BATCH = 128
+
+
+def build(variant: str, lr=2e-3, **kwargs):
+    """A variant on small MLPs for gauss1d, with a learning rate that learns in seconds."""
+    cls = models.VARIANTS[variant]
+    kind = getattr(cls, "discriminator_kind", "classifier")
+    g, d = networks.build_networks("mlp", (1,), 4, is_image=False, hidden_units=(64, 64),
+                                   discriminator=kind, embedding_dim=8)
+    gan = cls(g, d, latent_dim=4, seed=0, **kwargs)
+    gan.compile(g_optimizer=keras.optimizers.Adam(lr, 0.5), d_optimizer=keras.optimizers.Adam(lr, 0.5))
+    return gan
+
+
+def toy_data(labels=False):
+    return data.load("gauss1d", TOY_BATCH, seed=0, with_labels=labels)[0]
+
+
+# -- the known traps -----------------------------------------------------------------
+
+
+def test_wgan_clips_every_critic_weight_after_every_update():
+    gan = build("wgan", lr=0.5, d_steps=3)  # a huge step pushes weights far outside [-c, c]
+    seen = []
+    clip = gan.after_discriminator_step
+
+    def spy():
+        clip()
+        seen.append(max(float(tf.reduce_max(tf.abs(w))) for w in gan.discriminator.trainable_variables))
+
+    gan.after_discriminator_step = spy
+    gan.compile(g_optimizer=gan.g_optimizer, d_optimizer=gan.d_optimizer, run_eagerly=True)
+    gan.fit(toy_data(), steps_per_epoch=2, epochs=1, verbose=0)
+    assert len(seen) == 6 and max(seen) <= 0.01 + 1e-7
+    assert int(gan.d_optimizer.iterations) == 6
+
+
+def test_wgan_reference_schedule_runs_100_critic_steps_early():
+    gan = build("wgan", reference_schedule=True)
+    gan.fit(toy_data(), steps_per_epoch=2, epochs=1, verbose=0)
+    assert int(gan.d_optimizer.iterations) == 200
+    assert int(gan.g_optimizer.iterations) == 2
+
+
+def test_gradient_penalty_interpolates_with_uniform_per_sample_epsilon(monkeypatch):
+    drawn = []
+    penalty = losses.gradient_penalty
+
+    def spy(critic, real, fake, epsilon):
+        drawn.append(np.asarray(epsilon))
+        return penalty(critic, real, fake, epsilon)
+
+    monkeypatch.setattr(wgan_module.losses, "gradient_penalty", spy)
+    gan = build("wgan_gp", d_steps=1)
+    gan.compile(g_optimizer=gan.g_optimizer, d_optimizer=gan.d_optimizer, run_eagerly=True)
+    gan.fit(toy_data(), steps_per_epoch=8, epochs=1, verbose=0)
+    eps = np.concatenate(drawn)
+    assert drawn[0].shape == (TOY_BATCH,)  # one draw per sample, not one per batch
+    assert len(np.unique(drawn[0])) == TOY_BATCH
+    assert not np.array_equal(drawn[0], drawn[1])
+    assert eps.min() >= 0.0 and eps.max() <= 1.0
+    assert stats.kstest(eps, "uniform").pvalue > 0.01
+
+
+def test_feature_matching_updates_the_generator_and_leaves_the_discriminator():
+    gan = build("improved_gan")
+    real = next(iter(toy_data()))
+    d_before = [w.numpy().copy() for w in gan.discriminator.weights]
+    g_before = [w.numpy().copy() for w in gan.generator.trainable_weights]
+    with tf.GradientTape() as tape:
+        fake = gan.generator(gan.sample_noise(TOY_BATCH), training=True)
+        matching = losses.feature_matching_loss(gan.feature_view(real)[1], gan.feature_view(fake)[1])
+    g_grads = tape.gradient(matching, gan.generator.trainable_weights)
+    assert all(g is not None and float(tf.reduce_sum(tf.abs(g))) > 0 for g in g_grads)
+    logs = gan.generator_step(real)
+    assert float(logs["feature_matching"]) > 0
+    for before, w in zip(d_before, gan.discriminator.weights, strict=True):
+        np.testing.assert_array_equal(before, w.numpy())
+    assert any(not np.array_equal(b, w.numpy())
+               for b, w in zip(g_before, gan.generator.trainable_weights, strict=True))
+
+
+def test_historical_averaging_tracks_the_mean_of_past_parameters():
+    gan = build("improved_gan", historical_weight=0.01)
+    seen = []
+    for _ in range(3):
+        gan.fit(toy_data(), steps_per_epoch=1, epochs=1, verbose=0)
+        seen.append(gan.generator.trainable_variables[0].numpy().copy())
+    np.testing.assert_allclose(gan.historical_means["g"][0].numpy(), np.mean(seen, axis=0), rtol=1e-4,
+                               atol=1e-6)
+
+
+def test_semi_supervised_gan_needs_labels():
+    gan = build("semi_supervised")
+    with pytest.raises(ValueError, match="needs \\(images, labels\\) batches"):
+        gan.fit(toy_data(), steps_per_epoch=1, epochs=1, verbose=0)
+
+
+def test_semi_supervised_gan_learns_a_classifier_from_few_labels():
+    ds, info = data.load("digits", 100, seed=0, with_labels=True, labels_per_class=10)
+    g, d = networks.build_networks("mlp", info.shape, 16, is_image=True, hidden_units=(128, 128),
+                                   num_outputs=10)
+    gan = models.SemiSupervisedGAN(g, d, latent_dim=16, seed=0)
+    gan.compile(g_optimizer=keras.optimizers.Adam(1e-3, 0.5), d_optimizer=keras.optimizers.Adam(1e-3, 0.5))
+    gan.fit(ds, steps_per_epoch=300, epochs=1, verbose=0)
+    x_test, y_test = data.load_arrays("digits", "test")
+    accuracy = float(np.mean(np.argmax(gan.classifier.predict(x_test, verbose=0), -1) == y_test))
+    assert accuracy > 0.6  # from 100 labels; chance is 0.1
+
+
+def test_ebgan_logs_energies_and_the_pulling_away_term():
+    gan = build("ebgan", margin=1.0)
+    logs = gan.fit(toy_data(), steps_per_epoch=5, epochs=1, verbose=0).history
+    assert set(logs) == {"d_loss", "g_loss", "real_energy", "fake_energy", "pulling_away"}
+    assert 0.0 <= logs["pulling_away"][-1] <= 1.0
+
+
+# -- every variant learns, and round-trips --------------------------------------------
+
+# Per variant: hyper-parameters, optimizer (learning rate, beta_1, beta_2) and generator
+# steps that learn ring8 in seconds. Paper defaults except where noted: WGAN's clip
+# 0.05 and EBGAN's margin 0.5 suit this small-scale mixture.
+SETTINGS = {
+    "gan": ({}, (1e-3, 0.5, 0.999), 600),
+    "improved_gan": ({}, (1e-3, 0.5, 0.999), 600),
+    "semi_supervised": ({}, (1e-3, 0.5, 0.999), 600),
+    "lsgan": ({}, (1e-3, 0.5, 0.999), 600),
+    "hinge": ({}, (1e-3, 0.0, 0.9), 1000),
+    "ebgan": ({"margin": 0.5}, (1e-3, 0.5, 0.999), 600),
+    "wgan": ({"clip_value": 0.05}, (1e-3, 0.5, 0.999), 600),
+    "wgan_gp": ({}, (5e-4, 0.0, 0.9), 1500),
+}
+
+
+def ring_gan(variant):
+    hyper, (lr, beta_1, beta_2), _ = SETTINGS[variant]
+    cls = models.VARIANTS[variant]
+    g, d = networks.build_networks(
+        "mlp", (2,), 2, is_image=False, hidden_units=(64, 64), embedding_dim=8,
+        discriminator=getattr(cls, "discriminator_kind", "classifier"),
+        num_outputs=8 if variant == "semi_supervised" else 1, spectral_norm=variant == "hinge")
+    gan = cls(g, d, latent_dim=2, seed=0, **hyper)
+    gan.compile(g_optimizer=keras.optimizers.Adam(lr, beta_1, beta_2),
+                d_optimizer=keras.optimizers.Adam(lr, beta_1, beta_2))
+    return gan
+
+
+def distance_to_modes(gan) -> float:
+    """Mean distance of 2500 samples to their nearest ring8 mode (0 when on the modes)."""
+    x = gan.generate(2500, seed=1)
+    modes = data.toy_spec("ring8").modes
+    return float(np.linalg.norm(x[:, None] - modes[None], axis=-1).min(axis=1).mean())
+
+
+@pytest.mark.parametrize("variant", sorted(SETTINGS))
+def test_every_variant_learns_ring8(variant):
+    gan = ring_gan(variant)
+    before = distance_to_modes(gan)
+    ds = data.load("ring8", TOY_BATCH * gan.d_steps, seed=0,
+                   with_labels=variant == "semi_supervised")[0]
+    gan.fit(ds, steps_per_epoch=SETTINGS[variant][2], epochs=1, verbose=0)
+    after = distance_to_modes(gan)
+    # The untrained generator sits near the centre, about 0.8 from the modes.
+    assert before > 0.6
+    assert after < 0.6 * before, f"{variant}: {before:.3f} -> {after:.3f}"
+
+
+@pytest.mark.parametrize("variant", sorted(SETTINGS))
+def test_every_variant_round_trips_and_keeps_training(tmp_path, variant):
+    gan = ring_gan(variant)
+    ds = data.load("ring8", TOY_BATCH * gan.d_steps, seed=0, with_labels=variant == "semi_supervised")[0]
+    gan.fit(ds, steps_per_epoch=2, epochs=1, verbose=0)
+    path = str(tmp_path / "gan.keras")
+    gan.save(path)
+    loaded = keras.saving.load_model(path)
+    assert type(loaded) is type(gan)
+    assert loaded.get_config().keys() == gan.get_config().keys()
+    for name in ("g_optimizer", "d_optimizer"):
+        for a, b in zip(getattr(gan, name).variables, getattr(loaded, name).variables, strict=True):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+    np.testing.assert_array_equal(gan.generate(16, seed=0), loaded.generate(16, seed=0))
+    loaded.fit(ds, steps_per_epoch=2, epochs=1, verbose=0)
+    assert int(loaded.g_optimizer.iterations) == 4

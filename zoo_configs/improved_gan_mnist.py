@@ -1,0 +1,7 @@
+"""Improved GAN (Salimans et al. 2016) on tfds mnist (download or data_dir)."""
+
+from zoo_configs.common import zoo_config
+
+
+def get_config():
+    return zoo_config("improved_gan", "mnist")

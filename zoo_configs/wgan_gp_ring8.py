@@ -1,0 +1,7 @@
+"""WGAN-GP (Gulrajani et al. 2017) on the ring8 mixture."""
+
+from zoo_configs.common import zoo_config
+
+
+def get_config():
+    return zoo_config("wgan_gp", "ring8")
