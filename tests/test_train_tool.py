@@ -106,3 +106,10 @@ def test_toy_configs_train_and_plot(tmp_path, name):
     metrics = train.train_and_evaluate(config, str(tmp_path), verbose=0)
     assert metrics["step"] == 2
     assert os.listdir(tmp_path / "samples") == ["step_0000002.png"]
+
+
+def test_import_without_tensorflow_names_the_extras():
+    code = "import sys; sys.modules['tensorflow'] = None; import gan_zoo"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "pip install -e '.[cpu]'" in result.stderr and "'.[gpu]'" in result.stderr

@@ -1,10 +1,14 @@
 """Flag parsing shared by the tools: user errors end in one clear line and exit code 2."""
 
 import importlib.util
+import os
 import sys
 
-from absl import flags
-from ml_collections import config_flags
+# Before TensorFlow loads: keep its C++ info lines out of the progress bar.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import flags, logging  # noqa: E402
+from ml_collections import config_flags  # noqa: E402
 
 
 def fail(message: str, code: int = 2):
@@ -89,8 +93,10 @@ def config_value(holder):
 def parse_flags(argv):
     """absl's parser; malformed values, unknown flags and unknown keys exit 2 with one line."""
     try:
-        return flags.FLAGS(argv)
+        remaining = flags.FLAGS(argv)
     except flags.Error as error:
         fail(f"{error}\nRun with --helpshort to list the flags.")
     except (AttributeError, KeyError) as error:
         _explain_unknown_key(error, argv, _DEFAULT_CONFIG)
+    logging.set_verbosity(logging.WARNING)  # checkpoint INFO lines would break the progress bar
+    return remaining

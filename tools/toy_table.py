@@ -59,13 +59,17 @@ def main(argv):
                     fail(str(error))
                 runs.append(metrics)
                 print(f"{variant:16s} {dataset:7s} seed {seed}: {metrics['modes']}", flush=True)
-            mean = lambda key: sum(r["modes"][key] for r in runs) / len(runs)  # noqa: E731
             rows.append({"variant": variant, "dataset": dataset, "seeds": seeds,
-                         "modes": mean("modes"), "num_modes": runs[0]["modes"]["num_modes"],
-                         "high_quality": mean("high_quality"), "reverse_kl": mean("reverse_kl"),
+                         "modes": _mean(runs, "modes"), "num_modes": runs[0]["modes"]["num_modes"],
+                         "high_quality": _mean(runs, "high_quality"),
+                         "reverse_kl": _mean(runs, "reverse_kl"),
                          "steps": runs[0]["step"],
                          "wall_seconds": sum(r.get("wall_seconds_this_run", 0) for r in runs) / len(runs)})
     write(rows, seeds)
+
+
+def _mean(runs, key):
+    return sum(r["modes"][key] for r in runs) / len(runs)
 
 
 def write(rows, seeds):
