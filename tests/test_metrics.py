@@ -1,0 +1,62 @@
+"""Metrics against known answers: closed forms and hand-counted sample sets."""
+
+import numpy as np
+import pytest
+
+from gan_zoo import data, metrics
+
+
+def test_fid_of_two_gaussians_matches_the_closed_form():
+    # Diagonal covariances: FID = ||mu1 - mu2||^2 + sum (s1 + s2 - 2 sqrt(s1 s2)).
+    mu1, mu2 = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 0.0])
+    s1, s2 = np.array([1.0, 4.0, 0.25]), np.array([4.0, 1.0, 1.0])
+    expected = 1.0 + 4.0 + np.sum(s1 + s2 - 2 * np.sqrt(s1 * s2))
+    assert metrics.frechet_distance(mu1, np.diag(s1), mu2, np.diag(s2)) == pytest.approx(expected)
+    rng = np.random.default_rng(0)
+    x = rng.normal(mu1, np.sqrt(s1), size=(200_000, 3))
+    y = rng.normal(mu2, np.sqrt(s2), size=(200_000, 3))
+    assert metrics.fid(x, y) == pytest.approx(expected, rel=0.02)
+
+
+def test_fid_of_a_set_with_itself_is_zero():
+    x = np.random.default_rng(1).normal(size=(500, 16))
+    assert metrics.fid(x, x) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_kid_is_unbiased():
+    rng = np.random.default_rng(2)
+    same = metrics.kid(rng.normal(size=(1000, 8)), rng.normal(size=(1000, 8)), num_subsets=50,
+                       subset_size=200)
+    shifted = metrics.kid(rng.normal(size=(1000, 8)), rng.normal(0.5, 1, size=(1000, 8)),
+                          num_subsets=50, subset_size=200)
+    assert abs(same[0]) < 3 * same[1] / np.sqrt(50) + 1e-3  # about 0 on average
+    assert shifted[0] > 10 * abs(same[0]) and shifted[0] > 0.05
+
+
+def test_inception_score_of_confident_even_predictions_is_the_class_count():
+    probs = np.eye(10)[np.arange(1000) % 10]
+    assert metrics.inception_score(probs, splits=10)[0] == pytest.approx(10.0, rel=1e-6)
+    assert metrics.inception_score(np.full((100, 10), 0.1), splits=1)[0] == pytest.approx(1.0)
+
+
+def test_mode_metrics_on_constructed_samples():
+    modes = data.toy_spec("ring8").modes
+    # 4 modes hit exactly, twice as often for mode 0; 2 samples far from any mode.
+    samples = np.concatenate([modes[[0, 0, 1, 2, 3]], [[0.0, 0.0], [3.0, 3.0]]])
+    result = metrics.mode_metrics(samples, "ring8")
+    assert result["modes"] == 4 and result["num_modes"] == 8
+    assert result["high_quality"] == pytest.approx(5 / 7)
+    q = np.array([2, 1, 1, 1]) / 5
+    assert result["reverse_kl"] == pytest.approx(np.sum(q * np.log(q * 8)))
+    # 2.9 std from a mode counts, 3.1 std does not.
+    std = data.toy_spec("ring8").std
+    near = metrics.mode_metrics(modes[:1] + [[2.9 * std, 0]], "ring8")
+    far = metrics.mode_metrics(modes[:1] + [[3.1 * std, 0]], "ring8")
+    assert (near["modes"], far["modes"]) == (1, 0)
+    assert far["reverse_kl"] == float("inf")
+
+
+def test_mode_metrics_of_the_real_distribution():
+    x, _ = data.load_arrays("grid25", seed=3)
+    result = metrics.mode_metrics(x[:2500], "grid25")
+    assert result["modes"] == 25 and result["high_quality"] > 0.98 and result["reverse_kl"] < 0.02
