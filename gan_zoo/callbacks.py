@@ -55,7 +55,7 @@ def discriminator_view(model, x: np.ndarray, chunk: int = 512) -> tuple[np.ndarr
     scores = np.concatenate([np.asarray(model.critic(x[i:i + chunk], training=False), np.float32).reshape(-1)
                              for i in range(0, len(x), chunk)])
     if model.discriminator_outputs_logits:
-        return 1.0 / (1.0 + np.exp(-scores)), "D(x)"
+        return 1.0 / (1.0 + np.exp(-np.clip(scores, -50.0, 50.0))), "D(x)"
     return scores, "energy" if hasattr(model, "margin") else "critic score"
 
 
