@@ -59,6 +59,9 @@ def default_config() -> ml_collections.ConfigDict:
     c.train.checkpoint_every = 200
     c.train.sample_every = 200
     c.train.num_samples = 64  # images in a sample grid (toys: points in the plot)
+
+    c.eval = ml_collections.ConfigDict()
+    c.eval.num_samples = 2000  # generated images scored at the end (0 = skip; toys use 2500)
     return c
 
 
@@ -238,7 +241,7 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1) -> dict:
     if result["steps_this_run"]:
         result["images_per_second"] = round(
             result["steps_this_run"] * config.train.batch_size * d_steps / max(wall, 1e-9), 1)
-    result.update(evaluate_toy(gan, config.dataset, config.seed))
+    result.update(evaluate(gan, config))
     with open(metrics_path, "w") as f:
         json.dump(result, f, indent=2, sort_keys=True)
     if verbose:
@@ -246,12 +249,25 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1) -> dict:
     return result
 
 
-def evaluate_toy(gan, dataset: str, seed: int) -> dict:
-    """Quality figures of a toy run: mode coverage for mixtures, moments for gauss1d."""
-    if dataset not in data.TOYS:
-        return {}
-    samples = gan.generate(metrics.NUM_SAMPLES, seed=seed + 12345)
-    if dataset == "gauss1d":
-        return {"mean": float(samples.mean()), "std": float(samples.std())}
-    return {"modes": metrics.mode_metrics(samples, dataset)}
+def evaluate(gan, config) -> dict:
+    """Quality figures of the final generator.
+
+    Toy mixtures: mode coverage of 2500 samples; gauss1d: their mean and std; embedded
+    image sets: FID / KID / score over the features of a classifier trained on the data
+    set's train split (cached), against as many real train images.
+    """
+    dataset, seed = config.dataset, config.seed + 12345
+    if dataset in data.TOYS:
+        samples = gan.generate(metrics.NUM_SAMPLES, seed=seed)
+        if dataset == "gauss1d":
+            return {"mean": float(samples.mean()), "std": float(samples.std())}
+        return {"modes": metrics.mode_metrics(samples, dataset)}
+    if dataset in data.EMBEDDED and config.eval.num_samples:
+        classifier, info = metrics.train_classifier(dataset)
+        real, _ = data.load_arrays(dataset, "train")
+        n = min(config.eval.num_samples, len(real))
+        scores = metrics.image_metrics(gan.generate(n, seed=seed), real[:n],
+                                       metrics.classifier_extractor(classifier), "classifier")
+        return {"eval": {**scores, "classifier_test_accuracy": info["test_accuracy"]}}
+    return {}
 

@@ -17,6 +17,12 @@ def _seed():
     keras.utils.set_random_seed(0)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _hermetic_cache(tmp_path_factory):
+    """The evaluation classifier is trained once per test session, in a private cache."""
+    os.environ["GAN_ZOO_CACHE"] = str(tmp_path_factory.mktemp("gan_zoo_cache"))
+
+
 def toy_networks(dim: int = 1, latent_dim: int = 4, hidden=(64, 64)):
     """A small MLP generator/discriminator pair for toy data of `dim` coordinates."""
     return networks.build_networks("mlp", (dim,), latent_dim, is_image=False, hidden_units=hidden)

@@ -60,3 +60,27 @@ def test_mode_metrics_of_the_real_distribution():
     x, _ = data.load_arrays("grid25", seed=3)
     result = metrics.mode_metrics(x[:2500], "grid25")
     assert result["modes"] == 25 and result["high_quality"] > 0.98 and result["reverse_kl"] < 0.02
+
+
+def test_classifier_is_accurate_cached_and_separates_real_from_noise(tmp_path):
+    classifier, info = metrics.train_classifier("digits", epochs=20, directory=str(tmp_path))
+    assert info["test_accuracy"] > 0.9 and info["test_examples"] == 179
+    again, info_again = metrics.train_classifier("digits", epochs=20, directory=str(tmp_path))
+    assert info_again == info  # loaded from the cache, not retrained
+    train_x, _ = data.load_arrays("digits", "train")
+    test_x, _ = data.load_arrays("digits", "test")
+    extract = metrics.classifier_extractor(again)
+    noise = np.random.default_rng(0).uniform(-1, 1, size=test_x.shape).astype("float32")
+    real = metrics.image_metrics(test_x, train_x[:179], extract, "classifier")
+    fake = metrics.image_metrics(noise, train_x[:179], extract, "classifier")
+    assert real["classifier_fid"] < 0.2 * fake["classifier_fid"]
+    assert real["classifier_score"] > 2 * fake["classifier_score"]
+
+
+def test_inception_without_weights_says_how_to_provide_them(tmp_path):
+    with pytest.raises(metrics.InceptionUnavailable, match="does not exist"):
+        metrics.inception_extractor(weights=str(tmp_path / "missing.h5"))
+    broken = tmp_path / "inception.h5"
+    broken.write_bytes(b"not an HDF5 file")
+    with pytest.raises(metrics.InceptionUnavailable, match="copy it to ~/.keras/models"):
+        metrics.inception_extractor(weights=str(broken))

@@ -15,7 +15,8 @@ from gan_zoo import train
 
 TINY = ["--config.train.epochs=2", "--config.train.steps_per_epoch=3",
         "--config.train.checkpoint_every=2", "--config.train.sample_every=2",
-        "--config.train.batch_size=16", "--config.networks.base_filters=4"]
+        "--config.train.batch_size=16", "--config.networks.base_filters=4",
+        "--config.eval.num_samples=200"]
 
 
 def run_tool(*args, config="gan_mnist_subset.py"):
@@ -30,6 +31,7 @@ def tiny_config(name="gan_mnist_subset"):
     config.train.update(epochs=2, steps_per_epoch=3, checkpoint_every=2, sample_every=2,
                         batch_size=16)
     config.networks.base_filters = 4
+    config.eval.num_samples = 0
     return config
 
 
@@ -45,6 +47,9 @@ def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
     with open(os.path.join(workdir, "metrics.json")) as f:
         metrics = json.load(f)
     assert metrics["step"] == 6 and set(metrics["train"]) >= {"d_loss", "g_loss", "d_real", "d_fake"}
+    # An untrained generator is far from the digits in the classifier's feature space.
+    assert metrics["eval"]["num_samples"] == 200 and metrics["eval"]["classifier_fid"] > 10
+    assert metrics["eval"]["classifier_test_accuracy"] > 0.9
     assert sorted(os.listdir(os.path.join(workdir, "samples"))) == [
         "step_0000002.png", "step_0000004.png", "step_0000006.png"]
     generator = keras.saving.load_model(os.path.join(workdir, "generator.keras"))

@@ -1,7 +1,15 @@
 """Metrics of what a GAN learned."""
 
 from gan_zoo.metrics.distances import fid, frechet_distance, gaussian_statistics, inception_score, kid
+from gan_zoo.metrics.evaluate import image_metrics
+from gan_zoo.metrics.features import (
+    InceptionUnavailable,
+    classifier_extractor,
+    inception_extractor,
+    train_classifier,
+)
 from gan_zoo.metrics.modes import NUM_SAMPLES, mode_metrics
 
-__all__ = ["NUM_SAMPLES", "fid", "frechet_distance", "gaussian_statistics", "inception_score", "kid",
-           "mode_metrics"]
+__all__ = ["NUM_SAMPLES", "InceptionUnavailable", "classifier_extractor", "fid", "frechet_distance",
+           "gaussian_statistics", "image_metrics", "inception_extractor", "inception_score", "kid",
+           "mode_metrics", "train_classifier"]

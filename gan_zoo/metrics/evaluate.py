@@ -1,0 +1,20 @@
+"""Evaluate a generator against its data set with a feature extractor."""
+
+import numpy as np
+
+from gan_zoo.metrics.distances import fid, inception_score, kid
+
+
+def image_metrics(samples: np.ndarray, real: np.ndarray, extractor, prefix: str) -> dict:
+    """FID, KID (mean, std) and the score of `samples` against `real` images.
+
+    `prefix` names the extractor ("classifier" or "inception"): e.g. classifier_fid.
+    """
+    real_features, _ = extractor(real)
+    fake_features, fake_probs = extractor(samples)
+    kid_mean, kid_std = kid(real_features, fake_features, num_subsets=50,
+                            subset_size=min(1000, len(real), len(samples)))
+    score, score_std = inception_score(fake_probs, splits=10)
+    return {f"{prefix}_fid": fid(real_features, fake_features), f"{prefix}_kid": kid_mean,
+            f"{prefix}_kid_std": kid_std, f"{prefix}_score": score, f"{prefix}_score_std": score_std,
+            "num_samples": len(samples), "num_real": len(real)}

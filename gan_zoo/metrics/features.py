@@ -1,0 +1,109 @@
+"""Feature extractors for FID / KID / score: a project-trained classifier and InceptionV3.
+
+An extractor maps images in [-1, 1] to (features [n, d], class probabilities [n, K]).
+"""
+
+import json
+import os
+
+import keras
+import numpy as np
+
+CLASSIFIER_VERSION = 1  # bump when the classifier's recipe changes: the cache key has it
+
+
+def cache_dir() -> str:
+    """$GAN_ZOO_CACHE, else ~/.cache/gan_zoo."""
+    return os.environ.get("GAN_ZOO_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "gan_zoo"))
+
+
+def _classifier_network(shape, num_classes: int) -> keras.Model:
+    x = keras.Input(shape)
+    h = keras.layers.Conv2D(32, 3, padding="same", activation="relu")(x)
+    h = keras.layers.MaxPooling2D()(h) if shape[0] >= 16 else h
+    h = keras.layers.Conv2D(64, 3, padding="same", activation="relu")(h)
+    h = keras.layers.MaxPooling2D()(h)
+    h = keras.layers.Flatten()(h)
+    h = keras.layers.Dense(128, activation="relu", name="features")(h)
+    return keras.Model(x, keras.layers.Dense(num_classes, name="logits")(h), name="classifier")
+
+
+def train_classifier(dataset: str = "mnist_subset", epochs: int = 8, seed: int = 0,
+                     directory: str | None = None, verbose: int = 0) -> tuple[keras.Model, dict]:
+    """A small CNN trained on the data set's train split, cached on disk.
+
+    Deterministic for a seed on one machine; the first call trains (about 20 s for
+    mnist_subset on 2 CPU cores), later calls load. Returns (model, info) where info
+    has the held-out accuracy on the data set's test split.
+    """
+    from gan_zoo import data
+
+    directory = directory or cache_dir()
+    stem = os.path.join(directory, f"classifier_{dataset}_v{CLASSIFIER_VERSION}_seed{seed}")
+    if os.path.exists(stem + ".keras") and os.path.exists(stem + ".json"):
+        with open(stem + ".json") as f:
+            return keras.saving.load_model(stem + ".keras"), json.load(f)
+    x, y = data.load_arrays(dataset, "train")
+    x_test, y_test = data.load_arrays(dataset, "test")
+    keras.utils.set_random_seed(seed)
+    model = _classifier_network(x.shape[1:], int(y.max()) + 1)
+    model.compile(keras.optimizers.Adam(1e-3),
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    model.fit(x, y, batch_size=64, epochs=epochs, verbose=verbose, shuffle=True)
+    accuracy = float(model.evaluate(x_test, y_test, verbose=0)[1])
+    info = {"dataset": dataset, "seed": seed, "epochs": epochs, "test_accuracy": accuracy,
+            "test_examples": len(x_test), "version": CLASSIFIER_VERSION}
+    os.makedirs(directory, exist_ok=True)
+    model.save(stem + ".keras")
+    with open(stem + ".json", "w") as f:
+        json.dump(info, f, indent=2)
+    return model, info
+
+
+def classifier_extractor(classifier: keras.Model, batch_size: int = 500):
+    """images -> (the classifier's "features" activations, its softmax probabilities)."""
+    view = keras.Model(classifier.inputs, [classifier.get_layer("features").output, classifier.outputs[0]])
+
+    def extract(images):
+        features, logits = view.predict(np.asarray(images, np.float32), batch_size=batch_size, verbose=0)
+        return features, keras.ops.convert_to_numpy(keras.ops.softmax(logits))
+
+    return extract
+
+
+class InceptionUnavailable(RuntimeError):
+    """InceptionV3 weights could not be had: the message says how to provide them."""
+
+
+def inception_extractor(weights: str = "imagenet", batch_size: int = 100):
+    """InceptionV3 (keras.applications): 2048-d pool features and 1000-class probabilities.
+
+    Images in [-1, 1] (InceptionV3's own input range) are resized to 299x299 and grey
+    images repeated to 3 channels. `weights` is "imagenet" (downloaded once into
+    ~/.keras/models) or the path of a local weights file.
+    """
+    if weights != "imagenet" and not os.path.exists(weights):
+        raise InceptionUnavailable(f"InceptionV3 weights file {weights!r} does not exist.")
+    try:
+        model = keras.applications.InceptionV3(include_top=True, weights=weights)
+    except Exception as error:  # noqa: BLE001 - urllib, HTTP and file errors alike
+        raise InceptionUnavailable(
+            f"Could not load InceptionV3 weights ({type(error).__name__}: {error}). Offline, "
+            "download inception_v3_weights_tf_dim_ordering_tf_kernels.h5 on a machine with "
+            "internet, copy it to ~/.keras/models/ (or anywhere, and pass its path as the "
+            "weights), or use the classifier features for MNIST-like data.") from error
+    view = keras.Model(model.inputs, [model.get_layer("avg_pool").output, model.outputs[0]])
+
+    def extract(images):
+        images = np.asarray(images, np.float32)
+        if images.shape[-1] == 1:
+            images = np.repeat(images, 3, axis=-1)
+        features, probs = [], []
+        for i in range(0, len(images), batch_size):
+            batch = keras.ops.image.resize(images[i:i + batch_size], (299, 299))
+            f, p = view(batch, training=False)
+            features.append(np.asarray(f))
+            probs.append(np.asarray(p))
+        return np.concatenate(features), np.concatenate(probs)
+
+    return extract
