@@ -1,7 +1,12 @@
-"""Improved GAN (Salimans et al. 2016) on the 5000 embedded MNIST digits."""
+"""Improved GAN (Salimans et al. 2016) on the 5000 embedded MNIST digits.
+
+Feature matching plus the adversarial loss, with minibatch discrimination: the paper
+uses minibatch discrimination for sample quality and feature matching alone for
+semi-supervised learning.
+"""
 
 from zoo_configs.common import zoo_config
 
 
 def get_config():
-    return zoo_config("improved_gan", "mnist_subset")
+    return zoo_config("improved_gan", "mnist_subset", adversarial_weight=1.0)

@@ -20,19 +20,19 @@ def gaussian_statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2)) (Dowson & Landau 1982).
 
-    The matrix square root is computed with scipy's Schur method; when the product is
-    near singular (fewer samples than dimensions) both covariances get a small ridge,
-    and the imaginary round-off of the root is dropped.
+    Tr (S1 S2)^(1/2) is computed as Tr (S1^(1/2) S2 S1^(1/2))^(1/2), the square root
+    of a symmetric positive semi-definite matrix: symmetric eigen-decompositions stay
+    stable where S1 S2 is singular (dead ReLU features, fewer samples than dimensions),
+    where a general matrix square root warns and loses accuracy.
     """
     mu1, mu2 = np.atleast_1d(mu1), np.atleast_1d(mu2)
     sigma1, sigma2 = np.atleast_2d(sigma1), np.atleast_2d(sigma2)
-    covmean, _ = linalg.sqrtm(sigma1 @ sigma2, disp=False)
-    if not np.isfinite(covmean).all():
-        ridge = np.eye(len(sigma1)) * 1e-6
-        covmean = linalg.sqrtm((sigma1 + ridge) @ (sigma2 + ridge))
-    covmean = np.real(covmean)
+    values, vectors = linalg.eigh(sigma1)
+    root1 = (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
+    inner = linalg.eigvalsh(root1 @ sigma2 @ root1)
+    trace_covmean = np.sum(np.sqrt(np.clip(inner, 0, None)))
     diff = mu1 - mu2
-    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(covmean))
+    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * trace_covmean)
 
 
 def fid(real_features: np.ndarray, fake_features: np.ndarray) -> float:
