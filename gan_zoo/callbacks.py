@@ -164,20 +164,54 @@ class SampleWriter(keras.callbacks.Callback):
         self.writer.flush()
 
 
+class TrainingDiverged(RuntimeError):
+    """A loss or a weight became NaN or Inf; the message names the step and the quantity."""
+
+
+class DivergenceGuard(keras.callbacks.Callback):
+    """Stops training at the first non-finite logged quantity (checked every step).
+
+    Raises `TrainingDiverged`; place it before the callbacks that write checkpoints and
+    samples, so that the last ones on disk are the last good ones.
+    """
+
+    def on_train_batch_end(self, batch, logs=None):
+        for name, value in (logs or {}).items():
+            if not np.all(np.isfinite(value)):
+                raise TrainingDiverged(
+                    f"Training diverged at step {global_step(self.model)}: {name} = {value}. The last "
+                    "good checkpoint and samples are kept; lower the learning rates or change the "
+                    "config before resuming.")
+
+
+def non_finite_weights(model) -> list[str]:
+    """Paths of the generator's and discriminator's weights holding NaN or Inf."""
+    return [w.path for net in (model.generator, model.discriminator) for w in net.weights
+            if not np.all(np.isfinite(w.numpy()))]
+
+
 class Checkpointer(keras.callbacks.Callback):
-    """Saves a `tf.train.CheckpointManager` every `every` steps and at the end."""
+    """Saves a `tf.train.CheckpointManager` every `every` steps and at the end, never
+    with non-finite weights (it raises `TrainingDiverged` instead)."""
 
     def __init__(self, manager: tf.train.CheckpointManager, every: int):
         super().__init__()
         self.manager, self.every = manager, every
 
+    def save(self, step: int):
+        bad = non_finite_weights(self.model)
+        if bad:
+            raise TrainingDiverged(f"Training diverged before step {step}: non-finite weights in "
+                                   f"{', '.join(bad[:5])}. The last good checkpoint is kept.")
+        self.manager.save(checkpoint_number=step)
+
     def on_train_batch_end(self, batch, logs=None):
         step = global_step(self.model)
         if step % self.every == 0:
-            self.manager.save(checkpoint_number=step)
+            self.save(step)
 
     def on_train_end(self, logs=None):
         step = global_step(self.model)
         latest = self.manager.latest_checkpoint
         if latest is None or not latest.endswith(f"-{step}"):
-            self.manager.save(checkpoint_number=step)
+            self.save(step)

@@ -153,12 +153,29 @@ def _check_workdir(config, workdir: str) -> None:
         with open(path) as f:
             previous = json.load(f)
         changed = [k for k in IDENTITY_KEYS if previous.get(k) != resolved.get(k)]
+        changed += [f"{k}.name" for k in ("g_optimizer", "d_optimizer")
+                    if previous.get(k, {}).get("name") != resolved[k]["name"]]
         if changed and os.path.isdir(os.path.join(workdir, "checkpoints")):
             raise ConfigError(
                 f"{workdir} holds a run with a different {', '.join(changed)} "
                 f"(see {path}); it cannot be resumed with this config. Use another --workdir.")
     with open(path, "w") as f:
         json.dump(resolved, f, indent=2, sort_keys=True)
+
+
+def restore_latest_good(checkpoint, manager, verbose: int = 1) -> str | None:
+    """Restore the newest checkpoint that reads back; warn about any that do not."""
+    for path in reversed(manager.checkpoints):
+        try:
+            checkpoint.restore(path).assert_existing_objects_matched()
+            return path
+        except (tf.errors.OpError, ValueError, AssertionError, IndexError) as error:
+            print(f"warning: checkpoint {path} is unreadable ({type(error).__name__}); "
+                  "falling back to the previous one.")
+    if manager.checkpoints:
+        raise ConfigError(f"No checkpoint in {manager.directory} can be read; move it away to "
+                          "start over.")
+    return None
 
 
 def _final_logs(history: dict) -> dict:
@@ -194,8 +211,10 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1) -> dict:
     checkpoint = tf.train.Checkpoint(**gan.checkpoint_items())
     manager = tf.train.CheckpointManager(checkpoint, os.path.join(workdir, "checkpoints"),
                                          max_to_keep=3)
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    if restore_latest_good(checkpoint, manager, verbose):
+        # The checkpoint holds the learning rates too; the config's are the ones asked for.
+        gan.g_optimizer.learning_rate = config.g_optimizer.learning_rate
+        gan.d_optimizer.learning_rate = config.d_optimizer.learning_rate
     start = callbacks.global_step(gan)
     steps_per_epoch = config.train.steps_per_epoch
     total = config.train.epochs * steps_per_epoch
@@ -207,6 +226,7 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1) -> dict:
             print(f"Resuming from step {start} of {total}.")
     writer = tf.summary.create_file_writer(os.path.join(workdir, "tb"))
     cbs = [
+        callbacks.DivergenceGuard(),
         callbacks.ScalarLogger(writer),
         callbacks.SampleWriter(os.path.join(workdir, "samples"), writer, config.train.sample_every,
                                config.dataset, info.is_image,

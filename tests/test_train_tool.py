@@ -1,5 +1,6 @@
 """tools/train.py and train_and_evaluate: the workdir contract, resume, and user errors."""
 
+import glob
 import json
 import os
 import subprocess
@@ -8,10 +9,11 @@ import sys
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
 from conftest import REPO
-from gan_zoo import train
+from gan_zoo import callbacks, data, train
 
 TINY = ["--config.train.epochs=2", "--config.train.steps_per_epoch=3",
         "--config.train.checkpoint_every=2", "--config.train.sample_every=2",
@@ -118,3 +120,52 @@ def test_import_without_tensorflow_names_the_extras():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "pip install -e '.[cpu]'" in result.stderr and "'.[gpu]'" in result.stderr
+
+
+def test_divergence_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
+    from conftest import adam, toy_networks
+    from gan_zoo import data, models
+
+    class PoisonAtStep3(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            if batch == 2:
+                w = self.model.generator.trainable_variables[0]
+                w.assign(np.full(w.shape, np.nan, "float32"))
+
+    gan = models.GAN(*toy_networks(), latent_dim=4)
+    gan.compile(g_optimizer=adam(), d_optimizer=adam())
+    checkpoint = tf.train.Checkpoint(**gan.checkpoint_items())
+    manager = tf.train.CheckpointManager(checkpoint, str(tmp_path), max_to_keep=5)
+    guard = [PoisonAtStep3(), callbacks.DivergenceGuard(), callbacks.Checkpointer(manager, every=1)]
+    with pytest.raises(callbacks.TrainingDiverged, match=r"at step 3: d_fake = nan"):
+        gan.fit(data.load("gauss1d", 64)[0], steps_per_epoch=6, epochs=1, verbose=0, callbacks=guard)
+    assert manager.latest_checkpoint.endswith("ckpt-2")
+
+
+def test_resume_uses_the_configs_learning_rate(tmp_path):
+    config = tiny_config()
+    workdir = str(tmp_path / "run")
+    train.train_and_evaluate(config, workdir, verbose=0)
+    config.train.epochs = 3
+    config.g_optimizer.learning_rate = 1e-5
+    train.train_and_evaluate(config, workdir, verbose=0)
+    gan = train.build_gan(config, data.load("mnist_subset", 16)[1])
+    checkpoint = tf.train.Checkpoint(**gan.checkpoint_items())
+    checkpoint.restore(tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")))
+    assert float(gan.g_optimizer.learning_rate) == pytest.approx(1e-5)
+    config.g_optimizer.name = "sgd"
+    with pytest.raises(train.ConfigError, match="different g_optimizer.name"):
+        train.train_and_evaluate(config, workdir, verbose=0)
+
+
+def test_a_corrupt_latest_checkpoint_falls_back_to_the_previous(tmp_path, capsys):
+    config = tiny_config()
+    workdir = str(tmp_path / "run")
+    train.train_and_evaluate(config, workdir, verbose=0)  # checkpoints 2, 4, 6
+    for path in glob.glob(os.path.join(workdir, "checkpoints", "ckpt-6.data*")):
+        with open(path, "wb") as f:
+            f.write(b"corrupt")
+    config.train.epochs = 3
+    metrics = train.train_and_evaluate(config, workdir, verbose=1)
+    assert "ckpt-6 is unreadable" in capsys.readouterr().out
+    assert metrics["step"] == 9 and metrics["steps_this_run"] == 5  # resumed from step 4

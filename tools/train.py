@@ -20,11 +20,11 @@ flags.mark_flag_as_required("workdir")
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-    from gan_zoo import data, train
+    from gan_zoo import callbacks, data, train
 
     try:
         train.train_and_evaluate(config_value(_CONFIG), _WORKDIR.value)
-    except (train.ConfigError, data.DataError) as error:
+    except (train.ConfigError, data.DataError, callbacks.TrainingDiverged) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
