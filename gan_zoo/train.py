@@ -12,6 +12,7 @@ import time
 
 import keras
 import ml_collections
+import numpy as np
 import tensorflow as tf
 
 from gan_zoo import callbacks, data, metrics, models, networks
@@ -282,12 +283,38 @@ def evaluate(gan, config) -> dict:
         if dataset == "gauss1d":
             return {"mean": float(samples.mean()), "std": float(samples.std())}
         return {"modes": metrics.mode_metrics(samples, dataset)}
+    figures = {}
+    if dataset in data.EMBEDDED and getattr(gan, "needs_labels", False):
+        figures.update(semi_supervised_errors(gan, config))
     if dataset in data.EMBEDDED and config.eval.num_samples:
         classifier, info = metrics.train_classifier(dataset)
         real, _ = data.load_arrays(dataset, "train")
         n = min(config.eval.num_samples, len(real))
         scores = metrics.image_metrics(gan.generate(n, seed=seed), real[:n],
                                        metrics.classifier_extractor(classifier), "classifier")
-        return {"eval": {**scores, "classifier_test_accuracy": info["test_accuracy"]}}
-    return {}
+        figures.update(scores, classifier_test_accuracy=info["test_accuracy"])
+    return {"eval": figures} if figures else {}
+
+
+def semi_supervised_errors(gan, config) -> dict:
+    """Test error of the semi-supervised GAN's classifier on the held-out split, next to
+    the same discriminator architecture trained on the labelled examples alone (same
+    split, same labels, same optimizer and number of updates)."""
+    x_test, y_test = data.load_arrays(config.dataset, "test")
+    x, y = data.load_arrays(config.dataset, "train")
+    y = data.pipeline.keep_labels(y, config.labels_per_class, config.seed) if config.labels_per_class else y
+    x, y = x[y >= 0], y[y >= 0]
+    keras.utils.set_random_seed(config.seed)
+    baseline = keras.models.clone_model(gan.classifier)  # same architecture, fresh weights
+    baseline.compile(make_optimizer(config.d_optimizer),
+                     keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    batch = min(config.train.batch_size, len(x))
+    steps = callbacks.global_step(gan) * config.model.d_steps
+    baseline.fit(x, y, batch_size=batch, epochs=max(1, steps * batch // len(x)), verbose=0)
+
+    def error(model):
+        return float(np.mean(np.argmax(model.predict(x_test, verbose=0), -1) != y_test))
+
+    return {"test_error": error(gan.classifier), "labels_only_test_error": error(baseline),
+            "labelled_examples": len(x), "test_examples": len(x_test)}
 

@@ -169,3 +169,16 @@ def test_a_corrupt_latest_checkpoint_falls_back_to_the_previous(tmp_path, capsys
     metrics = train.train_and_evaluate(config, workdir, verbose=1)
     assert "ckpt-6 is unreadable" in capsys.readouterr().out
     assert metrics["step"] == 9 and metrics["steps_this_run"] == 5  # resumed from step 4
+
+
+def test_semi_supervised_run_reports_its_test_error_beside_the_labels_only_baseline(tmp_path):
+    config = train.load_zoo_config("semi_supervised_mnist_subset")
+    config.dataset = "digits"
+    config.model.latent_dim = 16
+    config.networks.update(kind="mlp", hidden_units=(128, 128), minibatch_kernels=0)
+    config.train.update(epochs=1, steps_per_epoch=300, batch_size=100)
+    config.eval.num_samples = 0
+    figures = train.train_and_evaluate(config, str(tmp_path), verbose=0)["eval"]
+    assert figures["labelled_examples"] == 100 and figures["test_examples"] == 179
+    assert figures["test_error"] < 0.4  # chance is 0.9
+    assert figures["labels_only_test_error"] < 0.6
