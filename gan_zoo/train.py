@@ -114,6 +114,41 @@ def validate(config) -> None:
                               f"got {config[name].name!r}.")
 
 
+STRATEGIES = ("default", "one_device", "mirrored", "multi_worker", "tpu")
+
+
+def make_strategy(name: str = "default", cpu_devices: int = 0) -> tf.distribute.Strategy:
+    """A tf.distribute strategy by name.
+
+    `cpu_devices` = N > 1 splits the CPU into N logical devices (before TensorFlow uses
+    any device), so that "mirrored" runs on a machine without GPUs; with GPUs, mirrored
+    uses all of them. "multi_worker" reads TF_CONFIG; "tpu" resolves the local TPU.
+    """
+    if name not in STRATEGIES:
+        raise ConfigError(f"strategy must be one of {STRATEGIES}, got {name!r}.")
+    if cpu_devices > 1:
+        cpus = tf.config.list_physical_devices("CPU")
+        try:
+            tf.config.set_logical_device_configuration(
+                cpus[0], [tf.config.LogicalDeviceConfiguration()] * cpu_devices)
+        except RuntimeError as error:
+            raise ConfigError(f"cpu_devices must be set before TensorFlow starts: {error}") from error
+    if name == "default":
+        return tf.distribute.get_strategy()
+    gpus = tf.config.list_logical_devices("GPU")
+    if name == "one_device":
+        return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
+    if name == "mirrored":
+        devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
+        return tf.distribute.MirroredStrategy(devices)
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+    tf.config.experimental_connect_to_cluster(resolver)
+    tf.tpu.experimental.initialize_tpu_system(resolver)
+    return tf.distribute.TPUStrategy(resolver)
+
+
 def make_optimizer(spec) -> keras.optimizers.Optimizer:
     spec = dict(spec)
     cls = OPTIMIZERS[spec.pop("name")]
@@ -183,11 +218,15 @@ def _final_logs(history: dict) -> dict:
     return {k: float(v[-1]) for k, v in history.items() if len(v)}
 
 
-def train_and_evaluate(config, workdir: str, verbose: int = 1) -> dict:
+def train_and_evaluate(config, workdir: str, verbose: int = 1,
+                       strategy: tf.distribute.Strategy | None = None) -> dict:
     """Train the GAN that `config` describes in `workdir`, resuming if it holds a run.
 
-    Returns the figures written to metrics.json.
+    Under `strategy` the GAN, its optimizers and its checkpoint are built in
+    `strategy.scope()`; `train.batch_size` is the global minibatch, split across the
+    replicas. Returns the figures written to metrics.json.
     """
+    strategy = strategy or tf.distribute.get_strategy()
     validate(config)
     try:
         os.makedirs(workdir, exist_ok=True)
@@ -207,9 +246,9 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1) -> dict:
     if needs_labels and not info.num_classes:
         raise ConfigError(f"{config.model.variant} needs a labelled data set; {config.dataset!r} has "
                           "no labels.")
-    gan = build_gan(config, info)
-
-    checkpoint = tf.train.Checkpoint(**gan.checkpoint_items())
+    with strategy.scope():
+        gan = build_gan(config, info)
+        checkpoint = tf.train.Checkpoint(**gan.checkpoint_items())
     manager = tf.train.CheckpointManager(checkpoint, os.path.join(workdir, "checkpoints"),
                                          max_to_keep=3)
     if restore_latest_good(checkpoint, manager, verbose):

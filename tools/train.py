@@ -14,6 +14,11 @@ from common import config_value, define_config, parse_flags
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _CONFIG = define_config(os.path.join(REPO, "zoo_configs", "gan_mnist_subset.py"))
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory for checkpoints, logs, samples.")
+_STRATEGY = flags.DEFINE_enum("strategy", "default",
+                              ["default", "one_device", "mirrored", "multi_worker", "tpu"],
+                              "tf.distribute strategy; train.batch_size is the global batch.")
+_CPU_DEVICES = flags.DEFINE_integer("cpu_devices", 0, "Split the CPU into N logical devices "
+                                    "(mirrored on a machine without GPUs).", lower_bound=0)
 flags.mark_flag_as_required("workdir")
 
 
@@ -23,7 +28,8 @@ def main(argv):
     from gan_zoo import callbacks, data, train
 
     try:
-        train.train_and_evaluate(config_value(_CONFIG), _WORKDIR.value)
+        strategy = train.make_strategy(_STRATEGY.value, _CPU_DEVICES.value)
+        train.train_and_evaluate(config_value(_CONFIG), _WORKDIR.value, strategy=strategy)
     except (train.ConfigError, data.DataError, callbacks.TrainingDiverged) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

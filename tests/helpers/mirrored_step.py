@@ -1,0 +1,74 @@
+"""One train step of a variant on one device and under MirroredStrategy on 2 logical CPUs.
+
+Run as a subprocess: logical devices must be set before TensorFlow starts. The noise
+(and WGAN-GP's interpolation weights) are made functions of each real example, so both
+runs draw the same values for the same example and their weights must agree. Prints
+JSON: the largest weight difference, both runs' logs, and whether the replicas' ordinary
+noise differs.
+"""
+
+import json
+import sys
+
+import numpy as np
+import tensorflow as tf
+
+cpus = tf.config.list_physical_devices("CPU")
+tf.config.set_logical_device_configuration(cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+
+import keras  # noqa: E402
+
+from gan_zoo import losses, models, networks  # noqa: E402
+
+VARIANT, BATCH, LATENT = sys.argv[1], 16, 4
+
+
+def build():
+    keras.utils.set_random_seed(0)
+    cls = models.VARIANTS[VARIANT]
+    g, d = networks.build_networks("mlp", (2,), LATENT, is_image=False, hidden_units=(16,))
+    gan = cls(g, d, latent_dim=LATENT, seed=0, **({"d_steps": 2} if cls is models.WGANGP else {}))
+    gan.compile(g_optimizer=keras.optimizers.Adam(1e-2), d_optimizer=keras.optimizers.Adam(1e-2))
+    return gan
+
+
+def tie_randomness_to_examples(gan):
+    current = {}
+
+    def remembering(step):
+        def wrapped(real):
+            current["real"] = real
+            return step(real)
+        return wrapped
+
+    gan.discriminator_step = remembering(gan.discriminator_step)
+    gan.generator_step = remembering(gan.generator_step)
+    gan.sample_noise = lambda n: tf.sin(current["real"][:, :1] * tf.constant([[1.0, 2.0, 3.0, 4.0]]))
+    if isinstance(gan, models.WGANGP):
+        gan.penalty = lambda real, fake: gan.gp_weight * losses.gradient_penalty(
+            gan.discriminator, real, fake, tf.sigmoid(real[:, 0]))
+
+
+def one_step(strategy):
+    with strategy.scope():
+        gan = build()
+    tie_randomness_to_examples(gan)
+    real = np.random.default_rng(1).normal(size=(BATCH * gan.d_steps, 2)).astype("float32")
+    history = gan.fit(tf.data.Dataset.from_tensor_slices(real).batch(BATCH * gan.d_steps),
+                      epochs=1, verbose=0, shuffle=False).history
+    return gan, {k: float(v[-1]) for k, v in history.items()}
+
+
+mirrored_strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+single, single_logs = one_step(tf.distribute.get_strategy())
+mirrored, mirrored_logs = one_step(mirrored_strategy)
+pairs = zip(single.generator.weights + single.discriminator.weights,
+            mirrored.generator.weights + mirrored.discriminator.weights, strict=True)
+diff = max(float(np.max(np.abs(a.numpy() - b.numpy()))) for a, b in pairs)
+
+with mirrored_strategy.scope():
+    plain = build()
+per_replica = mirrored_strategy.experimental_local_results(
+    tf.function(lambda: mirrored_strategy.run(lambda: plain.sample_noise(8)))())
+print(json.dumps({"max_weight_diff": diff, "single_logs": single_logs, "mirrored_logs": mirrored_logs,
+                  "noise_differs": not np.allclose(per_replica[0], per_replica[1])}))
