@@ -163,6 +163,11 @@ def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
     net = config.networks
     variant = models.VARIANTS[config.model.variant]
     model_kwargs = {k: v for k, v in config.model.items() if k != "variant"}
+    foreign = sorted(set(model_kwargs) - set(model_config(config.model.variant, latent_dim=1)))
+    if foreign:
+        raise ConfigError(
+            f"config.model has {foreign}, which {config.model.variant} does not take. To switch "
+            f"variants start from its config, e.g. zoo_configs/{config.model.variant}_{config.dataset}.py.")
     needs_labels = getattr(variant, "needs_labels", False)
     try:
         generator, discriminator = networks.build_networks(

@@ -76,6 +76,7 @@ def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
     ("--config.train.batch_size=abc", "invalid literal for int()"),
     ("--config.train.steps_per_epoch=0", "config.train.steps_per_epoch must be a positive number"),
     ("--config.model.loss=wasserstein", "loss must be one of"),
+    ("--config.model.variant=wgan", "config.model has ['label_smoothing', 'loss'], which wgan does not take"),
 ])
 def test_bad_config_fails_clearly(tmp_path, override, message):
     result = run_tool(f"--workdir={tmp_path / 'run'}", override)
