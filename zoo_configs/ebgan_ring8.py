@@ -1,11 +1,7 @@
-"""EBGAN (Zhao et al. 2017) on the ring8 mixture.
-
-The margin is set by the scale of the energies: the paper's m = 10 (MNIST pixels) is
-far above the reconstruction errors of 2-D points, so m = 0.5 here.
-"""
+"""EBGAN (Zhao et al. 2017) on the ring8 mixture; toy settings: common.TOY_OVERRIDES."""
 
 from zoo_configs.common import zoo_config
 
 
 def get_config():
-    return zoo_config("ebgan", "ring8", margin=0.5)
+    return zoo_config("ebgan", "ring8")

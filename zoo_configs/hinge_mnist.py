@@ -1,4 +1,4 @@
-"""The hinge GAN with spectral norm (Miyato et al. 2018) on tfds mnist (download or data_dir)."""
+"""Hinge GAN + spectral norm (Miyato et al. 2018) on tfds mnist (download or data_dir)."""
 
 from zoo_configs.common import zoo_config
 

@@ -1,4 +1,4 @@
-"""The hinge GAN with spectral norm (Miyato et al. 2018) on the 5000 embedded MNIST digits."""
+"""Hinge GAN + spectral norm (Miyato et al. 2018) on the 5000 embedded MNIST digits."""
 
 from zoo_configs.common import zoo_config
 
