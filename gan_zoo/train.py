@@ -99,6 +99,7 @@ def validate(config) -> None:
                 "train.checkpoint_every": config.train.checkpoint_every,
                 "train.sample_every": config.train.sample_every,
                 "train.num_samples": config.train.num_samples,
+                "eval.num_samples": config.eval.num_samples + 1,  # 0 is allowed: no evaluation
                 "model.latent_dim": config.model.latent_dim, "model.d_steps": config.model.d_steps,
                 "g_optimizer.learning_rate": config.g_optimizer.learning_rate,
                 "d_optimizer.learning_rate": config.d_optimizer.learning_rate}
@@ -314,30 +315,36 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
     return result
 
 
-def evaluate(gan, config) -> dict:
-    """Quality figures of the final generator.
+def evaluate_samples(generate, dataset: str, num_samples: int, seed: int) -> dict:
+    """Quality figures of a generator, given as `generate(n, seed) -> samples`.
 
     Toy mixtures: mode coverage of 2500 samples; gauss1d: their mean and std; embedded
-    image sets: FID / KID / score over the features of a classifier trained on the data
-    set's train split (cached), against as many real train images.
+    image sets: FID / KID / score of `num_samples` images over the features of a
+    classifier trained on the data set's train split (cached), against as many real train
+    images. Other data sets: {} (they need InceptionV3, see tools/evaluate.py).
     """
-    dataset, seed = config.dataset, config.seed + 12345
     if dataset in data.TOYS:
-        samples = gan.generate(metrics.NUM_SAMPLES, seed=seed)
+        samples = generate(metrics.NUM_SAMPLES, seed)
         if dataset == "gauss1d":
             return {"mean": float(samples.mean()), "std": float(samples.std())}
         return {"modes": metrics.mode_metrics(samples, dataset)}
-    figures = {}
-    if dataset in data.EMBEDDED and getattr(gan, "needs_labels", False):
-        figures.update(semi_supervised_errors(gan, config))
-    if dataset in data.EMBEDDED and config.eval.num_samples:
+    if dataset in data.EMBEDDED and num_samples:
         classifier, info = metrics.train_classifier(dataset)
         real, _ = data.load_arrays(dataset, "train")
-        n = min(config.eval.num_samples, len(real))
-        scores = metrics.image_metrics(gan.generate(n, seed=seed), real[:n],
+        n = min(num_samples, len(real))
+        scores = metrics.image_metrics(generate(n, seed), real[:n],
                                        metrics.classifier_extractor(classifier), "classifier")
-        figures.update(scores, classifier_test_accuracy=info["test_accuracy"])
-    return {"eval": figures} if figures else {}
+        return {"eval": {**scores, "classifier_test_accuracy": info["test_accuracy"]}}
+    return {}
+
+
+def evaluate(gan, config) -> dict:
+    """The final figures of a run: `evaluate_samples`, plus the semi-supervised GAN's
+    test error beside its labels-only baseline."""
+    figures = evaluate_samples(gan.generate, config.dataset, config.eval.num_samples, config.seed + 12345)
+    if config.dataset in data.EMBEDDED and getattr(gan, "needs_labels", False):
+        figures.setdefault("eval", {}).update(semi_supervised_errors(gan, config))
+    return figures
 
 
 def semi_supervised_errors(gan, config) -> dict:

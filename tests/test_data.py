@@ -62,6 +62,11 @@ def test_unknown_name_lists_the_known_ones():
         data.load("mnits", 8)
 
 
+def test_image_size_is_refused_for_fixed_shape_sets():
+    with pytest.raises(data.DataError, match="image_size resizes tfds images"):
+        data.load("mnist_subset", 8, image_size=32)
+
+
 def test_bad_batch_size_and_split():
     with pytest.raises(data.DataError, match="batch_size must be a positive integer"):
         data.load("digits", 0)

@@ -183,3 +183,25 @@ def test_semi_supervised_run_reports_its_test_error_beside_the_labels_only_basel
     assert figures["labelled_examples"] == 100 and figures["test_examples"] == 179
     assert figures["test_error"] < 0.4  # chance is 0.9
     assert figures["labels_only_test_error"] < 0.6
+
+
+def test_evaluate_tool_rescores_a_workdir_and_refuses_a_foreign_file(tmp_path):
+    config = train.load_zoo_config("gan_gauss1d")
+    config.train.update(epochs=1, steps_per_epoch=300)
+    workdir = str(tmp_path / "run")
+    trained = train.train_and_evaluate(config, workdir, verbose=0)
+    tool = [sys.executable, os.path.join(REPO, "tools", "evaluate.py")]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    result = subprocess.run([*tool, f"--workdir={workdir}", "--seed=12345"], capture_output=True,
+                            text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    with open(os.path.join(workdir, "metrics.json")) as f:
+        metrics = json.load(f)
+    assert metrics["step"] == 300  # the run's own figures are kept
+    assert abs(metrics["eval"]["mean"] - 2.0) < 0.5 and abs(metrics["eval"]["mean"] - trained["mean"]) < 0.1
+    foreign = tmp_path / "generator.keras"
+    foreign.write_text("not a keras file")
+    result = subprocess.run([*tool, f"--generator={foreign}", "--dataset=gauss1d",
+                             f"--output={tmp_path / 'm.json'}"], capture_output=True, text=True,
+                            timeout=300, env=env)
+    assert result.returncode == 2 and "cannot load" in result.stderr and "Traceback" not in result.stderr

@@ -29,7 +29,7 @@ def main(argv):
     import keras
     import numpy as np
 
-    from gan_zoo import data, metrics
+    from gan_zoo import data, metrics, train
 
     if bool(_WORKDIR.value) == bool(_GENERATOR.value):
         fail("give either --workdir or --generator (with --dataset).")
@@ -52,27 +52,19 @@ def main(argv):
         generator = keras.saving.load_model(generator_path, safe_mode=True)
     except Exception as error:  # noqa: BLE001 - a corrupt or foreign file
         fail(f"cannot load {generator_path} as a Keras generator: {type(error).__name__}: {error}")
-    z = np.random.default_rng(_SEED.value).standard_normal(
-        (_NUM_SAMPLES.value, generator.input_shape[-1])).astype("float32")
-    samples = np.asarray(generator.predict(z, batch_size=500, verbose=0))
+    def generate(n, seed):
+        z = np.random.default_rng(seed).standard_normal((n, generator.input_shape[-1])).astype("float32")
+        return np.asarray(generator.predict(z, batch_size=500, verbose=0))
 
-    figures = {}
     try:
-        if dataset in data.TOYS:
-            figures["modes"] = (metrics.mode_metrics(samples, dataset) if dataset != "gauss1d" else
-                                {"mean": float(samples.mean()), "std": float(samples.std())})
-        else:
-            if dataset in data.EMBEDDED:
-                real, _ = data.load_arrays(dataset, "train")
-                classifier, info = metrics.train_classifier(dataset)
-                figures.update(metrics.image_metrics(samples, real[: len(samples)],
-                                                     metrics.classifier_extractor(classifier), "classifier"))
-                figures["classifier_test_accuracy"] = info["test_accuracy"]
-            if _INCEPTION.value:
-                ds, _ = data.load(dataset, 500, repeat=False)
-                real = np.concatenate([b.numpy() for b in ds.take(len(samples) // 500 + 1)])
-                extractor = metrics.inception_extractor(_INCEPTION.value)
-                figures.update(metrics.image_metrics(samples, real[: len(samples)], extractor, "inception"))
+        figures = train.evaluate_samples(generate, dataset, _NUM_SAMPLES.value, _SEED.value)
+        figures = figures.get("eval", figures)
+        if _INCEPTION.value and dataset not in data.TOYS:
+            samples = generate(_NUM_SAMPLES.value, _SEED.value)
+            ds, _ = data.load(dataset, 500, repeat=False)
+            real = np.concatenate([b.numpy() for b in ds.take(len(samples) // 500 + 1)])
+            extractor = metrics.inception_extractor(_INCEPTION.value)
+            figures.update(metrics.image_metrics(samples, real[: len(samples)], extractor, "inception"))
     except (data.DataError, metrics.InceptionUnavailable) as error:
         fail(str(error))
     if not figures:

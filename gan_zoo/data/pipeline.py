@@ -132,6 +132,8 @@ def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
     if int(batch_size) < 1:
         raise DataError(f"batch_size must be a positive integer, got {batch_size!r}.")
     if name in EMBEDDED or name in TOYS:
+        if image_size:
+            raise DataError(f"image_size resizes tfds images; {name!r} has a fixed shape. Set it to 0.")
         x, y = load_arrays(name, split, seed)
         if labels_per_class:
             y = keep_labels(y, labels_per_class, seed)

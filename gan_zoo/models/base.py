@@ -112,13 +112,19 @@ class BaseGAN(keras.Model):
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
+    def training_inputs(self, data):
+        """What a discriminator step consumes of a batch: the images (labels ignored)."""
+        return split_batch(data)[0]
+
     def real_minibatches(self, data) -> list:
-        """The `d_steps` real minibatches of one generator step (strided split, see class doc)."""
-        images, _ = split_batch(data)
+        """The `d_steps` real minibatches of one generator step (strided split, see class
+        doc), each a slice of `training_inputs(data)` (a tensor or a tuple of tensors)."""
+        inputs = self.training_inputs(data)
         if self.d_steps == 1:
-            return [images]
-        size = tf.shape(images)[0] // self.d_steps
-        return [images[i :: self.d_steps][:size] for i in range(self.d_steps)]
+            return [inputs]
+        size = tf.shape(tf.nest.flatten(inputs)[0])[0] // self.d_steps
+        return [tf.nest.map_structure(lambda t, i=i: t[i :: self.d_steps][:size], inputs)
+                for i in range(self.d_steps)]
 
     def next_seed(self):
         """A fresh stateless seed: the seed generator advances on every call, and the

@@ -101,7 +101,9 @@ class SemiSupervisedGAN(ImprovedGAN):
     matching. Batches are (images, labels) with label -1 for unlabelled examples
     (`gan_zoo.data.load(..., labels_per_class=N)` makes them).
 
-    `classifier` is the K-class classifier (the discriminator itself).
+    `classifier` is the K-class classifier (the discriminator itself). No label
+    smoothing by default: section 5 does not use it (it is a section 3.4 technique for
+    sample quality), and smoothing the real class would bias the classifier.
     """
 
     tracked = ("d_loss", "g_loss", "supervised_loss", "unsupervised_loss", "accuracy",
@@ -121,17 +123,13 @@ class SemiSupervisedGAN(ImprovedGAN):
         """log Z(x): the logit of D(x) = Z / (Z + 1) against the fixed zero logit."""
         return tf.reduce_logsumexp(self.discriminator(x, training=training), axis=-1)
 
-    def real_minibatches(self, data):
+    def training_inputs(self, data):
         images, labels = split_batch(data)
         if labels is None:
             raise ValueError("SemiSupervisedGAN needs (images, labels) batches, label -1 for "
                              "unlabelled examples: e.g. gan_zoo.data.load(name, batch_size, "
                              "labels_per_class=10).")
-        if self.d_steps == 1:
-            return [(images, labels)]
-        size = tf.shape(images)[0] // self.d_steps
-        return [(images[i :: self.d_steps][:size], labels[i :: self.d_steps][:size])
-                for i in range(self.d_steps)]
+        return images, labels
 
     def discriminator_step(self, real):
         images, labels = real

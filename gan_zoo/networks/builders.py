@@ -12,11 +12,14 @@ from keras import layers
 from gan_zoo.layers import MinibatchDiscrimination
 
 NORMS = ("batch", "layer", "none")
+# Keras defaults to 0.99; with 0.9 the moving statistics that generate() uses
+# (training=False) track a GAN's fast-moving activations within a few hundred steps.
+BN_MOMENTUM = 0.9
 
 
 def _normalization(norm: str, name: str):
     if norm == "batch":
-        return layers.BatchNormalization(momentum=0.9, name=name)
+        return layers.BatchNormalization(momentum=BN_MOMENTUM, name=name)
     if norm == "layer":
         return layers.LayerNormalization(name=name)
     if norm == "none":
@@ -89,12 +92,12 @@ def dcgan_generator(image_shape, latent_dim: int, base_filters: int = 64, kernel
     z = keras.Input((latent_dim,), name="z")
     h = layers.Dense(size * size * filters, use_bias=False, kernel_initializer=init, name="project")(z)
     h = layers.Reshape((size, size, filters))(h)
-    h = layers.ReLU()(layers.BatchNormalization(momentum=0.9, name="project_bn")(h))
+    h = layers.ReLU()(layers.BatchNormalization(momentum=BN_MOMENTUM, name="project_bn")(h))
     for i in range(n - 1):
         filters //= 2
         h = layers.Conv2DTranspose(filters, kernel_size, strides=2, padding="same", use_bias=False,
                                    kernel_initializer=init, name=f"deconv_{i}")(h)
-        h = layers.ReLU()(layers.BatchNormalization(momentum=0.9, name=f"deconv_{i}_bn")(h))
+        h = layers.ReLU()(layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"deconv_{i}_bn")(h))
     out = layers.Conv2DTranspose(image_shape[-1], kernel_size, strides=2, padding="same",
                                  activation=output_activation, kernel_initializer=init, name="image")(h)
     return keras.Model(z, out, name=name)
