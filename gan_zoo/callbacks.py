@@ -27,10 +27,11 @@ def global_step(model) -> int:
 # -- pictures ------------------------------------------------------------------------
 
 
-def image_grid(images: np.ndarray) -> np.ndarray:
-    """uint8 [rows*H, cols*W, C] grid of images in [-1, 1], as square as possible."""
+def image_grid(images: np.ndarray, cols: int | None = None) -> np.ndarray:
+    """uint8 [rows*H, cols*W, C] grid of images in [-1, 1], as square as possible unless
+    `cols` is given."""
     n, h, w, c = images.shape
-    cols = int(np.ceil(np.sqrt(n)))
+    cols = cols or int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / cols))
     grid = np.full((rows * (h + 1) + 1, cols * (w + 1) + 1, c), 255, np.uint8)
     pixels = np.clip((images + 1.0) * 127.5, 0, 255).round().astype(np.uint8)
@@ -61,7 +62,8 @@ def discriminator_view(model, x: np.ndarray, chunk: int = 512) -> tuple[np.ndarr
 
 def density_plot(model, name: str, step: int, samples: np.ndarray) -> np.ndarray:
     """The picture of Goodfellow et al. 2014, Figure 1, for a 1-D toy: the real density
-    (black dashed), the generated density (green) and D(x) (blue dashed)."""
+    (black dashed), the generated density (green) and D(x) (blue dashed; model=None
+    leaves it out)."""
     spec = toy_spec(name)
     mean, std = float(spec.modes[0, 0]), spec.std
     lo = min(mean - 4 * std, np.percentile(samples, 0.5))
@@ -72,26 +74,31 @@ def density_plot(model, name: str, step: int, samples: np.ndarray) -> np.ndarray
     axis.plot(xs, real, "k--", label="real density")
     axis.hist(samples.reshape(-1), bins=80, range=(lo, hi), density=True, color="green",
               alpha=0.5, label="generated density")
-    d, label = discriminator_view(model, xs[:, None])
-    other = axis.twinx() if label != "D(x)" else axis
-    other.plot(xs, d, "b--", label=label)
-    if label == "D(x)":
-        axis.axhline(0.5, color="gray", lw=0.5)
+    if model is not None:
+        d, label = discriminator_view(model, xs[:, None])
+        other = axis.twinx() if label != "D(x)" else axis
+        other.plot(xs, d, "b--", label=label)
+        if label == "D(x)":
+            axis.axhline(0.5, color="gray", lw=0.5)
     axis.set_title(f"{name}, step {step}")
     axis.legend(loc="upper left", fontsize=8)
     return _figure_to_array(figure)
 
 
-def scatter_plot(model, name: str, step: int, samples: np.ndarray) -> np.ndarray:
-    """Generated samples (green) over the real modes (black x), with D's contour."""
+def scatter_plot(model, name: str, step: int, samples: np.ndarray, paths=None) -> np.ndarray:
+    """Generated samples (green) over the real modes (black x), with D's contour (unless
+    model is None) and, optionally, generator paths [n, steps, 2] (orange)."""
     modes = toy_spec(name).modes
     lo, hi = modes.min() - 1.0, modes.max() + 1.0
     grid = np.linspace(lo, hi, 120, dtype=np.float32)
     xx, yy = np.meshgrid(grid, grid)
-    d, label = discriminator_view(model, np.stack([xx.ravel(), yy.ravel()], axis=1))
     figure, axis = plt.subplots(figsize=(5, 5))
-    contour = axis.contourf(xx, yy, d.reshape(xx.shape), levels=20, cmap="Blues", alpha=0.6)
-    figure.colorbar(contour, ax=axis, label=label)
+    if model is not None:
+        d, label = discriminator_view(model, np.stack([xx.ravel(), yy.ravel()], axis=1))
+        contour = axis.contourf(xx, yy, d.reshape(xx.shape), levels=20, cmap="Blues", alpha=0.6)
+        figure.colorbar(contour, ax=axis, label=label)
+    for path in paths if paths is not None else ():
+        axis.plot(path[:, 0], path[:, 1], "-", color="orange", lw=1)
     axis.scatter(samples[:, 0], samples[:, 1], s=2, c="green", alpha=0.5, label="generated")
     axis.scatter(modes[:, 0], modes[:, 1], marker="x", c="black", label="real modes")
     axis.set_xlim(lo, hi)
@@ -215,3 +222,57 @@ class Checkpointer(keras.callbacks.Callback):
         latest = self.manager.latest_checkpoint
         if latest is None or not latest.endswith(f"-{step}"):
             self.save(step)
+
+
+def flatten_figures(figures: dict, prefix: str = "") -> dict:
+    """{"a": {"b": 1.0}} -> {"a/b": 1.0}, numbers only."""
+    flat = {}
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            flat.update(flatten_figures(value, f"{prefix}{key}/"))
+        elif isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+            flat[f"{prefix}{key}"] = float(value)
+    return flat
+
+
+class PeriodicEvaluation(keras.callbacks.Callback):
+    """Every `every` steps, `evaluate(model) -> figures` as TensorBoard scalars "eval/..."
+    at the global step, so that quality curves line up with the losses."""
+
+    def __init__(self, evaluate, writer, every: int):
+        super().__init__()
+        self.evaluate, self.writer, self.every = evaluate, writer, every
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = global_step(self.model)
+        if step % self.every == 0:
+            write_eval_scalars(self.writer, step, self.evaluate(self.model))
+
+
+def write_eval_scalars(writer, step: int, figures: dict) -> None:
+    """An evaluation's figures ({"eval": {...}} or a toy's {"modes": {...}}) as "eval/..."."""
+    with writer.as_default(step=step):
+        for name, value in flatten_figures(figures.get("eval", figures), "eval/").items():
+            tf.summary.scalar(name, value)
+    writer.flush()
+
+
+def write_hparams(writer, config, trial_id: str) -> None:
+    """The resolved config as a TensorBoard HParams record, so that runs of different
+    variants and settings line up, with their final "eval/..." figures, in the HParams tab."""
+    from tensorboard.plugins.hparams import api as hp
+
+    flat = {}
+    for key, value in _config_items(config.to_dict()):
+        flat[key] = value if isinstance(value, (bool, int, float, str)) else str(value)
+    with writer.as_default():
+        hp.hparams(flat, trial_id=trial_id)
+    writer.flush()
+
+
+def _config_items(tree: dict, prefix: str = ""):
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            yield from _config_items(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value

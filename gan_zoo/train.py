@@ -8,6 +8,7 @@ latest checkpoint, at the same position in the data stream.
 import inspect
 import json
 import os
+import resource
 import time
 
 import keras
@@ -32,6 +33,9 @@ def default_config() -> ml_collections.ConfigDict:
     """Keys every zoo config has; a zoo config changes the ones its paper sets."""
     c = ml_collections.ConfigDict()
     c.seed = 0
+    # Bitwise-reproducible runs: deterministic kernels, so that a run killed and resumed
+    # ends with the same bits as an uninterrupted one (same machine and thread count).
+    c.deterministic = False
     c.dataset = "mnist_subset"
     c.data_dir = ""  # prepared tfds data ("" = tfds's default directory)
     c.image_size = 0  # resize tfds images to image_size^2 (0 = keep)
@@ -60,9 +64,16 @@ def default_config() -> ml_collections.ConfigDict:
     c.train.checkpoint_every = 200
     c.train.sample_every = 200
     c.train.num_samples = 64  # images in a sample grid (toys: points in the plot)
+    # Speed (docs/PERFORMANCE.md): "auto" is mixed_bfloat16 for images on hardware with
+    # fast bf16 (AMX / AVX-512 BF16 CPUs, GPUs of compute capability >= 8), else float32.
+    c.train.precision = "auto"  # or float32, mixed_bfloat16, mixed_float16 (GPU, loss scaling)
+    c.train.reuse_generator_pass = True  # see BaseGAN; the toy presets keep Algorithm 1's fresh pass
+    c.train.steps_per_execution = 1  # train steps per call into TensorFlow (logs every N)
+    c.train.jit_compile = False  # XLA: slower on the reference CPU, see PERFORMANCE.md
 
     c.eval = ml_collections.ConfigDict()
     c.eval.num_samples = 2000  # generated images scored at the end (0 = skip; toys use 2500)
+    c.eval.every = 0  # also score every N steps into TensorBoard's eval/ scalars (0 = at the end only)
     return c
 
 
@@ -106,6 +117,20 @@ def validate(config) -> None:
     for key, value in positive.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             raise ConfigError(f"config.{key} must be a positive number, got {value!r}.")
+    every = config.train.steps_per_execution
+    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        raise ConfigError(f"config.train.steps_per_execution must be a positive integer, got {every!r}.")
+    for key, value in (("train.steps_per_epoch", config.train.steps_per_epoch),
+                       ("train.checkpoint_every", config.train.checkpoint_every),
+                       ("train.sample_every", config.train.sample_every), ("eval.every", config.eval.every)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value % every:
+            raise ConfigError(f"config.{key} ({value!r}) must be a multiple of "
+                              f"train.steps_per_execution ({every}): callbacks run once per execution.")
+    if config.train.precision not in ("auto", *networks.PRECISIONS):
+        raise ConfigError(f"config.train.precision must be one of {('auto', *networks.PRECISIONS)}, "
+                          f"got {config.train.precision!r}.")
+    if config.deterministic and config.train.jit_compile:
+        raise ConfigError("config.deterministic turns XLA off: set train.jit_compile=False.")
     if config.model.variant not in models.VARIANTS:
         raise ConfigError(f"config.model.variant must be one of {sorted(models.VARIANTS)}, "
                           f"got {config.model.variant!r}.")
@@ -136,27 +161,54 @@ def make_strategy(name: str = "default", cpu_devices: int = 0) -> tf.distribute.
             raise ConfigError(f"cpu_devices must be set before TensorFlow starts: {error}") from error
     if name == "default":
         return tf.distribute.get_strategy()
+    if name == "multi_worker":  # before anything starts TensorFlow's runtime
+        return tf.distribute.MultiWorkerMirroredStrategy()
     gpus = tf.config.list_logical_devices("GPU")
     if name == "one_device":
         return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
     if name == "mirrored":
         devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(devices)
-    if name == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
     resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
     tf.config.experimental_connect_to_cluster(resolver)
     tf.tpu.experimental.initialize_tpu_system(resolver)
     return tf.distribute.TPUStrategy(resolver)
 
 
-def make_optimizer(spec) -> keras.optimizers.Optimizer:
+def fast_bfloat16() -> bool:
+    """Whether the hardware has bfloat16 units: a GPU of compute capability >= 8.0, or
+    (with no GPU) a CPU with AMX or AVX-512 BF16. Elsewhere bf16 is emulated and slower."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability")
+        return bool(capability) and capability[0] >= 8
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = set(next((line for line in f if line.startswith("flags")), "").split())
+    except OSError:
+        return False
+    return bool(flags & {"amx_bf16", "avx512_bf16"})
+
+
+def resolve_precision(precision: str, is_image: bool) -> str:
+    """The Keras dtype policy behind config.train.precision. "auto" keeps toys in
+    float32: their MLPs are cheap and their modes (std 0.01) finer than bf16's steps."""
+    if precision != "auto":
+        return precision
+    return "mixed_bfloat16" if is_image and fast_bfloat16() else "float32"
+
+
+def make_optimizer(spec, loss_scaling: bool = False) -> keras.optimizers.Optimizer:
+    """The optimizer a config section names; `loss_scaling` wraps it in Keras's dynamic
+    `LossScaleOptimizer` (mixed_float16: each network's loss gets its own optimizer's
+    scale, and a step whose gradients overflow is skipped for that network only)."""
     spec = dict(spec)
     cls = OPTIMIZERS[spec.pop("name")]
     if cls is not keras.optimizers.Adam:  # betas belong to Adam only
         spec.pop("beta_1", None)
         spec.pop("beta_2", None)
-    return cls(**spec)
+    optimizer = cls(**spec)
+    return keras.optimizers.LossScaleOptimizer(optimizer) if loss_scaling else optimizer
 
 
 def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
@@ -170,20 +222,25 @@ def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
             f"config.model has {foreign}, which {config.model.variant} does not take. To switch "
             f"variants start from its config, e.g. zoo_configs/{config.model.variant}_{config.dataset}.py.")
     needs_labels = getattr(variant, "needs_labels", False)
+    precision = resolve_precision(config.train.precision, info.is_image)
     try:
-        generator, discriminator = networks.build_networks(
-            net.kind, info.shape, config.model.latent_dim, is_image=info.is_image,
-            hidden_units=tuple(net.hidden_units), base_filters=net.base_filters,
-            kernel_size=net.kernel_size, norm=net.norm, spectral_norm=net.spectral_norm,
-            num_outputs=info.num_classes if needs_labels else 1,
-            minibatch_kernels=net.minibatch_kernels, embedding_dim=net.embedding_dim,
-            discriminator=getattr(variant, "discriminator_kind", "classifier"))
-        gan = variant(
-            generator=generator, discriminator=discriminator, seed=config.seed, **model_kwargs)
+        with networks.precision_policy(precision):
+            generator, discriminator = networks.build_networks(
+                net.kind, info.shape, config.model.latent_dim, is_image=info.is_image,
+                hidden_units=tuple(net.hidden_units), base_filters=net.base_filters,
+                kernel_size=net.kernel_size, norm=net.norm, spectral_norm=net.spectral_norm,
+                num_outputs=info.num_classes if needs_labels else 1,
+                minibatch_kernels=net.minibatch_kernels, embedding_dim=net.embedding_dim,
+                discriminator=getattr(variant, "discriminator_kind", "classifier"))
+        gan = variant(generator=generator, discriminator=discriminator, seed=config.seed,
+                      reuse_generator_pass=config.train.reuse_generator_pass, **model_kwargs)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"config.model / config.networks: {error}") from error
-    gan.compile(g_optimizer=make_optimizer(config.g_optimizer),
-                d_optimizer=make_optimizer(config.d_optimizer))
+    loss_scaling = precision == "mixed_float16"
+    gan.compile(g_optimizer=make_optimizer(config.g_optimizer, loss_scaling),
+                d_optimizer=make_optimizer(config.d_optimizer, loss_scaling),
+                steps_per_execution=config.train.steps_per_execution,
+                jit_compile=config.train.jit_compile)
     return gan
 
 
@@ -197,6 +254,9 @@ def _check_workdir(config, workdir: str) -> None:
         changed = [k for k in IDENTITY_KEYS if previous.get(k) != resolved.get(k)]
         changed += [f"{k}.name" for k in ("g_optimizer", "d_optimizer")
                     if previous.get(k, {}).get("name") != resolved[k]["name"]]
+        scaled = [run.get("train", {}).get("precision") == "mixed_float16" for run in (previous, resolved)]
+        if scaled[0] != scaled[1]:  # loss scaling adds optimizer state
+            changed.append("train.precision (mixed_float16 or not)")
         if changed and os.path.isdir(os.path.join(workdir, "checkpoints")):
             raise ConfigError(
                 f"{workdir} holds a run with a different {', '.join(changed)} "
@@ -218,6 +278,11 @@ def restore_latest_good(checkpoint, manager, verbose: int = 1) -> str | None:
         raise ConfigError(f"No checkpoint in {manager.directory} can be read; move it away to "
                           "start over.")
     return None
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _final_logs(history: dict) -> dict:
@@ -243,6 +308,8 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
         raise ConfigError(f"Cannot write to workdir {workdir!r}: {error}.") from error
     _check_workdir(config, workdir)
     keras.utils.set_random_seed(config.seed)
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
 
     d_steps = config.model.d_steps
     needs_labels = getattr(models.VARIANTS[config.model.variant], "needs_labels", False)
@@ -280,6 +347,10 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
                                config.model.latent_dim, seed=config.seed),
         callbacks.Checkpointer(manager, config.train.checkpoint_every),
     ]
+    if config.eval.every:
+        cbs.append(callbacks.PeriodicEvaluation(lambda model: evaluate(model, config), writer,
+                                                config.eval.every))
+    callbacks.write_hparams(writer, config, trial_id=os.path.basename(os.path.abspath(workdir)))
 
     metrics_path = os.path.join(workdir, "metrics.json")
     if start >= total and os.path.exists(metrics_path):
@@ -303,11 +374,15 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
 
     gan.generator.save(os.path.join(workdir, "generator.keras"))
     result = {"step": callbacks.global_step(gan), "steps_this_run": callbacks.global_step(gan) - start,
-               "wall_seconds_this_run": round(wall, 2), "train": _final_logs(history)}
+               "wall_seconds_this_run": round(wall, 2), "train": _final_logs(history),
+               "precision": gan.generator.dtype_policy.name,
+               "peak_rss_mib": round(peak_rss_mib(), 1)}
     if result["steps_this_run"]:
         result["images_per_second"] = round(
             result["steps_this_run"] * config.train.batch_size * d_steps / max(wall, 1e-9), 1)
-    result.update(evaluate(gan, config))
+    figures = evaluate(gan, config)
+    result.update(figures)
+    callbacks.write_eval_scalars(writer, result["step"], figures)
     with open(metrics_path, "w") as f:
         json.dump(result, f, indent=2, sort_keys=True)
     if verbose:

@@ -77,6 +77,9 @@ def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
     ("--config.train.steps_per_epoch=0", "config.train.steps_per_epoch must be a positive number"),
     ("--config.model.loss=wasserstein", "loss must be one of"),
     ("--config.model.variant=wgan", "config.model has ['label_smoothing', 'loss'], which wgan does not take"),
+    ("--config.train.steps_per_execution=7",
+     "config.train.steps_per_epoch (300) must be a multiple of train.steps_per_execution (7)"),
+    ("--config.train.precision=float8", "config.train.precision must be one of"),
 ])
 def test_bad_config_fails_clearly(tmp_path, override, message):
     result = run_tool(f"--workdir={tmp_path / 'run'}", override)
@@ -205,3 +208,68 @@ def test_evaluate_tool_rescores_a_workdir_and_refuses_a_foreign_file(tmp_path):
                              f"--output={tmp_path / 'm.json'}"], capture_output=True, text=True,
                             timeout=300, env=env)
     assert result.returncode == 2 and "cannot load" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_sample_tool_draws_grids_interpolations_and_toy_figures(tmp_path):
+    from PIL import Image
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    tool = [sys.executable, os.path.join(REPO, "tools", "sample.py")]
+    workdir = str(tmp_path / "digits")
+    config = tiny_config()
+    train.train_and_evaluate(config, workdir, verbose=0)
+    result = subprocess.run([*tool, f"--workdir={workdir}", "--num_samples=16", "--interpolations=3",
+                             "--steps=7"], capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    final = os.path.join(workdir, "samples", "final")
+    assert Image.open(os.path.join(final, "samples.png")).size == (4 * 29 + 1, 4 * 29 + 1)
+    # One row of 7 images per latent path.
+    assert Image.open(os.path.join(final, "interpolations.png")).size == (7 * 29 + 1, 3 * 29 + 1)
+
+    toy = train.load_zoo_config("gan_ring8")
+    toy.train.update(epochs=1, steps_per_epoch=20, checkpoint_every=20, sample_every=20)
+    toy.eval.num_samples = 0
+    train.train_and_evaluate(toy, str(tmp_path / "ring"), verbose=0)
+    out = tmp_path / "pictures"
+    result = subprocess.run([*tool, f"--generator={tmp_path / 'ring' / 'generator.keras'}",
+                             "--dataset=ring8", f"--output_dir={out}"], capture_output=True, text=True,
+                            timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert {p.name for p in out.iterdir()} == {"samples.png", "interpolations.png"}
+    result = subprocess.run([*tool, f"--generator={tmp_path / 'ring' / 'generator.keras'}"],
+                            capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 2 and "--generator needs --dataset" in result.stderr
+
+
+def test_slerp_keeps_endpoints_and_interpolates_norms():
+    sys.path.insert(0, os.path.join(REPO, "tools"))
+    from sample import slerp
+
+    rng = np.random.default_rng(0)
+    z0, z1 = rng.standard_normal((2, 5, 16)).astype("float32")
+    path = slerp(z0, z1, 5)
+    np.testing.assert_allclose(path[:, 0], z0, atol=1e-5)
+    np.testing.assert_allclose(path[:, -1], z1, atol=1e-5)
+    norms = np.linalg.norm(path, axis=-1)
+    np.testing.assert_allclose(norms[:, 2], (norms[:, 0] + norms[:, -1]) / 2, rtol=1e-5)
+    # Along a great circle: equal angles between consecutive points.
+    unit = path / norms[..., None]
+    angles = np.arccos(np.clip(np.sum(unit[:, 1:] * unit[:, :-1], -1), -1, 1))
+    np.testing.assert_allclose(angles, angles[:, :1].repeat(4, 1), rtol=1e-4)
+
+
+def test_tensorboard_gets_periodic_evaluations_and_an_hparams_record(tmp_path):
+    config = train.load_zoo_config("gan_ring8")
+    config.train.update(epochs=1, steps_per_epoch=40, checkpoint_every=40, sample_every=40)
+    config.eval.every = 20
+    workdir = str(tmp_path / "run")
+    result = train.train_and_evaluate(config, workdir, verbose=0)
+    events = event_accumulator.EventAccumulator(os.path.join(workdir, "tb"),
+                                                size_guidance={event_accumulator.TENSORS: 0})
+    events.Reload()
+    modes = events.Tensors("eval/modes/modes")
+    assert [e.step for e in modes] == [20, 40, 40]  # every 20 steps, then the final evaluation
+    assert float(tf.make_ndarray(modes[-1].tensor_proto)) == result["modes"]["modes"]
+    hparams = events.PluginTagToContent("hparams")
+    assert hparams, "no hparams record"
+    assert b"model.variant" in b"".join(hparams.values()) and b"gan" in b"".join(hparams.values())

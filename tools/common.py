@@ -100,3 +100,46 @@ def parse_flags(argv):
         _explain_unknown_key(error, argv, _DEFAULT_CONFIG)
     logging.set_verbosity(logging.WARNING)  # checkpoint INFO lines would break the progress bar
     return remaining
+
+
+def load_generator(workdir: str | None, generator_path: str | None, dataset: str | None):
+    """(generator model, its data set name, the workdir's config or None) from
+    --workdir, or from --generator with --dataset; user errors exit 2.
+
+    The file is loaded with Keras's safe mode on: a file holding Lambda layers (code)
+    is refused. Load a file you trust yourself with
+    keras.saving.load_model(path, safe_mode=False).
+    """
+    import json
+
+    import keras
+
+    if bool(workdir) == bool(generator_path):
+        fail("give either --workdir or --generator (with --dataset).")
+    config = None
+    if workdir:
+        config_path = os.path.join(workdir, "config.json")
+        generator_path = os.path.join(workdir, "generator.keras")
+        if not os.path.exists(config_path) or not os.path.exists(generator_path):
+            fail(f"{workdir} has no config.json and generator.keras: train it with tools/train.py.")
+        with open(config_path) as f:
+            config = json.load(f)
+        dataset = config["dataset"]
+    elif not dataset:
+        fail("--generator needs --dataset.")
+    try:
+        generator = keras.saving.load_model(generator_path, safe_mode=True)
+    except Exception as error:  # noqa: BLE001 - a corrupt or foreign file
+        fail(f"cannot load {generator_path} as a Keras generator: {type(error).__name__}: {error}")
+    return generator, dataset, config
+
+
+def generate_fn(generator):
+    """generate(n, seed) -> float32 samples of a loaded generator, z ~ N(0, I)."""
+    import numpy as np
+
+    def generate(n, seed):
+        z = np.random.default_rng(seed).standard_normal((n, generator.input_shape[-1])).astype("float32")
+        return np.asarray(generator.predict(z, batch_size=500, verbose=0), np.float32)
+
+    return generate

@@ -12,7 +12,7 @@ import os
 
 from absl import app, flags
 
-from common import fail, parse_flags
+from common import fail, generate_fn, load_generator, parse_flags
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A workdir written by tools/train.py.")
 _GENERATOR = flags.DEFINE_string("generator", None, "A generator .keras file (with --dataset).")
@@ -26,35 +26,18 @@ _INCEPTION = flags.DEFINE_string("inception", None, "Also score with InceptionV3
 
 
 def main(argv):
-    import keras
     import numpy as np
 
     from gan_zoo import data, metrics, train
 
-    if bool(_WORKDIR.value) == bool(_GENERATOR.value):
-        fail("give either --workdir or --generator (with --dataset).")
     if _NUM_SAMPLES.value < 2:
         fail("--num_samples must be at least 2.")
+    generator, dataset, _ = load_generator(_WORKDIR.value, _GENERATOR.value, _DATASET.value)
     if _WORKDIR.value:
-        config_path = os.path.join(_WORKDIR.value, "config.json")
-        generator_path = os.path.join(_WORKDIR.value, "generator.keras")
-        if not os.path.exists(config_path) or not os.path.exists(generator_path):
-            fail(f"{_WORKDIR.value} has no config.json and generator.keras: train it with tools/train.py.")
-        with open(config_path) as f:
-            dataset = json.load(f)["dataset"]
         output = _OUTPUT.value or os.path.join(_WORKDIR.value, "metrics.json")
     else:
-        generator_path, dataset = _GENERATOR.value, _DATASET.value
-        if not dataset:
-            fail("--generator needs --dataset.")
         output = _OUTPUT.value or "metrics.json"
-    try:
-        generator = keras.saving.load_model(generator_path, safe_mode=True)
-    except Exception as error:  # noqa: BLE001 - a corrupt or foreign file
-        fail(f"cannot load {generator_path} as a Keras generator: {type(error).__name__}: {error}")
-    def generate(n, seed):
-        z = np.random.default_rng(seed).standard_normal((n, generator.input_shape[-1])).astype("float32")
-        return np.asarray(generator.predict(z, batch_size=500, verbose=0))
+    generate = generate_fn(generator)
 
     try:
         figures = train.evaluate_samples(generate, dataset, _NUM_SAMPLES.value, _SEED.value)

@@ -9,7 +9,9 @@ from gan_zoo.metrics.features import (
     train_classifier,
 )
 from gan_zoo.metrics.modes import NUM_SAMPLES, mode_metrics
+from gan_zoo.metrics.streaming import FrechetDistance, InceptionScore, KernelDistance, ModeCoverage
 
-__all__ = ["NUM_SAMPLES", "InceptionUnavailable", "classifier_extractor", "fid", "frechet_distance",
+__all__ = ["NUM_SAMPLES", "FrechetDistance", "InceptionScore", "InceptionUnavailable", "KernelDistance",
+           "ModeCoverage", "classifier_extractor", "fid", "frechet_distance",
            "gaussian_statistics", "image_metrics", "inception_extractor", "inception_score", "kid",
            "mode_metrics", "train_classifier"]

@@ -6,8 +6,8 @@ A variant subclasses `BaseGAN`, lists the quantities it logs in `tracked`, and w
 - `real_minibatches(data)`: the k real minibatches of one generator step;
 - `sample_noise(n)`: z ~ N(0, I), different on every replica and every call;
 - `discriminator_step`, `generator_step`: Algorithm 1 of Goodfellow et al. 2014, with
-  hooks (`discriminator_loss`, `generator_loss`, `critic`, `penalty`,
-  `after_discriminator_step`, `summaries`) for what a paper changes;
+  hooks (`discriminator_loss`, `generator_loss`, `generator_objective`, `critic`,
+  `penalty`, `after_discriminator_step`, `summaries`) for what a paper changes;
 - `average(per_example)`: the loss to differentiate, correct under tf.distribute;
 - `step(optimizer, tape, loss, network)`: one optimizer update;
 - `record(name=value, ...)`: update the trackers behind `metrics` and the logs.
@@ -40,6 +40,13 @@ class BaseGAN(keras.Model):
         minibatches of m, and the generator step uses m noise samples. The strided
         split gives the same minibatches on one device and across replicas.
       seed: seed of the noise generator used in training (None: random).
+      reuse_generator_pass: feed the generator step with the samples G made for the
+        last discriminator step, recorded on a tape, instead of a fresh forward pass
+        on fresh noise (Algorithm 1 draws new noise). The generator then runs forward
+        once per generator step instead of twice, a quarter of its work where it
+        dominates the FLOPs (DCGAN), at the price of reusing that noise. Off by
+        default (the paper's algorithm); the image configs turn it on
+        (docs/PERFORMANCE.md measures both).
     """
 
     tracked: tuple[str, ...] = ("d_loss", "g_loss")
@@ -51,6 +58,7 @@ class BaseGAN(keras.Model):
         latent_dim: int,
         d_steps: int = 1,
         seed: int | None = None,
+        reuse_generator_pass: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -63,6 +71,7 @@ class BaseGAN(keras.Model):
         self.latent_dim = int(latent_dim)
         self.d_steps = int(d_steps)
         self.seed = seed
+        self.reuse_generator_pass = bool(reuse_generator_pass)
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.tracked}
         # The GAN has no call(); without this, fit builds it by calling it on images.
@@ -107,10 +116,17 @@ class BaseGAN(keras.Model):
         return list(self.trackers.values())
 
     def record(self, **values):
-        """Update the named trackers; per-example tensors give exact means across replicas."""
+        """Update the named trackers; per-example tensors give exact means across replicas.
+
+        Under MultiWorkerMirroredStrategy the logs are shape [1]: Keras's cross-worker
+        reduction of scalar logs fails ("Invalid reduction dimension 0").
+        """
         for name, value in values.items():
             self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        logs = {name: tracker.result() for name, tracker in self.trackers.items()}
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
+        return logs
 
     def training_inputs(self, data):
         """What a discriminator step consumes of a batch: the images (labels ignored)."""
@@ -140,6 +156,11 @@ class BaseGAN(keras.Model):
         """z ~ N(0, I) of shape [batch_size, latent_dim]."""
         return tf.random.stateless_normal([batch_size, self.latent_dim], seed=self.next_seed())
 
+    def generate_like(self, real):
+        """G(z) in float32 (whatever G's compute precision), as many as `real` holds."""
+        n = tf.shape(tf.nest.flatten(real)[0])[0]
+        return tf.cast(self.generator(self.sample_noise(n), training=True), tf.float32)
+
     @staticmethod
     def average(per_example):
         """Mean over the global batch: gradients summed across replicas are then exact."""
@@ -152,7 +173,13 @@ class BaseGAN(keras.Model):
 
     @staticmethod
     def step(optimizer, tape, loss, network):
-        """One optimizer update of `network` from the scalar `loss` computed under `tape`."""
+        """One optimizer update of `network` from the scalar `loss` computed under `tape`.
+
+        A `LossScaleOptimizer` (mixed_float16) scales the loss on the tape and unscales
+        the gradients; any other optimizer leaves the loss as it is.
+        """
+        with tape:
+            loss = optimizer.scale_loss(loss)
         variables = network.trainable_variables
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
 
@@ -183,9 +210,10 @@ class BaseGAN(keras.Model):
         """Quantities to log beside the losses, from the last discriminator step."""
         return {}
 
-    def discriminator_step(self, real) -> dict:
-        """One update of D on a real minibatch and as many generated samples."""
-        fake = self.generator(self.sample_noise(tf.shape(real)[0]), training=True)
+    def discriminator_step(self, real, fake=None) -> dict:
+        """One update of D on a real minibatch and as many generated samples (`fake`, or
+        fresh ones)."""
+        fake = self.generate_like(real) if fake is None else fake
         with tf.GradientTape() as tape:
             real_out, fake_out = self.critic(real), self.critic(fake)
             d_loss = self.discriminator_loss(real_out, fake_out)
@@ -197,19 +225,30 @@ class BaseGAN(keras.Model):
         self.after_discriminator_step()
         return {"d_loss": d_loss, **self.summaries(real_out, fake_out, penalty)}
 
-    def generator_step(self, real) -> dict:
-        """One update of G on a fresh minibatch of noise, as large as `real`."""
-        with tf.GradientTape() as tape:
-            fake = self.generator(self.sample_noise(tf.shape(real)[0]), training=True)
-            g_loss = self.generator_loss(self.critic(fake))
-            objective = self.average(g_loss)
+    def generator_objective(self, real, fake):
+        """(the objective G minimises, its logs) on generated samples `fake`."""
+        g_loss = self.generator_loss(self.critic(fake))
+        return self.average(g_loss), {"g_loss": g_loss}
+
+    def generator_step(self, real, fake=None, tape=None) -> dict:
+        """One update of G on a fresh minibatch of noise, as large as `real`, or on the
+        `fake` samples whose forward pass `tape` recorded."""
+        with tape or tf.GradientTape() as tape:
+            fake = self.generate_like(real) if fake is None else fake
+            objective, logs = self.generator_objective(real, fake)
         self.step(self.g_optimizer, tape, objective, self.generator)
-        return {"g_loss": g_loss}
+        return logs
 
     def train_step(self, data):
-        for real in self.real_minibatches(data):  # k steps of the discriminator...
-            d_logs = self.discriminator_step(real)
-        return self.record(**d_logs, **self.generator_step(real))  # ...then one of G
+        *first, last = self.real_minibatches(data)
+        for real in first:  # k steps of the discriminator...
+            self.discriminator_step(real)
+        if not self.reuse_generator_pass:
+            return self.record(**self.discriminator_step(last), **self.generator_step(last))
+        with tf.GradientTape() as g_tape:  # G's pass is recorded once and used twice
+            fake = self.generate_like(last)
+        d_logs = self.discriminator_step(last, fake)
+        return self.record(**d_logs, **self.generator_step(last, fake, g_tape))  # ...then G
 
     # -- inference ----------------------------------------------------------------
 
@@ -234,6 +273,7 @@ class BaseGAN(keras.Model):
             "latent_dim": self.latent_dim,
             "d_steps": self.d_steps,
             "seed": self.seed,
+            "reuse_generator_pass": self.reuse_generator_pass,
         }
 
     @classmethod

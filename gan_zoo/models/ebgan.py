@@ -48,15 +48,12 @@ class EBGAN(BaseGAN):
     def summaries(self, real_energy, fake_energy, penalty):
         return {"real_energy": real_energy, "fake_energy": fake_energy}
 
-    def generator_step(self, real):
-        with tf.GradientTape() as tape:
-            fake = self.generator(self.sample_noise(tf.shape(real)[0]), training=True)
-            fake_energy, embedding = self.energy_and_embedding(fake)
-            pulling_away = losses.pulling_away_term(embedding)
-            g_loss = fake_energy + self.pt_weight * pulling_away
-            objective = self.average(fake_energy) + self.average_scalar(self.pt_weight * pulling_away)
-        self.step(self.g_optimizer, tape, objective, self.generator)
-        return {"g_loss": g_loss, "pulling_away": pulling_away}
+    def generator_objective(self, real, fake):
+        fake_energy, embedding = self.energy_and_embedding(fake)
+        pulling_away = losses.pulling_away_term(tf.cast(embedding, tf.float32))
+        objective = self.average(fake_energy) + self.average_scalar(self.pt_weight * pulling_away)
+        return objective, {"g_loss": fake_energy + self.pt_weight * pulling_away,
+                           "pulling_away": pulling_away}
 
     def get_config(self):
         return {**super().get_config(), "margin": self.margin, "pt_weight": self.pt_weight}

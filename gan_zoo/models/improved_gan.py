@@ -62,21 +62,23 @@ class ImprovedGAN(GAN):
     def after_discriminator_step(self):
         self.update_historical_means("d", self.discriminator, self.d_optimizer)
 
-    def generator_step(self, real):
+    def generator_objective(self, real, fake):
         real_features = tf.stop_gradient(self.feature_view(real, training=True)[1])
-        with tf.GradientTape() as tape:
-            fake = self.generator(self.sample_noise(tf.shape(real)[0]), training=True)
-            fake_out, fake_features = self.feature_view(fake, training=True)
-            matching = losses.feature_matching_loss(real_features, fake_features)
-            g_loss = matching + self.historical_penalty("g", self.generator)
-            objective = self.average_scalar(g_loss)
-            if self.adversarial_weight:
-                adversarial = self.adversarial_weight * self.generator_loss(fake_out)
-                g_loss += adversarial
-                objective += self.average(adversarial)
-        self.step(self.g_optimizer, tape, objective, self.generator)
+        fake_out, fake_features = self.feature_view(fake, training=True)
+        matching = losses.feature_matching_loss(tf.cast(real_features, tf.float32),
+                                                tf.cast(fake_features, tf.float32))
+        g_loss = matching + self.historical_penalty("g", self.generator)
+        objective = self.average_scalar(g_loss)
+        if self.adversarial_weight:
+            adversarial = self.adversarial_weight * self.generator_loss(fake_out)
+            g_loss += adversarial
+            objective += self.average(adversarial)
+        return objective, {"g_loss": g_loss, "feature_matching": matching}
+
+    def generator_step(self, real, fake=None, tape=None):
+        logs = super().generator_step(real, fake, tape)
         self.update_historical_means("g", self.generator, self.g_optimizer)
-        return {"g_loss": g_loss, "feature_matching": matching}
+        return logs
 
     def checkpoint_items(self):
         items = super().checkpoint_items()
@@ -131,9 +133,9 @@ class SemiSupervisedGAN(ImprovedGAN):
                              "labels_per_class=10).")
         return images, labels
 
-    def discriminator_step(self, real):
+    def discriminator_step(self, real, fake=None):
         images, labels = real
-        fake = self.generator(self.sample_noise(tf.shape(images)[0]), training=True)
+        fake = self.generate_like(images) if fake is None else fake
         labelled = labels >= 0
         with tf.GradientTape() as tape:
             real_logits = self.discriminator(images, training=True)
@@ -153,8 +155,8 @@ class SemiSupervisedGAN(ImprovedGAN):
                 "unsupervised_loss": unsupervised,
                 "accuracy": tf.boolean_mask(correct, labelled)}
 
-    def generator_step(self, real):
-        return super().generator_step(real[0])
+    def generator_objective(self, real, fake):
+        return super().generator_objective(real[0], fake)
 
     def get_config(self):
         config = super().get_config()

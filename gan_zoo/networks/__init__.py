@@ -2,20 +2,24 @@
 
 from gan_zoo.networks.builders import (
     NETWORKS,
+    PRECISIONS,
     autoencoder_discriminator,
     build_networks,
     dcgan_discriminator,
     dcgan_generator,
     mlp_discriminator,
     mlp_generator,
+    precision_policy,
 )
 
 __all__ = [
     "NETWORKS",
+    "PRECISIONS",
     "autoencoder_discriminator",
     "build_networks",
     "dcgan_discriminator",
     "dcgan_generator",
     "mlp_discriminator",
     "mlp_generator",
+    "precision_policy",
 ]

@@ -2,8 +2,13 @@
 
 Discriminators end in one linear unit (logits or critic scores, never a sigmoid). The
 layer that feeds that unit is named "features", the usual choice for feature matching.
+
+Networks built under a mixed precision policy (`precision_policy`) compute in bfloat16
+or float16 but keep their output layers in float32, as Keras's mixed precision guide
+advises: losses, penalties and samples are then float32.
 """
 
+import contextlib
 import math
 
 import keras
@@ -11,15 +16,37 @@ from keras import layers
 
 from gan_zoo.layers import MinibatchDiscrimination
 
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+OUTPUT_DTYPE = "float32"  # of every network's last layer, whatever the policy
 NORMS = ("batch", "layer", "none")
 # Keras defaults to 0.99; with 0.9 the moving statistics that generate() uses
 # (training=False) track a GAN's fast-moving activations within a few hundred steps.
 BN_MOMENTUM = 0.9
 
 
+@contextlib.contextmanager
+def precision_policy(precision: str):
+    """Layers created inside compute in `precision` (a Keras dtype policy name)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(precision)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def batch_norm(name: str):
+    """Batch norm over the global batch: under a tf.distribute strategy the replicas
+    share their statistics (synchronized=True), so the maths, the moving averages
+    included, are those of one device on the same batch."""
+    return layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=True, name=name)
+
+
 def _normalization(norm: str, name: str):
     if norm == "batch":
-        return layers.BatchNormalization(momentum=BN_MOMENTUM, name=name)
+        return batch_norm(name)
     if norm == "layer":
         return layers.LayerNormalization(name=name)
     if norm == "none":
@@ -36,8 +63,9 @@ def _head(features, num_outputs: int, spectral_norm: bool, minibatch_kernels: in
     h = features
     if minibatch_kernels:
         h = MinibatchDiscrimination(num_kernels=minibatch_kernels, name="minibatch")(h)
-    dense = layers.Dense(num_outputs, kernel_initializer=init or "glorot_uniform", name="logit")
-    return _maybe_spectral(dense, spectral_norm)(h)
+    dense = layers.Dense(num_outputs, kernel_initializer=init or "glorot_uniform", name="logit",
+                         dtype=OUTPUT_DTYPE)
+    return (layers.SpectralNormalization(dense, dtype=OUTPUT_DTYPE) if spectral_norm else dense)(h)
 
 
 def mlp_generator(output_shape, latent_dim: int, hidden_units=(128, 128),
@@ -47,8 +75,9 @@ def mlp_generator(output_shape, latent_dim: int, hidden_units=(128, 128),
     h = z
     for i, units in enumerate(hidden_units):
         h = layers.Dense(units, activation="relu", name=f"dense_{i}")(h)
-    h = layers.Dense(math.prod(output_shape), activation=output_activation, name="output")(h)
-    return keras.Model(z, layers.Reshape(tuple(output_shape))(h), name=name)
+    h = layers.Dense(math.prod(output_shape), activation=output_activation, name="output",
+                     dtype=OUTPUT_DTYPE)(h)
+    return keras.Model(z, layers.Reshape(tuple(output_shape), dtype=OUTPUT_DTYPE)(h), name=name)
 
 
 def mlp_discriminator(input_shape, hidden_units=(128, 128), spectral_norm: bool = False,
@@ -92,14 +121,15 @@ def dcgan_generator(image_shape, latent_dim: int, base_filters: int = 64, kernel
     z = keras.Input((latent_dim,), name="z")
     h = layers.Dense(size * size * filters, use_bias=False, kernel_initializer=init, name="project")(z)
     h = layers.Reshape((size, size, filters))(h)
-    h = layers.ReLU()(layers.BatchNormalization(momentum=BN_MOMENTUM, name="project_bn")(h))
+    h = layers.ReLU()(batch_norm("project_bn")(h))
     for i in range(n - 1):
         filters //= 2
         h = layers.Conv2DTranspose(filters, kernel_size, strides=2, padding="same", use_bias=False,
                                    kernel_initializer=init, name=f"deconv_{i}")(h)
-        h = layers.ReLU()(layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"deconv_{i}_bn")(h))
+        h = layers.ReLU()(batch_norm(f"deconv_{i}_bn")(h))
     out = layers.Conv2DTranspose(image_shape[-1], kernel_size, strides=2, padding="same",
-                                 activation=output_activation, kernel_initializer=init, name="image")(h)
+                                 activation=output_activation, kernel_initializer=init, name="image",
+                                 dtype=OUTPUT_DTYPE)(h)
     return keras.Model(z, out, name=name)
 
 
@@ -147,7 +177,7 @@ def autoencoder_discriminator(data_shape, kind: str, embedding_dim: int = 32, hi
         decoder = dcgan_generator(data_shape, embedding_dim, base_filters, kernel_size,
                                   output_activation=None, name="decoder")
     features = keras.Model(body.input, body.get_layer("features").output, name="encoder_features")(x)
-    embedding = layers.Dense(embedding_dim, name="embedding")(features)
+    embedding = layers.Dense(embedding_dim, name="embedding", dtype=OUTPUT_DTYPE)(features)
     return keras.Model(x, [decoder(embedding), embedding], name=name)
 
 

@@ -1,0 +1,306 @@
+"""Steady-state training speed of a zoo config, side by side with a plain Keras baseline.
+
+`benchmark(config)` builds the config's GAN and, for the variants keras.io has an
+example of, `PlainGAN`: the same networks in float32 trained by a straightforward
+keras-io-style `train_step`. It times both on the same data, alternating repetitions so
+that drifts of the machine hit both alike, with warm-up and tracing excluded. FLOP
+counts are analytic (`forward_flops`), and the machine's matmul peaks are measured in
+the same process, so every speed also reads as a fraction of what the hardware can do.
+"""
+
+import os
+import platform
+import statistics
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from gan_zoo import data, losses, models, train
+from gan_zoo.layers import MinibatchDiscrimination
+
+# -- the baseline ------------------------------------------------------------------------
+
+
+@keras.saving.register_keras_serializable(package="gan_zoo")
+class PlainGAN(models.BaseGAN):
+    """The keras.io DCGAN / WGAN-GP examples' `train_step`, the benchmark's baseline.
+
+    Float32, one discriminator call on real and one on fake images, a fresh generator
+    pass for the generator step, stateful `tf.random.normal` noise. `loss` is "gan"
+    (non-saturating, Goodfellow et al. 2014), "lsgan", "hinge" or "wgan_gp"
+    (Gulrajani et al. 2017, with `gp_weight`).
+    """
+
+    LOSSES = {
+        "gan": (losses.minimax_discriminator_loss, losses.non_saturating_generator_loss),
+        "lsgan": (losses.least_squares_discriminator_loss, losses.least_squares_generator_loss),
+        "hinge": (losses.hinge_discriminator_loss, losses.hinge_generator_loss),
+        "wgan_gp": (losses.wasserstein_critic_loss, losses.wasserstein_generator_loss),
+    }
+
+    def __init__(self, generator, discriminator, latent_dim, d_steps=1, loss="gan", gp_weight=10.0,
+                 **kwargs):
+        super().__init__(generator, discriminator, latent_dim, d_steps=d_steps, **kwargs)
+        self.loss = models.base.check_choice("loss", loss, self.LOSSES)
+        self.gp_weight = float(gp_weight)
+
+    def train_step(self, images):
+        d_loss_fn, g_loss_fn = self.LOSSES[self.loss]
+        m = tf.shape(images)[0] // self.d_steps
+        for i in range(self.d_steps):
+            real = images[i * m:(i + 1) * m]
+            fake = self.generator(tf.random.normal([m, self.latent_dim]), training=True)
+            with tf.GradientTape() as tape:
+                d_loss = tf.reduce_mean(d_loss_fn(self.discriminator(real, training=True),
+                                                  self.discriminator(fake, training=True)))
+                if self.loss == "wgan_gp":
+                    epsilon = tf.random.uniform([m])
+                    d_loss += self.gp_weight * tf.reduce_mean(
+                        losses.gradient_penalty(self.discriminator, real, fake, epsilon))
+            grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
+            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables, strict=True))
+        with tf.GradientTape() as tape:
+            fake = self.generator(tf.random.normal([m, self.latent_dim]), training=True)
+            g_loss = tf.reduce_mean(g_loss_fn(self.discriminator(fake, training=True)))
+        grads = tape.gradient(g_loss, self.generator.trainable_variables)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables, strict=True))
+        return self.record(d_loss=d_loss, g_loss=g_loss)
+
+    def get_config(self):
+        return {**super().get_config(), "loss": self.loss, "gp_weight": self.gp_weight}
+
+
+BASELINE_LOSS = {"gan": "gan", "lsgan": "lsgan", "hinge": "hinge", "wgan_gp": "wgan_gp"}
+
+
+def build_baseline(config, info) -> PlainGAN | None:
+    """`PlainGAN` on float32 copies of the config's networks (None: no keras.io analogue)."""
+    variant = config.model.variant
+    if variant not in BASELINE_LOSS:
+        return None
+    fp32 = config.copy_and_resolve_references()
+    with fp32.unlocked():
+        fp32.train.precision = "float32"
+        fp32.train.steps_per_execution = 1
+        fp32.train.reuse_generator_pass = False
+        fp32.train.jit_compile = False
+    zoo = train.build_gan(fp32, info)
+    baseline = PlainGAN(zoo.generator, zoo.discriminator, config.model.latent_dim,
+                        d_steps=config.model.d_steps, loss=BASELINE_LOSS[variant],
+                        gp_weight=config.model.get("gp_weight", 10.0))
+    baseline.compile(g_optimizer=train.make_optimizer(config.g_optimizer),
+                     d_optimizer=train.make_optimizer(config.d_optimizer))
+    return baseline
+
+
+# -- FLOPs -------------------------------------------------------------------------------
+
+
+def _layer_flops(layer) -> int:
+    """Multiply-adds x 2 of one weight layer's forward pass on one example."""
+    if isinstance(layer, keras.layers.SpectralNormalization):
+        layer = layer.layer
+    if isinstance(layer, keras.Model):
+        return forward_flops(layer)
+    if isinstance(layer, keras.layers.Dense):
+        rows = int(np.prod(layer.input.shape[1:-1])) if len(layer.input.shape) > 2 else 1
+        return 2 * rows * int(np.prod(layer.kernel.shape))
+    if isinstance(layer, keras.layers.Conv2DTranspose):  # each input pixel scatters a kernel
+        return 2 * int(np.prod(layer.input.shape[1:3])) * int(np.prod(layer.kernel.shape))
+    if isinstance(layer, keras.layers.Conv2D):  # each output pixel gathers a kernel
+        return 2 * int(np.prod(layer.output.shape[1:3])) * int(np.prod(layer.kernel.shape))
+    if isinstance(layer, MinibatchDiscrimination):
+        return 2 * int(np.prod(layer.kernel.shape))
+    return 0
+
+
+def forward_flops(model: keras.Model) -> int:
+    """FLOPs of one example's forward pass through the weight layers (Dense, convolutions,
+    the minibatch-discrimination projection); element-wise ops and normalizations are
+    left out (a few per cent in a DCGAN)."""
+    wrapped = {id(layer.layer) for layer in model.layers if isinstance(layer, keras.layers.Wrapper)}
+    return sum(_layer_flops(layer) for layer in model.layers if id(layer) not in wrapped)
+
+
+def step_flops(gan: models.BaseGAN, batch_size: int) -> int:
+    """FLOPs one generator step executes, on the usual convention that a backward pass
+    costs twice its forward pass (once when only input gradients are needed).
+
+    Per discriminator step: G forward, D forward on real and fake, D backward; a
+    gradient penalty adds a forward and an input-gradient pass on the interpolates and
+    their double backward (~6 D forwards). The generator step: G forward (unless the
+    discriminator step's pass is reused), D forward and input gradients, G backward.
+    """
+    g, d = forward_flops(gan.generator), forward_flops(gan.discriminator)
+    k = gan.d_steps
+    per_d_step = g + 2 * d + 2 * (2 * d)
+    if isinstance(gan, models.WGANGP) or getattr(gan, "loss", None) == "wgan_gp":
+        per_d_step += 6 * d
+    reused = getattr(gan, "reuse_generator_pass", False) and not isinstance(gan, PlainGAN)
+    g_step = (0 if reused else g) + d + d + 2 * g
+    return batch_size * (k * per_d_step + g_step)
+
+
+# -- the machine ----------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    gpus = tf.config.list_physical_devices("GPU")
+    return {"cpu": cpu, "cpu_cores": len(os.sched_getaffinity(0)),
+            "gpu": [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus],
+            "tensorflow": tf.__version__, "keras": keras.__version__,
+            "fast_bfloat16": train.fast_bfloat16()}
+
+
+def matmul_peak(dtype: str, size: int | None = None, repeats: int = 5) -> float:
+    """GFLOP/s of a size^3 matmul in `dtype` on the default device (best of `repeats`)."""
+    size = size or (8192 if tf.config.list_physical_devices("GPU") else 2048)
+    a = tf.random.normal([size, size], dtype=tf.float32)
+    a, b = tf.cast(a, dtype), tf.cast(tf.transpose(a), dtype)
+    multiply = tf.function(lambda x, y: tf.reduce_sum(tf.cast(tf.matmul(x, y)[0, :1], tf.float32)))
+    multiply(a, b).numpy()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        multiply(a, b).numpy()
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best / 1e9
+
+
+# -- timing --------------------------------------------------------------------------------
+
+
+class _Timer:
+    """Runs one model's compiled train function on its own iterator over the data."""
+
+    def __init__(self, model, dataset):
+        self.model = model
+        model.make_train_function()
+        self.function = model.train_function
+        strategy = model.distribute_strategy
+        self.iterator = iter(strategy.experimental_distribute_dataset(dataset)
+                             if strategy.num_replicas_in_sync > 1 else dataset)
+        self.steps_per_call = model.steps_per_execution
+
+    def run(self, calls: int) -> float:
+        """Seconds for `calls` calls, synchronised on the last one's logs."""
+        start = time.perf_counter()
+        for _ in range(calls):
+            logs = self.function(self.iterator)
+        tf.nest.map_structure(lambda t: np.asarray(t), logs)
+        return time.perf_counter() - start
+
+
+def time_models(named_models: dict, dataset, warmup_steps: int = 10, seconds: float = 2.0,
+                repeats: int = 5) -> dict:
+    """{name: [seconds per generator step, one per repetition]}, steady state.
+
+    Each model first runs `warmup_steps` (tracing, allocation), then one repetition is
+    sized to about `seconds` for it; the repetitions alternate between the models.
+    """
+    timers = {name: _Timer(model, dataset) for name, model in named_models.items()}
+    calls = {}
+    for name, timer in timers.items():
+        warm = max(1, warmup_steps // timer.steps_per_call)
+        timer.run(warm)
+        probe = timer.run(warm) / warm
+        calls[name] = max(2, int(seconds / max(probe, 1e-6)))
+    per_step = {name: [] for name in timers}
+    for _ in range(repeats):
+        for name, timer in timers.items():
+            steps = calls[name] * timer.steps_per_call
+            per_step[name].append(timer.run(calls[name]) / steps)
+    return per_step
+
+
+def _summary(seconds_per_step: list, images_per_step: int, flops: int, peaks: dict) -> dict:
+    rates = [images_per_step / s for s in seconds_per_step]
+    median_s = statistics.median(seconds_per_step)
+    gflops = flops / median_s / 1e9
+    return {"images_per_second": {"median": round(statistics.median(rates), 1),
+                                  "min": round(min(rates), 1), "max": round(max(rates), 1)},
+            "ms_per_step": {"median": round(1e3 * median_s, 3),
+                            "min": round(1e3 * min(seconds_per_step), 3),
+                            "max": round(1e3 * max(seconds_per_step), 3)},
+            "gflop_per_step": round(flops / 1e9, 3), "gflops": round(gflops, 1),
+            **{f"fraction_of_{dtype}_peak": round(gflops / peak, 3) for dtype, peak in peaks.items()}}
+
+
+def pipeline_rate(dataset, images_per_batch: int, seconds: float = 1.0) -> float:
+    """Images/s the input pipeline alone delivers (it must outpace the train step)."""
+    iterator = iter(dataset)
+    next(iterator)
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        next(iterator)
+        count += 1
+    return count * images_per_batch / (time.perf_counter() - start)
+
+
+def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds: float = 2.0,
+              repeats: int = 5, strategy: tf.distribute.Strategy | None = None) -> dict:
+    """Speed of `config`'s GAN (and of the plain baseline) in images/s, ms per generator
+    step, GFLOP/s and fractions of the measured matmul peaks."""
+    strategy = strategy or tf.distribute.get_strategy()
+    train.validate(config)
+    keras.utils.set_random_seed(config.seed)
+    images_per_step = config.train.batch_size * config.model.d_steps
+    dataset, info = data.load(config.dataset, images_per_step, seed=config.seed,
+                              data_dir=config.data_dir or None, image_size=config.image_size or None,
+                              with_labels=getattr(models.VARIANTS[config.model.variant],
+                                                  "needs_labels", False),
+                              labels_per_class=config.labels_per_class)
+    with strategy.scope():
+        named = {"zoo": train.build_gan(config, info)}
+        if baseline:
+            plain = build_baseline(config, info)
+            if plain is not None:
+                named["baseline"] = plain
+    gpu = bool(tf.config.list_physical_devices("GPU"))
+    peak_dtypes = ("float32", "bfloat16", "float16") if gpu else ("float32", "bfloat16")
+    peaks = {dtype: round(matmul_peak(dtype), 1) for dtype in peak_dtypes}
+    per_step = time_models(named, dataset, warmup_steps, seconds, repeats)
+    result = {"machine": machine(), "matmul_peak_gflops": peaks,
+              "precision": named["zoo"].generator.dtype_policy.name,
+              "images_per_step": images_per_step,
+              "pipeline_images_per_second": round(pipeline_rate(dataset, images_per_step), 1)}
+    for name, model in named.items():
+        result[name] = _summary(per_step[name], images_per_step,
+                                step_flops(model, config.train.batch_size), peaks)
+    if "baseline" in named:
+        ratios = [b / z for z, b in zip(per_step["zoo"], per_step["baseline"], strict=True)]
+        result["speedup"] = {"median": round(statistics.median(ratios), 2),
+                             "min": round(min(ratios), 2), "max": round(max(ratios), 2)}
+    result["peak_rss_mib"] = round(train.peak_rss_mib(), 1)
+    return result
+
+
+def quality(config, steps: int, seed_offset: int = 12345) -> dict:
+    """Classifier FID (and the rest of `train.evaluate_samples`) of the config's GAN and of
+    the float32 plain baseline, each trained `steps` generator steps from the same seed
+    on the same data: the check that speed did not cost sample quality."""
+    images_per_step = config.train.batch_size * config.model.d_steps
+    figures = {}
+    for name in ("zoo", "baseline"):
+        keras.utils.set_random_seed(config.seed)
+        dataset, info = data.load(config.dataset, images_per_step, seed=config.seed,
+                                  data_dir=config.data_dir or None)
+        model = train.build_gan(config, info) if name == "zoo" else build_baseline(config, info)
+        if model is None:
+            continue
+        start = time.perf_counter()
+        model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0)
+        wall = time.perf_counter() - start
+        figures[name] = {"steps": steps, "wall_seconds": round(wall, 1),
+                         **train.evaluate_samples(model.generate, config.dataset, config.eval.num_samples,
+                                                  config.seed + seed_offset)}
+    return figures

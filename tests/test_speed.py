@@ -1,0 +1,144 @@
+"""The speed levers keep the maths: generator-pass reuse, mixed precision, the benchmark."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import REPO, adam, toy_networks
+from gan_zoo import benchmark, data, models, networks, train
+
+
+def _counting_gan(variant, reuse, z, **kwargs):
+    """A variant whose noise is the fixed `z` and which counts its generator's calls."""
+    keras.utils.set_random_seed(0)
+    g, d = networks.build_networks("mlp", (2,), z.shape[1], is_image=False, hidden_units=(32, 32),
+                                   discriminator=getattr(variant, "discriminator_kind", "classifier"))
+    gan = variant(g, d, latent_dim=z.shape[1], seed=0, reuse_generator_pass=reuse, **kwargs)
+    gan.compile(g_optimizer=adam(), d_optimizer=adam())
+    gan.sample_noise = lambda n: z[:n]
+    gan.generator_calls = 0
+    call = gan.generator.call
+
+    def counted(*args, **kw):
+        gan.generator_calls += 1  # counted while tracing: calls per train step
+        return call(*args, **kw)
+
+    gan.generator.call = counted
+    return gan
+
+
+@pytest.mark.parametrize("variant", [models.GAN, models.WGANGP, models.EBGAN, models.ImprovedGAN])
+def test_reusing_the_generator_pass_gives_the_same_update_with_one_pass_fewer(variant):
+    z = tf.random.stateless_normal([32, 4], seed=[1, 2])
+    extra = {"adversarial_weight": 1.0} if variant is models.ImprovedGAN else {}
+    fresh, reused = (_counting_gan(variant, reuse, z, **extra) for reuse in (False, True))
+    real = tf.random.stateless_normal([32 * fresh.d_steps, 2], seed=[3, 4])
+    for gan in (fresh, reused):
+        gan.train_on_batch(real)
+    for net in ("generator", "discriminator"):
+        for a, b in zip(getattr(fresh, net).trainable_weights, getattr(reused, net).trainable_weights,
+                        strict=True):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+    assert fresh.generator_calls == fresh.d_steps + 1
+    assert reused.generator_calls == fresh.d_steps
+
+
+def _image_gan(precision: str):
+    config = train.load_zoo_config("gan_mnist_subset")
+    config.train.update(batch_size=16, precision=precision)
+    config.networks.base_filters = 4
+    dataset, info = data.load("mnist_subset", 16, seed=0)
+    return train.build_gan(config, info), dataset
+
+
+def test_mixed_bfloat16_computes_in_bf16_and_keeps_float32_variables_outputs_and_losses():
+    gan, dataset = _image_gan("mixed_bfloat16")
+    assert gan.generator.get_layer("deconv_0").compute_dtype == "bfloat16"
+    assert gan.discriminator.get_layer("conv_1").compute_dtype == "bfloat16"
+    assert {w.dtype for w in gan.generator.weights + gan.discriminator.weights} == {"float32"}
+    assert gan.generate(4, seed=0).dtype == np.float32
+    assert gan.critic(next(iter(dataset))).dtype == tf.float32
+    logs = gan.fit(dataset, epochs=1, steps_per_epoch=3, verbose=0).history
+    assert all(np.isfinite(v[-1]) for v in logs.values())
+    assert keras.config.dtype_policy().name == "float32"  # the policy does not leak
+
+
+def test_loss_scaling_leaves_the_update_unchanged():
+    """mixed_float16 wraps both optimizers in LossScaleOptimizer; the loss is scaled on the
+    tape and the gradients unscaled, so on float32 networks the update is the plain one."""
+    real = tf.random.stateless_normal([32, 1], seed=[5, 6])
+    weights = []
+    for loss_scaling in (False, True):
+        keras.utils.set_random_seed(0)
+        g, d = toy_networks()
+        gan = models.GAN(g, d, latent_dim=4, seed=0)
+        gan.compile(g_optimizer=train.make_optimizer(dict(name="adam", learning_rate=1e-2), loss_scaling),
+                    d_optimizer=train.make_optimizer(dict(name="sgd", learning_rate=1e-2), loss_scaling))
+        gan.train_on_batch(real)
+        weights.append([w.numpy() for w in gan.generator.weights + gan.discriminator.weights])
+    assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
+    assert float(gan.d_optimizer.dynamic_scale.numpy()) > 1000  # really scaled
+    for a, b in zip(*weights, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_auto_precision_keeps_toys_in_float32():
+    assert train.resolve_precision("auto", is_image=False) == "float32"
+    assert train.resolve_precision("mixed_float16", is_image=False) == "mixed_float16"
+    expected = "mixed_bfloat16" if train.fast_bfloat16() else "float32"
+    assert train.resolve_precision("auto", is_image=True) == expected
+
+
+def test_flop_counts_match_hand_counts():
+    x = keras.Input((8, 8, 3))
+    h = keras.layers.Conv2D(4, 3, strides=2, padding="same")(x)  # 4x4 outputs x 3*3*3*4 MACs
+    h = keras.layers.Conv2DTranspose(2, 5, strides=2, padding="same")(h)  # 4x4 inputs x 5*5*4*2
+    h = keras.layers.Dense(6)(keras.layers.Flatten()(h))  # 8*8*2 x 6
+    model = keras.Model(x, h)
+    assert benchmark.forward_flops(model) == 2 * (16 * 108 + 16 * 200 + 128 * 6)
+    g, d = toy_networks()
+    gan = models.GAN(g, d, latent_dim=4)
+    fg, fd = benchmark.forward_flops(g), benchmark.forward_flops(d)
+    assert fg == 2 * (4 * 64 + 64 * 64 + 64 * 1)
+    # D step: G fwd + D fwd/bwd on real and fake; G step: G fwd/bwd + D fwd/input-bwd.
+    assert benchmark.step_flops(gan, 10) == 10 * ((fg + 6 * fd) + (3 * fg + 2 * fd))
+    gan.reuse_generator_pass = True
+    assert benchmark.step_flops(gan, 10) == 10 * ((fg + 6 * fd) + (2 * fg + 2 * fd))
+
+
+def test_plain_baseline_learns_gauss1d():
+    """The benchmark's keras-io-style baseline is a working GAN, not a strawman."""
+    g, d = toy_networks()
+    plain = benchmark.PlainGAN(g, d, latent_dim=4)
+    plain.compile(g_optimizer=adam(), d_optimizer=adam())
+    dataset, _ = data.load("gauss1d", 256, seed=0)
+    plain.fit(dataset, epochs=1, steps_per_epoch=1200, verbose=0)
+    x = plain.generate(5000, seed=1)
+    assert abs(x.mean() - 2.0) < 0.2 and abs(x.std() - 0.5) < 0.2
+
+
+def test_benchmark_tool_reports_both_models_and_writes_json(tmp_path):
+    output = tmp_path / "bench.json"
+    command = [sys.executable, os.path.join(REPO, "tools", "benchmark.py"),
+               f"--config={os.path.join(REPO, 'zoo_configs', 'gan_mnist_subset.py')}",
+               "--config.train.batch_size=16", "--config.networks.base_filters=4",
+               "--repeats=2", "--seconds=0.2", "--warmup_steps=2", f"--output={output}"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "gan/mnist_subset:" in result.stdout and "speed-up x" in result.stdout
+    figures = json.loads(output.read_text())
+    for model in ("zoo", "baseline"):
+        rates = figures[model]["images_per_second"]
+        assert 0 < rates["min"] <= rates["median"] <= rates["max"]
+        assert 0 < figures[model]["fraction_of_float32_peak"]
+    assert figures["matmul_peak_gflops"]["float32"] > 0
+    assert figures["pipeline_images_per_second"] > figures["zoo"]["images_per_second"]["max"]
+    assert figures["peak_rss_mib"] > 0 and figures["config"]["train"]["batch_size"] == 16
+    assert figures["zoo"]["gflop_per_step"] < figures["baseline"]["gflop_per_step"]  # G pass reused

@@ -1,0 +1,80 @@
+"""Steady-state training speed of a zoo config against a plain keras-io baseline.
+
+  python tools/benchmark.py --config=zoo_configs/gan_mnist_subset.py
+  python tools/benchmark.py --config=zoo_configs/wgan_gp_mnist_subset.py --config.train.precision=float32
+  python tools/benchmark.py --config=... --quality_steps=3000   # + classifier FID of both
+
+Prints a one-line summary and writes the full figures as JSON (--output).
+"""
+
+import json
+import os
+import sys
+
+from absl import app, flags
+
+from common import config_value, define_config, parse_flags
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_CONFIG = define_config(os.path.join(REPO, "zoo_configs", "gan_mnist_subset.py"))
+_OUTPUT = flags.DEFINE_string("output", None, "Write the JSON figures here (default: print only).")
+_REPEATS = flags.DEFINE_integer("repeats", 5, "Timed repetitions per model, alternating.", lower_bound=1)
+_SECONDS = flags.DEFINE_float("seconds", 2.0, "Approximate length of one repetition.", lower_bound=0.01)
+_WARMUP = flags.DEFINE_integer("warmup_steps", 10, "Untimed steps first (tracing, allocation).",
+                               lower_bound=1)
+_BASELINE = flags.DEFINE_boolean("baseline", True, "Time the plain keras-io baseline side by side.")
+_QUALITY_STEPS = flags.DEFINE_integer("quality_steps", 0, "Also train both this many steps and "
+                                      "compare their classifier FID (0: skip).", lower_bound=0)
+_STRATEGY = flags.DEFINE_enum("strategy", "default",
+                              ["default", "one_device", "mirrored", "multi_worker", "tpu"],
+                              "tf.distribute strategy; train.batch_size is the global batch.")
+_CPU_DEVICES = flags.DEFINE_integer("cpu_devices", 0, "Split the CPU into N logical devices.",
+                                    lower_bound=0)
+
+
+def summary_line(name: str, result: dict) -> str:
+    zoo = result["zoo"]
+    line = (f"{name}: {zoo['images_per_second']['median']:.0f} img/s "
+            f"(min {zoo['images_per_second']['min']:.0f}, max {zoo['images_per_second']['max']:.0f}), "
+            f"{zoo['ms_per_step']['median']:.2f} ms/step, {zoo['gflops']:.0f} GFLOP/s = "
+            f"{zoo['fraction_of_float32_peak']:.0%} of fp32 / {zoo['fraction_of_bfloat16_peak']:.0%} of "
+            f"bf16 peak, {result['precision']}")
+    if "baseline" in result:
+        line += (f"; baseline {result['baseline']['images_per_second']['median']:.0f} img/s, "
+                 f"speed-up x{result['speedup']['median']:.2f}")
+    for model, figures in result.get("quality", {}).items():
+        fid = figures.get("eval", {}).get("fid")
+        if fid is not None:
+            line += f"; {model} FID {fid:.2f}"
+    return line + f"; peak RSS {result['peak_rss_mib']:.0f} MiB"
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    from gan_zoo import benchmark, data, train
+
+    config = config_value(_CONFIG)
+    try:
+        strategy = train.make_strategy(_STRATEGY.value, _CPU_DEVICES.value)
+        result = benchmark.benchmark(config, baseline=_BASELINE.value, warmup_steps=_WARMUP.value,
+                                     seconds=_SECONDS.value, repeats=_REPEATS.value, strategy=strategy)
+        if _QUALITY_STEPS.value:
+            result["quality"] = benchmark.quality(config, _QUALITY_STEPS.value)
+            result["peak_rss_mib"] = round(train.peak_rss_mib(), 1)
+    except (train.ConfigError, data.DataError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    result["command"] = " ".join(["python", "tools/benchmark.py", *sys.argv[1:]])
+    result["config"] = json.loads(config.to_json())
+    name = f"{config.model.variant}/{config.dataset}"
+    print(summary_line(name, result))
+    if _OUTPUT.value:
+        os.makedirs(os.path.dirname(os.path.abspath(_OUTPUT.value)), exist_ok=True)
+        with open(_OUTPUT.value, "w") as f:
+            json.dump(result, f, indent=2, sort_keys=True)
+    return 0
+
+
+if __name__ == "__main__":
+    app.run(main, flags_parser=parse_flags)

@@ -1,0 +1,86 @@
+"""Pictures of a trained generator: a sample grid, latent interpolations, toy figures.
+
+  python tools/sample.py --workdir=runs/gan_mnist_subset
+  python tools/sample.py --generator=path/generator.keras --dataset=ring8 --output_dir=pics
+
+Writes into --output_dir (default: the workdir's samples/final/):
+  samples.png         images: a grid of --num_samples samples; toys: the scatter or
+                      density figure of 2000 samples over the real modes
+  interpolations.png  images: each row walks the latent space from one z to another
+                      along the great circle (slerp, which keeps |z| typical of a
+                      Gaussian); toys: the generator's image of those paths (orange)
+"""
+
+import os
+
+from absl import app, flags
+
+from common import fail, generate_fn, load_generator, parse_flags
+
+_WORKDIR = flags.DEFINE_string("workdir", None, "A workdir written by tools/train.py.")
+_GENERATOR = flags.DEFINE_string("generator", None, "A generator .keras file (with --dataset).")
+_DATASET = flags.DEFINE_string("dataset", None, "The generator's data set (with --generator).")
+_OUTPUT_DIR = flags.DEFINE_string("output_dir", None, "Where to write the PNGs.")
+_NUM_SAMPLES = flags.DEFINE_integer("num_samples", 64, "Images in the grid.", lower_bound=1)
+_ROWS = flags.DEFINE_integer("interpolations", 8, "Latent paths.", lower_bound=1)
+_STEPS = flags.DEFINE_integer("steps", 10, "Points along each path.", lower_bound=2)
+_SEED = flags.DEFINE_integer("seed", 0, "Seed of the noise.")
+
+
+def slerp(z0, z1, steps: int):
+    """[n, steps, d] points on the great circles from z0 [n, d] to z1 [n, d], with the
+    norm interpolated linearly (White 2016, "Sampling Generative Networks")."""
+    import numpy as np
+
+    t = np.linspace(0.0, 1.0, steps)[None, :, None]
+    n0 = np.linalg.norm(z0, axis=-1, keepdims=True)[:, None]
+    n1 = np.linalg.norm(z1, axis=-1, keepdims=True)[:, None]
+    u0, u1 = z0[:, None] / n0, z1[:, None] / n1
+    omega = np.arccos(np.clip(np.sum(u0 * u1, axis=-1, keepdims=True), -1.0, 1.0))
+    sin = np.sin(omega)
+    safe = np.where(sin < 1e-6, 1.0, sin)
+    direction = np.where(sin < 1e-6, (1 - t) * u0 + t * u1,
+                         (np.sin((1 - t) * omega) * u0 + np.sin(t * omega) * u1) / safe)
+    return (direction * ((1 - t) * n0 + t * n1)).astype(np.float32)
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    import numpy as np
+    from PIL import Image
+
+    from gan_zoo import callbacks, data
+
+    generator, dataset, _ = load_generator(_WORKDIR.value, _GENERATOR.value, _DATASET.value)
+    output_dir = _OUTPUT_DIR.value or (os.path.join(_WORKDIR.value, "samples", "final")
+                                       if _WORKDIR.value else "samples")
+    os.makedirs(output_dir, exist_ok=True)
+    latent = generator.input_shape[-1]
+    rng = np.random.default_rng(_SEED.value)
+    z0, z1 = (rng.standard_normal((_ROWS.value, latent)).astype("float32") for _ in range(2))
+    paths = slerp(z0, z1, _STEPS.value)
+    path_samples = np.asarray(generator.predict(paths.reshape(-1, latent), verbose=0), np.float32)
+    toy = dataset in data.TOYS
+    if toy:
+        data.toy_spec(dataset)  # a clear error for a misspelled toy name
+    samples = generate_fn(generator)(2000 if toy else _NUM_SAMPLES.value, _SEED.value)
+    if samples.ndim == 4:
+        pictures = {"samples": callbacks.image_grid(samples),
+                    "interpolations": callbacks.image_grid(path_samples, cols=_STEPS.value)}
+    elif samples.shape[-1] == 1:
+        pictures = {"samples": callbacks.density_plot(None, dataset, 0, samples)}
+    elif samples.shape[-1] == 2 and toy:
+        walks = path_samples.reshape(_ROWS.value, _STEPS.value, 2)
+        pictures = {"samples": callbacks.scatter_plot(None, dataset, 0, samples),
+                    "interpolations": callbacks.scatter_plot(None, dataset, 0, samples, paths=walks)}
+    else:
+        fail(f"cannot draw samples of shape {samples.shape[1:]} from {dataset!r}.")
+    for name, picture in pictures.items():
+        path = os.path.join(output_dir, f"{name}.png")
+        Image.fromarray(picture.squeeze(-1) if picture.shape[-1] == 1 else picture).save(path)
+        print(f"Wrote {path}")
+
+
+if __name__ == "__main__":
+    app.run(main, flags_parser=parse_flags)
