@@ -85,7 +85,7 @@ def model_config(variant: str, **overrides) -> ml_collections.ConfigDict:
     parameters = inspect.signature(models.VARIANTS[variant].__init__).parameters
     hyper = {name: p.default for name, p in parameters.items()
              if p.default is not inspect.Parameter.empty and p.kind is p.POSITIONAL_OR_KEYWORD
-             and name != "seed"}  # the run's seed is config.seed
+             and name not in ("seed", "reuse_generator_pass")}  # config.seed, config.train's
     unknown = set(overrides) - set(hyper) - {"latent_dim"}
     if unknown:
         raise ConfigError(f"{variant} has no hyper-parameter {sorted(unknown)}; it has {sorted(hyper)}.")
@@ -396,13 +396,19 @@ def evaluate_samples(generate, dataset: str, num_samples: int, seed: int) -> dic
     Toy mixtures: mode coverage of 2500 samples; gauss1d: their mean and std; embedded
     image sets: FID / KID / score of `num_samples` images over the features of a
     classifier trained on the data set's train split (cached), against as many real train
-    images. Other data sets: {} (they need InceptionV3, see tools/evaluate.py).
+    images; Stacked MNIST: the digit triples of `num_samples` images read by the
+    mnist_subset classifier. Other data sets: {} (they need InceptionV3, see
+    tools/evaluate.py).
     """
     if dataset in data.TOYS:
         samples = generate(metrics.NUM_SAMPLES, seed)
         if dataset == "gauss1d":
             return {"mean": float(samples.mean()), "std": float(samples.std())}
         return {"modes": metrics.mode_metrics(samples, dataset)}
+    if dataset == data.STACKED and num_samples:
+        classifier, info = metrics.train_classifier("mnist_subset")
+        modes = metrics.stacked_mnist_modes(generate(num_samples, seed), classifier)
+        return {"eval": {"stacked_mnist": modes, "classifier_test_accuracy": info["test_accuracy"]}}
     if dataset in data.EMBEDDED and num_samples:
         classifier, info = metrics.train_classifier(dataset)
         real, _ = data.load_arrays(dataset, "train")

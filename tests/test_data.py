@@ -58,7 +58,7 @@ def test_gauss1d_batches():
 
 
 def test_unknown_name_lists_the_known_ones():
-    with pytest.raises(data.DataError, match="Embedded: mnist_subset, digits; toys: gauss1d"):
+    with pytest.raises(data.DataError, match="Embedded: mnist_subset, digits, stacked_mnist; toys: gauss1d"):
         data.load("mnits", 8)
 
 
@@ -95,3 +95,21 @@ def test_offline_tfds_says_how_to_point_data_dir(tmp_path, monkeypatch):
         data.load("mnist", 8, data_dir=str(tmp_path))
     with pytest.raises(data.DataError, match="not prepared in"):
         data.load("mnist", 8, data_dir=str(tmp_path), download=False)
+
+
+def test_stacked_mnist_stacks_three_labelled_digits_with_1000_modes():
+    x, y = data.load_arrays("mnist_subset", "train")
+    dataset, info = data.load("stacked_mnist", 32, seed=3, with_labels=True)
+    assert info.shape == (28, 28, 3) and info.num_classes == 1000 and info.is_image
+    images, labels = next(iter(dataset))
+    assert images.shape == (32, 28, 28, 3)
+    lookup = {x[i].tobytes(): y[i] for i in range(len(x))}
+    for image, label in zip(images.numpy(), labels.numpy(), strict=True):
+        digits = [lookup[image[..., c:c + 1].tobytes()] for c in range(3)]  # each channel is a real digit
+        assert label == 100 * digits[0] + 10 * digits[1] + digits[2]
+    again, _ = data.load("stacked_mnist", 32, seed=3)
+    np.testing.assert_array_equal(next(iter(again)).numpy(), images.numpy())
+    other, _ = data.load("stacked_mnist", 32, seed=4)
+    assert not np.array_equal(next(iter(other)).numpy(), images.numpy())
+    stacked, triples = data.load_arrays("stacked_mnist", "train")
+    assert stacked.shape == (10_000, 28, 28, 3) and len(np.unique(triples)) > 990

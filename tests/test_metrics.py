@@ -84,3 +84,21 @@ def test_inception_without_weights_says_how_to_provide_them(tmp_path):
     broken.write_bytes(b"not an HDF5 file")
     with pytest.raises(metrics.InceptionUnavailable, match="copy it to ~/.keras/models"):
         metrics.inception_extractor(weights=str(broken))
+
+
+def test_stacked_mnist_modes_count_real_triples_and_catch_collapse():
+    classifier, info = metrics.train_classifier("mnist_subset")
+    real, _ = data.load_arrays("stacked_mnist", "test")
+    figures = metrics.stacked_mnist_modes(real, classifier)
+    # 10,000 draws over 1000 equally likely triples: all but ~0.005% of modes appear.
+    assert figures["num_modes"] == 1000 and figures["modes"] >= 990
+    assert figures["reverse_kl"] < 0.1
+    collapsed = metrics.stacked_mnist_modes(np.repeat(real[:1], 500, axis=0), classifier)
+    assert collapsed["modes"] == 1 and collapsed["reverse_kl"] == pytest.approx(np.log(1000))
+    with pytest.raises(ValueError, match="Stacked MNIST samples are"):
+        metrics.stacked_mnist_modes(real[..., :1], classifier)
+
+
+def test_kernel_distance_refuses_features_too_wide_to_stream():
+    with pytest.raises(ValueError, match="at most 160"):
+        metrics.KernelDistance(2048)

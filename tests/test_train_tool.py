@@ -13,7 +13,7 @@ import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
 from conftest import REPO
-from gan_zoo import callbacks, data, train
+from gan_zoo import callbacks, data, models, train
 
 TINY = ["--config.train.epochs=2", "--config.train.steps_per_epoch=3",
         "--config.train.checkpoint_every=2", "--config.train.sample_every=2",
@@ -80,6 +80,10 @@ def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
     ("--config.train.steps_per_execution=7",
      "config.train.steps_per_epoch (300) must be a multiple of train.steps_per_execution (7)"),
     ("--config.train.precision=float8", "config.train.precision must be one of"),
+    ("--config.model.variant=vae", "model.variant must be one of"),
+    ("--config.train.batch_size=0", "config.train.batch_size must be a positive number"),
+    ("--config.d_optimizer.learning_rate=-0.1", "config.d_optimizer.learning_rate must be a positive number"),
+    ("--config.dataset=gauss1d", "DCGAN networks need images"),
 ])
 def test_bad_config_fails_clearly(tmp_path, override, message):
     result = run_tool(f"--workdir={tmp_path / 'run'}", override)
@@ -273,3 +277,28 @@ def test_tensorboard_gets_periodic_evaluations_and_an_hparams_record(tmp_path):
     hparams = events.PluginTagToContent("hparams")
     assert hparams, "no hparams record"
     assert b"model.variant" in b"".join(hparams.values()) and b"gan" in b"".join(hparams.values())
+
+
+TFDS_SHAPES = {"mnist": (28, 28, 1), "cifar10": (32, 32, 3)}
+
+
+@pytest.mark.parametrize("name", sorted(
+    f[:-3] for f in os.listdir(os.path.join(REPO, "zoo_configs")) if f.endswith(".py")
+    and f not in ("__init__.py", "common.py")))
+def test_every_zoo_config_validates_and_builds(name):
+    config = train.load_zoo_config(name)
+    train.validate(config)
+    if config.dataset in TFDS_SHAPES:  # no download: describe the data instead of loading it
+        info = data.DataInfo(config.dataset, TFDS_SHAPES[config.dataset], True, None, 10)
+    else:
+        _, info = data.load(config.dataset, 8, with_labels=True)
+    gan = train.build_gan(config, info)
+    assert type(gan) is models.VARIANTS[config.model.variant]
+    assert gan.generate(2, seed=0).shape == (2, *info.shape)
+
+
+def test_a_missing_config_file_fails_clearly(tmp_path):
+    result = run_tool(f"--workdir={tmp_path / 'run'}", config="does_not_exist.py")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "cannot load the --config file" in result.stderr and "does_not_exist.py" in result.stderr
+    assert not (tmp_path / "run").exists()

@@ -7,6 +7,7 @@ optionally with labels, and a `DataInfo` describing it.
 
 from gan_zoo.data.pipeline import (
     EMBEDDED,
+    STACKED,
     TOYS,
     DataError,
     DataInfo,
@@ -15,4 +16,4 @@ from gan_zoo.data.pipeline import (
     toy_spec,
 )
 
-__all__ = ["EMBEDDED", "TOYS", "DataError", "DataInfo", "load", "load_arrays", "toy_spec"]
+__all__ = ["EMBEDDED", "STACKED", "TOYS", "DataError", "DataInfo", "load", "load_arrays", "toy_spec"]

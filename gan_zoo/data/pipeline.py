@@ -7,6 +7,10 @@ import numpy as np
 import tensorflow as tf
 
 EMBEDDED = ("mnist_subset", "digits")
+# Stacked MNIST (Metz et al. 2017, Srivastava et al. 2017, Lin et al. 2018): three random
+# digits of mnist_subset as the R, G and B channels, 1000 modes (digit triples).
+STACKED = "stacked_mnist"
+STACKED_SIZE = 10_000  # examples in load_arrays; the training stream never ends
 TOYS = ("gauss1d", "ring8", "grid25")
 # Splits of the embedded sets come from one fixed permutation, whatever the run's seed,
 # so that a held-out split stays held out across runs.
@@ -51,7 +55,7 @@ def toy_spec(name: str) -> ToySpec:
 
 
 def _unknown(name: str) -> str:
-    return (f"Unknown data set {name!r}. Embedded: {', '.join(EMBEDDED)}; toys: "
+    return (f"Unknown data set {name!r}. Embedded: {', '.join((*EMBEDDED, STACKED))}; toys: "
             f"{', '.join(TOYS)}; or any tensorflow_datasets name (mnist, fashion_mnist, "
             "cifar10, svhn_cropped, celeb_a, ...).")
 
@@ -78,6 +82,10 @@ def load_arrays(name: str, split: str = "train", seed: int = 0):
         x, y = mnist_data()
         x = x.reshape(-1, 28, 28, 1) / 127.5 - 1.0
         return _typed(*_split(x, y, split))
+    if name == STACKED:
+        x, y = load_arrays("mnist_subset", split)
+        picks = np.random.default_rng([SPLIT_SEED, seed]).integers(len(x), size=(STACKED_SIZE, 3))
+        return _typed(np.concatenate([x[picks[:, c]] for c in range(3)], axis=-1), y[picks] @ [100, 10, 1])
     if name == "digits":
         from sklearn.datasets import load_digits
 
@@ -102,6 +110,25 @@ def _pipeline(ds, batch_size: int, seed: int, shuffle_buffer: int, repeat: bool)
         ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     if repeat:
         ds = ds.repeat()
+    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+def _stacked(batch_size: int, seed: int, split: str, with_labels: bool, repeat: bool):
+    """An endless stream of stacked triples drawn with `seed` (STACKED_SIZE of them
+    without `repeat`); label = 100 * red digit + 10 * green + blue."""
+    x, y = load_arrays("mnist_subset", split)
+    images, labels = tf.constant(x), tf.constant(y)
+
+    def stack(i):
+        picks = tf.random.stateless_uniform([3], seed=tf.stack([tf.cast(seed, tf.int64), i]),
+                                            maxval=len(x), dtype=tf.int64)
+        image = tf.concat(tf.unstack(tf.gather(images, picks)), axis=-1)
+        label = tf.reduce_sum(tf.gather(labels, picks) * tf.constant([100, 10, 1], tf.int64))
+        return (image, label) if with_labels else image
+
+    ds = tf.data.Dataset.counter().map(stack, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if not repeat:
+        ds = ds.take(STACKED_SIZE)
     return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
@@ -144,7 +171,12 @@ def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
         return _pipeline(ds, batch_size, seed, len(x) if shuffle else 0, repeat), info
     if labels_per_class:
         raise DataError("labels_per_class is supported for the embedded and toy data sets, "
-                        f"not for tfds {name!r}.")
+                        f"not for {name!r}.")
+    if name == STACKED:
+        if image_size:
+            raise DataError(f"image_size resizes tfds images; {name!r} has a fixed shape. Set it to 0.")
+        return _stacked(batch_size, seed, split, with_labels, repeat), DataInfo(
+            name, (28, 28, 3), True, None, 1000)
     return _load_tfds(name, batch_size, seed=seed, split=split, with_labels=with_labels,
                       data_dir=data_dir, image_size=image_size, repeat=repeat,
                       shuffle=shuffle, download=download)

@@ -8,10 +8,10 @@ from gan_zoo.metrics.features import (
     inception_extractor,
     train_classifier,
 )
-from gan_zoo.metrics.modes import NUM_SAMPLES, mode_metrics
+from gan_zoo.metrics.modes import NUM_SAMPLES, mode_metrics, stacked_mnist_modes
 from gan_zoo.metrics.streaming import FrechetDistance, InceptionScore, KernelDistance, ModeCoverage
 
 __all__ = ["NUM_SAMPLES", "FrechetDistance", "InceptionScore", "InceptionUnavailable", "KernelDistance",
            "ModeCoverage", "classifier_extractor", "fid", "frechet_distance",
            "gaussian_statistics", "image_metrics", "inception_extractor", "inception_score", "kid",
-           "mode_metrics", "train_classifier"]
+           "mode_metrics", "stacked_mnist_modes", "train_classifier"]

@@ -12,6 +12,7 @@ import contextlib
 import math
 
 import keras
+import tensorflow as tf
 from keras import layers
 
 from gan_zoo.layers import MinibatchDiscrimination
@@ -38,10 +39,12 @@ def precision_policy(precision: str):
 
 
 def batch_norm(name: str):
-    """Batch norm over the global batch: under a tf.distribute strategy the replicas
-    share their statistics (synchronized=True), so the maths, the moving averages
-    included, are those of one device on the same batch."""
-    return layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=True, name=name)
+    """Batch norm over the global batch: built in the scope of a strategy with several
+    replicas, the replicas share their statistics (synchronized=True), so the maths, the
+    moving averages included, are those of one device on the same batch. On one device
+    the plain layer is used: the synchronized one costs time there for nothing."""
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=replicas > 1, name=name)
 
 
 def _normalization(norm: str, name: str):
