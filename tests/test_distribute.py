@@ -19,8 +19,10 @@ def mirrored_step(variant: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("variant", ["gan", "wgan_gp"])
+@pytest.mark.parametrize("variant", ["gan", "wgan_gp", "ebgan", "improved_gan"])
 def test_one_mirrored_step_equals_one_device(variant):
+    """EBGAN's pulling-away term and Improved GAN's feature matching couple the batch:
+    they gather it across replicas, so they too match one device."""
     result = mirrored_step(variant)
     # Same global batch, same per-example noise: the summed replica gradients must equal
     # the single-device gradient, so the weights and the logged losses agree.

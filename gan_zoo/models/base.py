@@ -9,6 +9,7 @@ A variant subclasses `BaseGAN`, lists the quantities it logs in `tracked`, and w
   hooks (`discriminator_loss`, `generator_loss`, `generator_objective`, `critic`,
   `penalty`, `after_discriminator_step`, `summaries`) for what a paper changes;
 - `average(per_example)`: the loss to differentiate, correct under tf.distribute;
+- `global_batch(x)`: a batch-coupled term's input gathered across replicas;
 - `step(optimizer, tape, loss, network)`: one optimizer update;
 - `record(name=value, ...)`: update the trackers behind `metrics` and the logs.
 """
@@ -170,6 +171,16 @@ class BaseGAN(keras.Model):
     def average_scalar(value):
         """A batch-coupled scalar term (PT, feature matching) scaled for summed gradients."""
         return value / tf.cast(tf.distribute.get_strategy().num_replicas_in_sync, value.dtype)
+
+    @staticmethod
+    def global_batch(x):
+        """`x` gathered from every replica along the batch axis, differentiably: a term
+        that couples a batch (pulling-away, feature matching) then sees the global batch,
+        as on one device. Scale it with `average_scalar`."""
+        replica = tf.distribute.get_replica_context()
+        if replica is None or replica.num_replicas_in_sync == 1:
+            return x
+        return replica.all_gather(x, axis=0)
 
     @staticmethod
     def step(optimizer, tape, loss, network):

@@ -50,7 +50,7 @@ class EBGAN(BaseGAN):
 
     def generator_objective(self, real, fake):
         fake_energy, embedding = self.energy_and_embedding(fake)
-        pulling_away = losses.pulling_away_term(tf.cast(embedding, tf.float32))
+        pulling_away = losses.pulling_away_term(self.global_batch(tf.cast(embedding, tf.float32)))
         objective = self.average(fake_energy) + self.average_scalar(self.pt_weight * pulling_away)
         return objective, {"g_loss": fake_energy + self.pt_weight * pulling_away,
                            "pulling_away": pulling_away}

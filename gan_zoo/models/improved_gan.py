@@ -65,8 +65,8 @@ class ImprovedGAN(GAN):
     def generator_objective(self, real, fake):
         real_features = tf.stop_gradient(self.feature_view(real, training=True)[1])
         fake_out, fake_features = self.feature_view(fake, training=True)
-        matching = losses.feature_matching_loss(tf.cast(real_features, tf.float32),
-                                                tf.cast(fake_features, tf.float32))
+        matching = losses.feature_matching_loss(self.global_batch(tf.cast(real_features, tf.float32)),
+                                                self.global_batch(tf.cast(fake_features, tf.float32)))
         g_loss = matching + self.historical_penalty("g", self.generator)
         objective = self.average_scalar(g_loss)
         if self.adversarial_weight:

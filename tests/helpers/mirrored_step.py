@@ -26,8 +26,11 @@ VARIANT, BATCH, LATENT = sys.argv[1], 16, 4
 def build():
     keras.utils.set_random_seed(0)
     cls = models.VARIANTS[VARIANT]
-    g, d = networks.build_networks("mlp", (2,), LATENT, is_image=False, hidden_units=(16,))
-    gan = cls(g, d, latent_dim=LATENT, seed=0, **({"d_steps": 2} if cls is models.WGANGP else {}))
+    g, d = networks.build_networks("mlp", (2,), LATENT, is_image=False, hidden_units=(16,),
+                                   discriminator=getattr(cls, "discriminator_kind", "classifier"))
+    extra = {models.WGANGP: {"d_steps": 2}, models.ImprovedGAN: {"adversarial_weight": 1.0},
+             models.EBGAN: {"margin": 1.0, "pt_weight": 1.0}}.get(cls, {})
+    gan = cls(g, d, latent_dim=LATENT, seed=0, **extra)
     gan.compile(g_optimizer=keras.optimizers.Adam(1e-2), d_optimizer=keras.optimizers.Adam(1e-2))
     return gan
 
