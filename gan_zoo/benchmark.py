@@ -8,8 +8,6 @@ counts are analytic (`forward_flops`), and the machine's matmul peaks are measur
 the same process, so every speed also reads as a fraction of what the hardware can do.
 """
 
-import os
-import platform
 import statistics
 import time
 
@@ -146,21 +144,6 @@ def step_flops(gan: models.BaseGAN, batch_size: int) -> int:
 # -- the machine ----------------------------------------------------------------------------
 
 
-def machine() -> dict:
-    """What the figures were measured on."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
-    except OSError:
-        pass
-    gpus = tf.config.list_physical_devices("GPU")
-    return {"cpu": cpu, "cpu_cores": len(os.sched_getaffinity(0)),
-            "gpu": [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus],
-            "tensorflow": tf.__version__, "keras": keras.__version__,
-            "fast_bfloat16": train.fast_bfloat16()}
-
-
 def matmul_peak(dtype: str, size: int | None = None, repeats: int = 5) -> float:
     """GFLOP/s of a size^3 matmul in `dtype` on the default device (best of `repeats`)."""
     size = size or (8192 if tf.config.list_physical_devices("GPU") else 2048)
@@ -269,7 +252,7 @@ def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds:
     peak_dtypes = ("float32", "bfloat16", "float16") if gpu else ("float32", "bfloat16")
     peaks = {dtype: round(matmul_peak(dtype), 1) for dtype in peak_dtypes}
     per_step = time_models(named, dataset, warmup_steps, seconds, repeats)
-    result = {"machine": machine(), "matmul_peak_gflops": peaks,
+    result = {"machine": train.machine(), "matmul_peak_gflops": peaks,
               "precision": named["zoo"].generator.dtype_policy.name,
               "images_per_step": images_per_step,
               "pipeline_images_per_second": round(pipeline_rate(dataset, images_per_step), 1)}

@@ -8,6 +8,7 @@ latest checkpoint, at the same position in the data stream.
 import inspect
 import json
 import os
+import platform
 import resource
 import time
 
@@ -280,6 +281,20 @@ def restore_latest_good(checkpoint, manager, verbose: int = 1) -> str | None:
     return None
 
 
+def machine() -> dict:
+    """What a run or a benchmark was measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    gpus = tf.config.list_physical_devices("GPU")
+    return {"cpu": cpu, "cpu_cores": len(os.sched_getaffinity(0)),
+            "gpu": [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus],
+            "tensorflow": tf.__version__, "keras": keras.__version__, "fast_bfloat16": fast_bfloat16()}
+
+
 def peak_rss_mib() -> float:
     """This process's peak resident memory so far (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -376,7 +391,7 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
     result = {"step": callbacks.global_step(gan), "steps_this_run": callbacks.global_step(gan) - start,
                "wall_seconds_this_run": round(wall, 2), "train": _final_logs(history),
                "precision": gan.generator.dtype_policy.name,
-               "peak_rss_mib": round(peak_rss_mib(), 1)}
+               "peak_rss_mib": round(peak_rss_mib(), 1), "machine": machine()}
     if result["steps_this_run"]:
         result["images_per_second"] = round(
             result["steps_this_run"] * config.train.batch_size * d_steps / max(wall, 1e-9), 1)

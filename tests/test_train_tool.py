@@ -302,3 +302,32 @@ def test_a_missing_config_file_fails_clearly(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "cannot load the --config file" in result.stderr and "does_not_exist.py" in result.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path):
+    output = tmp_path / "RESULTS.md"
+    command = [sys.executable, os.path.join(REPO, "tools", "results.py"), "--variants=gan,semi_supervised",
+               "--datasets=mnist_subset,ring8", f"--root={tmp_path / 'runs'}", f"--output={output}",
+               "--override=train.epochs=1", "--override=train.steps_per_epoch=4",
+               "--override=train.checkpoint_every=4", "--override=train.sample_every=4",
+               "--override=train.batch_size=16", "--override=networks.base_filters=4",
+               "--override=eval.num_samples=200"]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = json.loads((tmp_path / "RESULTS.json").read_text())
+    assert {(r["variant"], r["dataset"]) for r in rows} == {
+        ("gan", "mnist_subset"), ("semi_supervised", "mnist_subset"), ("gan", "ring8"),
+        ("semi_supervised", "ring8")}
+    with open(tmp_path / "runs" / "gan_mnist_subset_seed0" / "metrics.json") as f:
+        fid = json.load(f)["eval"]["classifier_fid"]
+    gan_row = next(r for r in rows if r["variant"] == "gan" and r["dataset"] == "mnist_subset")
+    assert gan_row["figures"]["classifier FID"] == pytest.approx(fid) and gan_row["steps"] == 4
+    semi = next(r for r in rows if r["variant"] == "semi_supervised" and r["dataset"] == "mnist_subset")
+    assert 0 <= semi["figures"]["test error (10 labels/class)"] <= 1
+    table = output.read_text()
+    assert f"| gan | {fid:.1f} |" in table and "*published:* PacGAN4 (PacGAN Table 1)" in table
+    assert "AMD" in table or "cores" in table  # the machine is named
+    result = subprocess.run([*command[:2], "--override=train.epoch=1"], capture_output=True, text=True,
+                            timeout=300, env=env)
+    assert result.returncode == 2 and "no key 'train.epoch'" in result.stderr

@@ -1,0 +1,169 @@
+"""Train every variant on every benchmark data set and write the results tables.
+
+  python tools/results.py                                  # docs/RESULTS.md, all of it
+  python tools/results.py --datasets=ring8,grid25 --output=docs/TOY_MODES.md
+  python tools/results.py --variants=gan,wgan_gp --datasets=mnist_subset --seeds=0,1,2
+
+Each run is zoo_configs/<variant>_<dataset>.py (pairs without a config file are left
+out), trained by train_and_evaluate in --root/<variant>_<dataset>_seed<k> (rerunning
+reuses finished runs) and evaluated as the run's metrics.json says: classifier FID / KID /
+score on mnist_subset (and the semi-supervised test error beside its labels-only
+baseline), modes and high-quality share on the toys (VEEGAN / PacGAN protocol), modes
+and KL on Stacked MNIST. Figures are averaged over the seeds. Writes --output (markdown)
+with the published numbers beside ours, the machine and each run's wall time, and a
+JSON file beside it.
+"""
+
+import json
+import os
+import sys
+
+from absl import app, flags
+
+from common import fail, parse_flags
+
+DATASETS = ("mnist_subset", "ring8", "grid25", "stacked_mnist")
+_VARIANTS = flags.DEFINE_list("variants", ["all"], "Variants (config names), or all.")
+_DATASETS = flags.DEFINE_list("datasets", list(DATASETS), "Data sets.")
+_SEEDS = flags.DEFINE_list("seeds", ["0"], "Seeds; figures are averaged over them.")
+_ROOT = flags.DEFINE_string("root", "runs/results", "Where the runs' workdirs go.")
+_OUTPUT = flags.DEFINE_string("output", "docs/RESULTS.md", "Markdown file to write.")
+_OVERRIDES = flags.DEFINE_multi_string("override", [], "key=value applied to every config, "
+                                       "e.g. --override=train.epochs=2 (for quick checks).")
+
+# (figure label, path in metrics.json, format) per data set.
+COLUMNS = {
+    "mnist_subset": [("classifier FID", "eval.classifier_fid", "{:.1f}"),
+                     ("classifier KID", "eval.classifier_kid", "{:.1f}"),
+                     ("classifier score", "eval.classifier_score", "{:.2f}"),
+                     ("test error (10 labels/class)", "eval.test_error", "{:.1%}"),
+                     ("labels-only test error", "eval.labels_only_test_error", "{:.1%}")],
+    "ring8": [("modes", "modes.modes", "{:.1f}/8"), ("high quality", "modes.high_quality", "{:.1%}"),
+              ("reverse KL", "modes.reverse_kl", "{:.3f}")],
+    "grid25": [("modes", "modes.modes", "{:.1f}/25"), ("high quality", "modes.high_quality", "{:.1%}"),
+               ("reverse KL", "modes.reverse_kl", "{:.3f}")],
+    "stacked_mnist": [("modes", "eval.stacked_mnist.modes", "{:.0f}/1000"),
+                      ("KL to uniform", "eval.stacked_mnist.reverse_kl", "{:.2f}")],
+}
+# Published figures on the same protocol: (source, {column label: value}).
+PUBLISHED = {
+    "mnist_subset": [("Improved GAN, 100 labels of full MNIST (Salimans et al. 2016, Table 1)",
+                      {"test error (10 labels/class)": "0.93%"})],
+    "ring8": [("GAN (VEEGAN Table 1)", {"modes": "1/8"}), ("GAN (PacGAN Table 1)", {"modes": "6.3/8"}),
+              ("PacGAN4 (PacGAN Table 1)", {"modes": "7.8/8", "high quality": "94%"})],
+    "grid25": [("GAN (VEEGAN Table 1)", {"modes": "3.3/25"}), ("GAN (PacGAN Table 1)", {"modes": "17.3/25"}),
+               ("PacGAN4 (PacGAN Table 1)", {"modes": "24.8/25", "high quality": "94%"})],
+    "stacked_mnist": [("DCGAN (VEEGAN Table 2)", {"modes": "99/1000", "KL to uniform": "3.40"}),
+                      ("VEEGAN (VEEGAN Table 2)", {"modes": "150/1000", "KL to uniform": "2.95"})],
+}
+NOTES = {
+    "mnist_subset": "Classifier figures use the project's MNIST classifier (not InceptionV3), "
+                    "2000 samples against 2000 real training digits; real-vs-real FID is ~1.9. "
+                    "The semi-supervised error is on the 500 held-out digits of the 5000 embedded "
+                    "ones, not on MNIST's 10,000 test digits.",
+    "stacked_mnist": "26,000 samples; each channel read by the project's MNIST classifier.",
+}
+
+
+def lookup(metrics: dict, path: str):
+    value = metrics
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def describe(machine: dict | None) -> str:
+    if not machine:
+        return "not recorded (runs made before metrics.json recorded the machine)"
+    gpu = f", {', '.join(machine['gpu'])}" if machine.get("gpu") else ""
+    return f"{machine['cpu']}, {machine['cpu_cores']} cores{gpu}, TensorFlow {machine['tensorflow']}"
+
+
+def apply_overrides(config, overrides):
+    import ast
+
+    for item in overrides:
+        key, _, text = item.partition("=")
+        node, *path = [config, *key.split(".")]
+        for part in path[:-1]:
+            node = node[part]
+        if path[-1] not in node:
+            fail(f"--override {item!r}: the config has no key {key!r}.")
+        try:
+            node[path[-1]] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            node[path[-1]] = text
+
+
+def main(argv):
+    from gan_zoo import data, models, train
+
+    variants = list(models.VARIANTS) if _VARIANTS.value == ["all"] else _VARIANTS.value
+    unknown = [v for v in variants if v not in models.VARIANTS]
+    bad_data = [d for d in _DATASETS.value if d not in DATASETS]
+    if unknown or bad_data:
+        fail(f"unknown variants {unknown} / data sets {bad_data}; variants: {sorted(models.VARIANTS)}; "
+             f"data sets: {', '.join(DATASETS)}.")
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    seeds = [int(s) for s in _SEEDS.value]
+    rows = []
+    for dataset in _DATASETS.value:
+        for variant in variants:
+            if not os.path.exists(os.path.join(repo, "zoo_configs", f"{variant}_{dataset}.py")):
+                continue
+            runs = []
+            for seed in seeds:
+                config = train.load_zoo_config(f"{variant}_{dataset}")
+                config.seed = seed
+                apply_overrides(config, _OVERRIDES.value)
+                workdir = os.path.join(_ROOT.value, f"{variant}_{dataset}_seed{seed}")
+                try:
+                    runs.append(train.train_and_evaluate(config, workdir, verbose=0))
+                except (train.ConfigError, data.DataError) as error:
+                    fail(str(error))
+                print(f"{variant:16s} {dataset:13s} seed {seed}: step {runs[-1]['step']}", flush=True)
+            figures = {}
+            for label, path, _ in COLUMNS[dataset]:
+                values = [lookup(r, path) for r in runs]
+                if all(v is not None for v in values):
+                    figures[label] = sum(values) / len(values)
+            rows.append({"variant": variant, "dataset": dataset, "seeds": seeds, "figures": figures,
+                         "steps": runs[0]["step"], "machine": describe(runs[0].get("machine")),
+                         "wall_seconds": sum(r.get("wall_seconds_this_run", 0) for r in runs) / len(runs)})
+    write(rows, seeds)
+
+
+def write(rows, seeds):
+    os.makedirs(os.path.dirname(_OUTPUT.value) or ".", exist_ok=True)
+    command = " ".join(["python", os.path.relpath(sys.argv[0]), *sys.argv[1:]])
+    machines = dict.fromkeys(r["machine"] for r in rows)
+    lines = ["# Results", "", f"Written by `{command}`; seeds {seeds}. Each row is "
+             "zoo_configs/<variant>_<dataset>.py trained to its configured length; *published* rows "
+             "are the papers' figures on the same protocol. Machines (wall times are of a shared "
+             "machine): " + "; ".join(f"[{i + 1}] {m}" for i, m in enumerate(machines)) + ".", ""]
+    for dataset in dict.fromkeys(r["dataset"] for r in rows):
+        columns = COLUMNS[dataset]
+        lines += [f"## {dataset}", ""] + ([NOTES[dataset], ""] if dataset in NOTES else [])
+        lines += ["| variant | " + " | ".join(c[0] for c in columns) + " | steps | train s/run | machine |",
+                  "|---" * (len(columns) + 4) + "|"]
+        for r in (r for r in rows if r["dataset"] == dataset):
+            cells = [fmt.format(r["figures"][label]) if label in r["figures"] else ""
+                     for label, _, fmt in columns]
+            where = list(machines).index(r["machine"]) + 1
+            lines.append(f"| {r['variant']} | " + " | ".join(cells) +
+                         f" | {r['steps']} | {r['wall_seconds']:.0f} | [{where}] |")
+        for name, published in PUBLISHED[dataset]:
+            lines.append(f"| *published:* {name} | " +
+                         " | ".join(published.get(c[0], "") for c in columns) + " | | | |")
+        lines.append("")
+    with open(_OUTPUT.value, "w") as f:
+        f.write("\n".join(lines))
+    with open(os.path.splitext(_OUTPUT.value)[0] + ".json", "w") as f:
+        json.dump(rows, f, indent=2)
+    print(f"Wrote {_OUTPUT.value}")
+
+
+if __name__ == "__main__":
+    app.run(main, flags_parser=parse_flags)
