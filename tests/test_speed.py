@@ -142,3 +142,19 @@ def test_benchmark_tool_reports_both_models_and_writes_json(tmp_path):
     assert figures["pipeline_images_per_second"] > figures["zoo"]["images_per_second"]["max"]
     assert figures["peak_rss_mib"] > 0 and figures["config"]["train"]["batch_size"] == 16
     assert figures["zoo"]["gflop_per_step"] < figures["baseline"]["gflop_per_step"]  # G pass reused
+
+
+def test_a_mixed_float16_run_checkpoints_its_loss_scales_and_resumes(tmp_path):
+    config = train.load_zoo_config("gan_mnist_subset")
+    config.train.update(epochs=1, steps_per_epoch=4, checkpoint_every=2, sample_every=4, batch_size=16,
+                        precision="mixed_float16")
+    config.networks.base_filters = 4
+    config.eval.num_samples = 0
+    first = train.train_and_evaluate(config, str(tmp_path), verbose=0)
+    assert first["precision"] == "mixed_float16" and first["step"] == 4
+    checkpoint = tf.train.latest_checkpoint(str(tmp_path / "checkpoints"))
+    names = [name for name, _ in tf.train.list_variables(checkpoint)]
+    assert sum("dynamic_scale" in name for name in names) == 2  # one per optimizer
+    config.train.epochs = 2
+    second = train.train_and_evaluate(config, str(tmp_path), verbose=0)
+    assert second["step"] == 8 and all(np.isfinite(v) for v in second["train"].values())

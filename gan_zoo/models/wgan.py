@@ -23,7 +23,9 @@ class WGAN(BaseGAN):
     Args:
       reference_schedule: the authors' code runs 100 critic steps for the first 25
         generator steps and every 500th; the paper does not, so it is off by default.
-        When on, the extra critic steps cycle over the batch's k real minibatches.
+        When on, the extra critic steps cycle over the batch's k real minibatches, and
+        every generator step makes a fresh generator pass (`reuse_generator_pass` does
+        not apply to this schedule).
     """
 
     tracked = ("d_loss", "g_loss", "wasserstein")
