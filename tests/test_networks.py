@@ -1,5 +1,6 @@
 """Network builders: shapes for each supported size and clear errors for the rest."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -34,3 +35,33 @@ def test_spectral_normalization_wraps_weight_layers():
                                    norm="none", spectral_norm=True)
     wrapped = [layer for layer in d.layers if type(layer).__name__ == "SpectralNormalization"]
     assert len(wrapped) == 3  # two convolutions and the logit
+
+
+def test_resnet_networks_follow_gulrajani_appendix_f():
+    g, d = networks.build_networks("resnet", (32, 32, 3), 128, is_image=True, base_filters=16, norm="none")
+    assert g.output_shape == (None, 32, 32, 3) and d.output_shape == (None, 1)
+    # Three up-sampling blocks from 4x4 in G; in the critic two down-sampling blocks to 8x8,
+    # two more, no batch norm, global pooling into the features.
+    blocks = [layer.name for layer in g.layers if layer.name in {f"block_{i}" for i in range(9)}]
+    assert blocks == ["block_0", "block_1", "block_2"]
+    assert d.get_layer("block_3").output.shape[1:3] == (8, 8)
+    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in d.layers)
+    assert d.get_layer("features").output.shape == (None, 16)
+    from zoo_configs.common import zoo_config
+
+    config = zoo_config("wgan_gp", "cifar10")
+    assert config.networks.kind == "resnet" and config.model.latent_dim == 128
+    assert zoo_config("gan", "cifar10").networks.kind == "dcgan"
+
+
+def test_a_resnet_wgan_gp_takes_finite_steps():
+    from gan_zoo import models
+
+    g, d = networks.build_networks("resnet", (8, 8, 3), 8, is_image=True, base_filters=4, norm="none")
+    gan = models.WGANGP(g, d, latent_dim=8, d_steps=2, seed=0)
+    gan.compile(g_optimizer=keras.optimizers.Adam(1e-3), d_optimizer=keras.optimizers.Adam(1e-3))
+    before = [w.numpy().copy() for w in g.trainable_weights]
+    real = np.random.default_rng(0).uniform(-1, 1, (16, 8, 8, 3)).astype("float32")
+    logs = [gan.train_on_batch(real, return_dict=True) for _ in range(2)][-1]
+    assert all(np.isfinite(v) for v in logs.values()) and logs["gradient_penalty"] >= 0
+    assert any(not np.allclose(a, b.numpy()) for a, b in zip(before, g.trainable_weights, strict=True))

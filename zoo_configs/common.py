@@ -1,5 +1,8 @@
 """What the zoo configs share: each paper's training settings and each data set's preset.
 
+Where a paper names its own architecture for a data set (`architectures`), it replaces
+the data set's preset networks.
+
 A config file is `zoo_config(variant, dataset)` plus whatever its own paper changes.
 """
 
@@ -22,7 +25,10 @@ PAPER_SETTINGS = {
     "wgan": {"optimizer": {"name": "rmsprop", "learning_rate": 5e-5}},
     # Gulrajani et al. 2017, Algorithm 1: Adam(1e-4, 0, 0.9); no batch norm in the critic.
     "wgan_gp": {"optimizer": {"name": "adam", "learning_rate": 1e-4, "beta_1": 0.0, "beta_2": 0.9},
-                "networks": {"norm": "layer"}},
+                "networks": {"norm": "layer"},
+                # Appendix F: CIFAR-10 on a ResNet (128 filters, 128-d noise, no critic norm).
+                "architectures": {"cifar10": {"latent_dim": 128, "networks": {
+                    "kind": "resnet", "base_filters": 128, "norm": "none"}}}},
     # Mao et al. 2017: Adam(2e-4, 0.5).
     "lsgan": {"optimizer": {"name": "adam", "learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999}},
     # Miyato et al. 2018, hinge loss with spectral norm, setting C: Adam(2e-4, 0.5, 0.999).
@@ -89,9 +95,10 @@ def zoo_config(variant: str, dataset: str, **model_overrides):
     on the toy mixtures, `TOY_OVERRIDES`."""
     paper, preset = PAPER_SETTINGS[variant], DATASET_PRESETS[dataset]
     toy = TOY_OVERRIDES.get(variant, {}) if dataset in TOYS else {}
+    architecture = paper.get("architectures", {}).get(dataset, {})
     config = default_config()
     config.dataset = dataset
-    config.model = model_config(variant, latent_dim=preset["latent_dim"],
+    config.model = model_config(variant, latent_dim=architecture.get("latent_dim", preset["latent_dim"]),
                                 **{**toy.get("model", {}), **model_overrides})
     for optimizer in (config.g_optimizer, config.d_optimizer):
         optimizer.update(paper["optimizer"])
@@ -101,6 +108,7 @@ def zoo_config(variant: str, dataset: str, **model_overrides):
     config.networks.update(preset["networks"])
     config.networks.update(paper.get("networks", {}))
     config.networks.update(toy.get("networks", {}))
+    config.networks.update(architecture.get("networks", {}))
     config.train.update(preset["train"])
     config.eval.update(preset.get("eval", {}))
     config.labels_per_class = paper.get("labels_per_class", 0)

@@ -162,6 +162,74 @@ def dcgan_discriminator(image_shape, base_filters: int = 64, kernel_size: int = 
     return keras.Model(x, _head(h, num_outputs, spectral_norm, minibatch_kernels, init), name=name)
 
 
+def _residual_up(h, filters: int, name: str):
+    """Gulrajani et al. 2017, appendix F: BN-ReLU-up-conv3-BN-ReLU-conv3, shortcut
+    up-conv1."""
+    def conv(size, suffix):
+        return layers.Conv2D(filters, size, padding="same", name=f"{name}_{suffix}")
+
+    shortcut = conv(1, "shortcut")(layers.UpSampling2D(name=f"{name}_up0")(h))
+    h = layers.UpSampling2D(name=f"{name}_up")(layers.ReLU()(batch_norm(f"{name}_bn1")(h)))
+    h = conv(3, "conv2")(layers.ReLU()(batch_norm(f"{name}_bn2")(conv(3, "conv1")(h))))
+    return layers.Add(name=name)([shortcut, h])
+
+
+def resnet_generator(image_shape, latent_dim: int, base_filters: int = 128, output_activation="tanh",
+                     name: str = "generator"):
+    """The CIFAR-10 ResNet generator of Gulrajani et al. 2017 (appendix F; also Miyato et
+    al. 2018): z -> s x s x base_filters, n residual up-sampling blocks, BN-ReLU-conv3."""
+    n, size = _upsamplings(image_shape)
+    z = keras.Input((latent_dim,), name="z")
+    h = layers.Dense(size * size * base_filters, name="project")(z)
+    h = layers.Reshape((size, size, base_filters))(h)
+    for i in range(n):
+        h = _residual_up(h, base_filters, f"block_{i}")
+    h = layers.ReLU()(batch_norm("out_bn")(h))
+    out = layers.Conv2D(image_shape[-1], 3, padding="same", activation=output_activation, name="image",
+                        dtype=OUTPUT_DTYPE)(h)
+    return keras.Model(z, out, name=name)
+
+
+def _residual_down(h, filters: int, name: str, norm: str, spectral_norm: bool, downsample: bool,
+                   first: bool):
+    """Critic block: [ReLU]-conv3-norm-ReLU-conv3 [-pool], shortcut [conv1-pool]; the first
+    block starts with the convolution (its input is the image)."""
+    def conv(size, suffix):
+        return _maybe_spectral(layers.Conv2D(filters, size, padding="same", name=f"{name}_{suffix}"),
+                               spectral_norm)
+
+    shortcut = h
+    if downsample or h.shape[-1] != filters:
+        shortcut = conv(1, "shortcut")(shortcut)
+        shortcut = layers.AveragePooling2D(2, name=f"{name}_pool0")(shortcut) if downsample else shortcut
+    if not first:
+        h = layers.ReLU()(h)
+    h = conv(3, "conv1")(h)
+    normalization = _normalization(norm, f"{name}_norm")
+    h = layers.ReLU()(normalization(h) if normalization is not None else h)
+    h = conv(3, "conv2")(h)
+    if downsample:
+        h = layers.AveragePooling2D(2, name=f"{name}_pool")(h)
+    return layers.Add(name=name)([shortcut, h])
+
+
+def resnet_discriminator(image_shape, base_filters: int = 128, norm: str = "none",
+                         spectral_norm: bool = False, num_outputs: int = 1, minibatch_kernels: int = 0,
+                         name: str = "discriminator"):
+    """The CIFAR-10 ResNet critic of Gulrajani et al. 2017 (appendix F): down-sampling
+    residual blocks to 8 x 8 (two for 32 x 32), two more blocks, ReLU, global mean
+    pooling ("features"), a linear output. No batch norm: `norm` is "none" (the paper)
+    or "layer"; `spectral_norm=True` gives Miyato et al.'s critic."""
+    n, _ = _upsamplings(image_shape)
+    x = keras.Input(tuple(image_shape), name="x")
+    h = x
+    blocks = [True] * max(1, n - 1) + [False, False]
+    for i, downsample in enumerate(blocks):
+        h = _residual_down(h, base_filters, f"block_{i}", norm, spectral_norm, downsample, first=i == 0)
+    h = layers.GlobalAveragePooling2D(name="features")(layers.ReLU()(h))
+    return keras.Model(x, _head(h, num_outputs, spectral_norm, minibatch_kernels), name=name)
+
+
 def autoencoder_discriminator(data_shape, kind: str, embedding_dim: int = 32, hidden_units=(128, 128),
                               base_filters: int = 64, kernel_size: int = 5, norm: str = "batch",
                               name: str = "autoencoder"):
@@ -175,6 +243,10 @@ def autoencoder_discriminator(data_shape, kind: str, embedding_dim: int = 32, hi
     if kind == "mlp":
         body = mlp_discriminator(data_shape, hidden_units, name="encoder_body")
         decoder = mlp_generator(data_shape, embedding_dim, tuple(reversed(hidden_units)), name="decoder")
+    elif kind == "resnet":
+        body = resnet_discriminator(data_shape, base_filters, norm, name="encoder_body")
+        decoder = resnet_generator(data_shape, embedding_dim, base_filters, output_activation=None,
+                                   name="decoder")
     else:
         body = dcgan_discriminator(data_shape, base_filters, kernel_size, norm, name="encoder_body")
         decoder = dcgan_generator(data_shape, embedding_dim, base_filters, kernel_size,
@@ -184,7 +256,7 @@ def autoencoder_discriminator(data_shape, kind: str, embedding_dim: int = 32, hi
     return keras.Model(x, [decoder(embedding), embedding], name=name)
 
 
-NETWORKS = ("mlp", "dcgan")
+NETWORKS = ("mlp", "dcgan", "resnet")
 
 
 def build_networks(kind: str, data_shape, latent_dim: int, *, is_image: bool,
@@ -198,12 +270,14 @@ def build_networks(kind: str, data_shape, latent_dim: int, *, is_image: bool,
     """
     if kind not in NETWORKS:
         raise ValueError(f"networks.kind must be one of {NETWORKS}, got {kind!r}.")
-    if kind == "dcgan" and (not is_image or len(data_shape) != 3):
-        raise ValueError(f"DCGAN networks need images [H, W, C]; this data has shape "
-                         f"{tuple(data_shape)}: use networks.kind='mlp'.")
+    if kind != "mlp" and (not is_image or len(data_shape) != 3):
+        raise ValueError(f"{kind.upper() if kind == 'dcgan' else 'ResNet'} networks need images "
+                         f"[H, W, C]; this data has shape {tuple(data_shape)}: use networks.kind='mlp'.")
     if kind == "mlp":
         generator = mlp_generator(data_shape, latent_dim, hidden_units,
                                   output_activation="tanh" if is_image else None)
+    elif kind == "resnet":
+        generator = resnet_generator(data_shape, latent_dim, base_filters)
     else:
         generator = dcgan_generator(data_shape, latent_dim, base_filters, kernel_size)
     if discriminator == "autoencoder":
@@ -212,5 +286,8 @@ def build_networks(kind: str, data_shape, latent_dim: int, *, is_image: bool,
     if kind == "mlp":
         return generator, mlp_discriminator(data_shape, hidden_units, spectral_norm, num_outputs,
                                             minibatch_kernels)
+    if kind == "resnet":
+        return generator, resnet_discriminator(data_shape, base_filters, norm, spectral_norm, num_outputs,
+                                               minibatch_kernels)
     return generator, dcgan_discriminator(data_shape, base_filters, kernel_size, norm, spectral_norm,
                                           num_outputs, minibatch_kernels)
