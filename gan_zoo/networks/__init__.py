@@ -1,4 +1,4 @@
-"""Builders of generators and discriminators: MLP (toys, MNIST-MLP) and DCGAN."""
+"""Builders of generators and discriminators: MLP (toys), DCGAN and ResNet."""
 
 from gan_zoo.networks.builders import (
     NETWORKS,
@@ -10,6 +10,8 @@ from gan_zoo.networks.builders import (
     mlp_discriminator,
     mlp_generator,
     precision_policy,
+    resnet_discriminator,
+    resnet_generator,
 )
 
 __all__ = [
@@ -22,4 +24,6 @@ __all__ = [
     "mlp_discriminator",
     "mlp_generator",
     "precision_policy",
+    "resnet_discriminator",
+    "resnet_generator",
 ]
