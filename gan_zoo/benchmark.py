@@ -70,13 +70,10 @@ class PlainGAN(models.BaseGAN):
         return {**super().get_config(), "loss": self.loss, "gp_weight": self.gp_weight}
 
 
-BASELINE_LOSS = {"gan": "gan", "lsgan": "lsgan", "hinge": "hinge", "wgan_gp": "wgan_gp"}
-
-
 def build_baseline(config, info) -> PlainGAN | None:
     """`PlainGAN` on float32 copies of the config's networks (None: no keras.io analogue)."""
     variant = config.model.variant
-    if variant not in BASELINE_LOSS:
+    if variant not in PlainGAN.LOSSES:
         return None
     fp32 = config.copy_and_resolve_references()
     with fp32.unlocked():
@@ -86,7 +83,7 @@ def build_baseline(config, info) -> PlainGAN | None:
         fp32.train.jit_compile = False
     zoo = train.build_gan(fp32, info)
     baseline = PlainGAN(zoo.generator, zoo.discriminator, config.model.latent_dim,
-                        d_steps=config.model.d_steps, loss=BASELINE_LOSS[variant],
+                        d_steps=config.model.d_steps, loss=variant,
                         gp_weight=config.model.get("gp_weight", 10.0))
     baseline.compile(g_optimizer=train.make_optimizer(config.g_optimizer),
                      d_optimizer=train.make_optimizer(config.d_optimizer))
