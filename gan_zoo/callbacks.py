@@ -7,6 +7,7 @@ instead of starting again at step 0.
 
 import io
 import os
+import time
 
 import keras
 import matplotlib
@@ -199,17 +200,29 @@ def non_finite_weights(model) -> list[str]:
 
 class Checkpointer(keras.callbacks.Callback):
     """Saves a `tf.train.CheckpointManager` every `every` steps and at the end, never
-    with non-finite weights (it raises `TrainingDiverged` instead)."""
+    with non-finite weights (it raises `TrainingDiverged` instead).
 
-    def __init__(self, manager: tf.train.CheckpointManager, every: int):
+    `train_seconds`, a variable in the checkpoint, gains the training time since the
+    previous save: it sums the time of every resumed run that reached a checkpoint.
+    """
+
+    def __init__(self, manager: tf.train.CheckpointManager, every: int, train_seconds=None):
         super().__init__()
-        self.manager, self.every = manager, every
+        self.manager, self.every, self.train_seconds = manager, every, train_seconds
+        self.last = time.time()
+
+    def on_train_begin(self, logs=None):
+        self.last = time.time()
 
     def save(self, step: int):
         bad = non_finite_weights(self.model)
         if bad:
             raise TrainingDiverged(f"Training diverged before step {step}: non-finite weights in "
                                    f"{', '.join(bad[:5])}. The last good checkpoint is kept.")
+        if self.train_seconds is not None:
+            now = time.time()
+            self.train_seconds.assign_add(now - self.last)
+            self.last = now
         self.manager.save(checkpoint_number=step)
 
     def on_train_batch_end(self, batch, logs=None):

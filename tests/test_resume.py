@@ -1,6 +1,7 @@
 """A killed run resumes where it stopped, and with determinism on, to the same bits."""
 
 import glob
+import json
 import os
 import re
 import signal
@@ -49,18 +50,24 @@ def test_sigkill_loses_at_most_checkpoint_every_steps(tmp_path):
     on_disk = checkpoint_steps(workdir)
     assert on_disk and max(on_disk) >= 60 and max(on_disk) < 400, on_disk
     # Rerunning the same command resumes from the newest checkpoint: at most
-    # checkpoint_every steps of work were lost.
+    # checkpoint_every steps of work were lost. A kill in the middle of a save leaves
+    # that checkpoint torn: then the run says so and resumes from the one before.
     result = run(workdir, *schedule)
-    assert f"Resuming from step {max(on_disk)} of 400" in result.stdout
+    resumed = int(re.search(r"Resuming from step (\d+) of 400", result.stdout).group(1))
+    assert resumed == max(on_disk) or (resumed == on_disk[-2] and "unreadable" in result.stdout)
     assert os.path.exists(os.path.join(workdir, "generator.keras"))
     assert max(checkpoint_steps(workdir)) == 400
+    with open(os.path.join(workdir, "metrics.json")) as f:
+        figures = json.load(f)
+    # The killed run's checkpointed training time counts in the total.
+    assert figures["train_seconds_total"] > figures["wall_seconds_this_run"] > 0
 
 
 def final_state(workdir) -> dict:
     """Every variable of the final checkpoint (weights, optimizer slots, noise state)."""
     path = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
     return {name: tf.train.load_variable(path, name) for name, _ in tf.train.list_variables(path)
-            if "save_counter" not in name and not name.startswith("_CHECKPOINTABLE_OBJECT_GRAPH")}
+            if not any(skip in name for skip in ("save_counter", "train_seconds", "_CHECKPOINTABLE_OBJECT"))}
 
 
 def test_deterministic_resume_is_bitwise_identical_to_an_uninterrupted_run(tmp_path):

@@ -28,6 +28,8 @@ _DATASETS = flags.DEFINE_list("datasets", list(DATASETS), "Data sets.")
 _SEEDS = flags.DEFINE_list("seeds", ["0"], "Seeds; figures are averaged over them.")
 _ROOT = flags.DEFINE_string("root", "runs/results", "Where the runs' workdirs go.")
 _OUTPUT = flags.DEFINE_string("output", "docs/RESULTS.md", "Markdown file to write.")
+_TRAIN = flags.DEFINE_boolean("train", True, "Train the runs that are missing or unfinished; with "
+                               "--notrain, tabulate the finished runs only and list the others.")
 _OVERRIDES = flags.DEFINE_multi_string("override", [], "key=value applied to every config, "
                                        "e.g. --override=train.epochs=2 (for quick checks).")
 
@@ -108,7 +110,7 @@ def main(argv):
              f"data sets: {', '.join(DATASETS)}.")
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     seeds = [int(s) for s in _SEEDS.value]
-    rows = []
+    rows, missing = [], []
     for dataset in _DATASETS.value:
         for variant in variants:
             if not os.path.exists(os.path.join(repo, "zoo_configs", f"{variant}_{dataset}.py")):
@@ -119,11 +121,16 @@ def main(argv):
                 config.seed = seed
                 apply_overrides(config, _OVERRIDES.value)
                 workdir = os.path.join(_ROOT.value, f"{variant}_{dataset}_seed{seed}")
+                if not _TRAIN.value and not finished(workdir, config):
+                    missing.append(f"{variant} on {dataset} (seed {seed})")
+                    continue
                 try:
                     runs.append(train.train_and_evaluate(config, workdir, verbose=0))
                 except (train.ConfigError, data.DataError) as error:
                     fail(str(error))
                 print(f"{variant:16s} {dataset:13s} seed {seed}: step {runs[-1]['step']}", flush=True)
+            if len(runs) < len(seeds):
+                continue
             figures = {}
             for label, path, _ in COLUMNS[dataset]:
                 values = [lookup(r, path) for r in runs]
@@ -131,11 +138,21 @@ def main(argv):
                     figures[label] = sum(values) / len(values)
             rows.append({"variant": variant, "dataset": dataset, "seeds": seeds, "figures": figures,
                          "steps": runs[0]["step"], "machine": describe(runs[0].get("machine")),
-                         "wall_seconds": sum(r.get("wall_seconds_this_run", 0) for r in runs) / len(runs)})
-    write(rows, seeds)
+                         "wall_seconds": sum(r.get("train_seconds_total", r.get("wall_seconds_this_run", 0))
+                                             for r in runs) / len(runs)})
+    write(rows, seeds, missing)
 
 
-def write(rows, seeds):
+def finished(workdir: str, config) -> bool:
+    """Whether the workdir holds this config's run trained to its full length."""
+    path = os.path.join(workdir, "metrics.json")
+    if not os.path.exists(path):
+        return False
+    with open(path) as f:
+        return json.load(f).get("step", 0) >= config.train.epochs * config.train.steps_per_epoch
+
+
+def write(rows, seeds, missing=()):
     os.makedirs(os.path.dirname(_OUTPUT.value) or ".", exist_ok=True)
     command = " ".join(["python", os.path.relpath(sys.argv[0]), *sys.argv[1:]])
     machines = dict.fromkeys(r["machine"] for r in rows)
@@ -158,6 +175,9 @@ def write(rows, seeds):
             lines.append(f"| *published:* {name} | " +
                          " | ".join(published.get(c[0], "") for c in columns) + " | | | |")
         lines.append("")
+    if missing:
+        lines += ["## Not run yet", "", "These configs have no finished run under the root; "
+                  f"`{command.replace(' --notrain', '')}` trains them: " + "; ".join(missing) + ".", ""]
     with open(_OUTPUT.value, "w") as f:
         f.write("\n".join(lines))
     with open(os.path.splitext(_OUTPUT.value)[0] + ".json", "w") as f:
