@@ -6,6 +6,7 @@ instead of starting again at step 0.
 """
 
 import io
+import json
 import os
 import time
 
@@ -202,16 +203,27 @@ class Checkpointer(keras.callbacks.Callback):
     """Saves a `tf.train.CheckpointManager` every `every` steps and at the end, never
     with non-finite weights (it raises `TrainingDiverged` instead).
 
-    `train_seconds`, a variable in the checkpoint, gains the training time since the
-    previous save: it sums the time of every resumed run that reached a checkpoint.
+    `train_seconds` sums the training time of every run that reached a checkpoint,
+    resumed runs included: checkpoints/train_seconds.json maps each checkpoint's step to
+    the total at that save (a file beside the checkpoints, so that checkpoints written
+    before it existed still restore). It is replaced atomically, so a kill leaves the
+    previous version; an unreadable one only loses the earlier runs' time.
     """
 
-    def __init__(self, manager: tf.train.CheckpointManager, every: int, train_seconds=None):
+    def __init__(self, manager: tf.train.CheckpointManager, every: int):
         super().__init__()
-        self.manager, self.every, self.train_seconds = manager, every, train_seconds
-        self.last = time.time()
+        self.manager, self.every = manager, every
+        self.clock_path = os.path.join(manager.directory, "train_seconds.json")
+        try:
+            with open(self.clock_path) as f:
+                self.clock = dict(json.load(f))
+        except (OSError, ValueError, TypeError):
+            self.clock = {}
+        self.train_seconds, self.last = 0.0, time.time()
 
     def on_train_begin(self, logs=None):
+        if not self.train_seconds:  # the total at the checkpoint this run resumed from
+            self.train_seconds = float(self.clock.get(str(global_step(self.model)), 0.0))
         self.last = time.time()
 
     def save(self, step: int):
@@ -219,11 +231,14 @@ class Checkpointer(keras.callbacks.Callback):
         if bad:
             raise TrainingDiverged(f"Training diverged before step {step}: non-finite weights in "
                                    f"{', '.join(bad[:5])}. The last good checkpoint is kept.")
-        if self.train_seconds is not None:
-            now = time.time()
-            self.train_seconds.assign_add(now - self.last)
-            self.last = now
+        now = time.time()
+        self.train_seconds += now - self.last
+        self.last = now
         self.manager.save(checkpoint_number=step)
+        self.clock[str(step)] = round(self.train_seconds, 3)
+        with open(self.clock_path + ".tmp", "w") as f:
+            json.dump(self.clock, f)
+        os.replace(self.clock_path + ".tmp", self.clock_path)
 
     def on_train_batch_end(self, batch, logs=None):
         step = global_step(self.model)

@@ -336,9 +336,7 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
                           "no labels.")
     with strategy.scope():
         gan = build_gan(config, info)
-        # Training seconds that reached a checkpoint, summed over resumed runs.
-        train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="train_seconds")
-        checkpoint = tf.train.Checkpoint(**gan.checkpoint_items(), train_seconds=train_seconds)
+        checkpoint = tf.train.Checkpoint(**gan.checkpoint_items())
     manager = tf.train.CheckpointManager(checkpoint, os.path.join(workdir, "checkpoints"),
                                          max_to_keep=3)
     if restore_latest_good(checkpoint, manager, verbose):
@@ -355,6 +353,7 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
         if start:
             print(f"Resuming from step {start} of {total}.")
     writer = tf.summary.create_file_writer(os.path.join(workdir, "tb"))
+    checkpointer = callbacks.Checkpointer(manager, config.train.checkpoint_every)
     cbs = [
         callbacks.DivergenceGuard(),
         callbacks.ScalarLogger(writer),
@@ -362,7 +361,7 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
                                config.dataset, info.is_image,
                                config.train.num_samples if info.is_image else 2000,
                                config.model.latent_dim, seed=config.seed),
-        callbacks.Checkpointer(manager, config.train.checkpoint_every, train_seconds),
+        checkpointer,
     ]
     if config.eval.every:
         cbs.append(callbacks.PeriodicEvaluation(lambda model: evaluate(model, config), writer,
@@ -392,7 +391,7 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
     gan.generator.save(os.path.join(workdir, "generator.keras"))
     result = {"step": callbacks.global_step(gan), "steps_this_run": callbacks.global_step(gan) - start,
                "wall_seconds_this_run": round(wall, 2),
-               "train_seconds_total": round(float(train_seconds.numpy()), 2), "train": _final_logs(history),
+               "train_seconds_total": round(checkpointer.train_seconds, 2), "train": _final_logs(history),
                "precision": gan.generator.dtype_policy.name,
                "peak_rss_mib": round(peak_rss_mib(), 1), "machine": machine()}
     if result["steps_this_run"]:

@@ -67,7 +67,7 @@ def final_state(workdir) -> dict:
     """Every variable of the final checkpoint (weights, optimizer slots, noise state)."""
     path = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
     return {name: tf.train.load_variable(path, name) for name, _ in tf.train.list_variables(path)
-            if not any(skip in name for skip in ("save_counter", "train_seconds", "_CHECKPOINTABLE_OBJECT"))}
+            if not any(skip in name for skip in ("save_counter", "_CHECKPOINTABLE_OBJECT"))}
 
 
 def test_deterministic_resume_is_bitwise_identical_to_an_uninterrupted_run(tmp_path):
@@ -81,3 +81,22 @@ def test_deterministic_resume_is_bitwise_identical_to_an_uninterrupted_run(tmp_p
     assert a.keys() == b.keys() and any("noise_seed" in k for k in a)
     for name in a:
         np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+def test_training_time_sums_over_resumes_and_survives_a_torn_clock_file(tmp_path):
+    workdir, common = str(tmp_path / "run"), ["--config.train.steps_per_epoch=5",
+                                               "--config.train.checkpoint_every=5"]
+    run(workdir, *common, "--config.train.epochs=1")
+    clock = os.path.join(workdir, "checkpoints", "train_seconds.json")
+    with open(clock) as f:
+        first = json.load(f)["5"]
+    assert first > 0
+    run(workdir, *common, "--config.train.epochs=2")
+    with open(os.path.join(workdir, "metrics.json")) as f:
+        figures = json.load(f)
+    assert figures["train_seconds_total"] >= first + figures["wall_seconds_this_run"] * 0.5
+    with open(clock, "w") as f:  # a copy torn mid-write: the run resumes, counting from 0
+        f.write('{"5": 1')
+    assert "Resuming from step 10 of 15" in run(workdir, *common, "--config.train.epochs=3").stdout
+    with open(clock) as f:
+        assert set(json.load(f)) == {"15"}

@@ -19,7 +19,7 @@ class EBGAN(BaseGAN):
 
     Defaults: margin m = 10 (the paper's MNIST value; its per-dataset margins are in the
     configs) and pt_weight = 0.1 (EBGAN-PT, section 2.4). Under a strategy PT runs over
-    each replica's own generated minibatch.
+    the global generated batch, gathered across replicas, as on one device.
     """
 
     tracked = ("d_loss", "g_loss", "real_energy", "fake_energy", "pulling_away")
