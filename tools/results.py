@@ -33,6 +33,8 @@ _TRAIN = flags.DEFINE_boolean("train", True, "Train the runs that are missing or
 _OVERRIDES = flags.DEFINE_multi_string("override", [], "key=value applied to every config, "
                                        "e.g. --override=train.epochs=2 (for quick checks).")
 
+# The command line as typed, where a wrapper (tools/toy_table.py) adds flags of its own.
+COMMAND_LINE: list[str] | None = None
 # (figure label, path in metrics.json, format) per data set.
 COLUMNS = {
     "mnist_subset": [("classifier FID", "eval.classifier_fid", "{:.1f}"),
@@ -159,7 +161,8 @@ def finished(workdir: str, config) -> bool:
 
 def write(rows, seeds, missing=()):
     os.makedirs(os.path.dirname(_OUTPUT.value) or ".", exist_ok=True)
-    command = " ".join(["python", os.path.relpath(sys.argv[0]), *sys.argv[1:]])
+    argv = COMMAND_LINE or sys.argv
+    command = " ".join(["python", os.path.relpath(argv[0]), *argv[1:]])
     machines = dict.fromkeys(r["machine"] for r in rows)
     lines = ["# Results", "", f"Written by `{command}`; seeds {seeds}. Each row is "
              "zoo_configs/<variant>_<dataset>.py trained to its configured length; *published* rows "

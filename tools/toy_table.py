@@ -17,5 +17,6 @@ from common import parse_flags
 TOY_DEFAULTS = ["--datasets=ring8,grid25", "--root=runs/toy_table", "--output=docs/TOY_MODES.md"]
 
 if __name__ == "__main__":
+    results.COMMAND_LINE = list(sys.argv)
     sys.argv[1:1] = TOY_DEFAULTS
     app.run(results.main, flags_parser=parse_flags)
