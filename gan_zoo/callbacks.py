@@ -216,14 +216,14 @@ class Checkpointer(keras.callbacks.Callback):
         self.clock_path = os.path.join(manager.directory, "train_seconds.json")
         try:
             with open(self.clock_path) as f:
-                self.clock = dict(json.load(f))
-        except (OSError, ValueError, TypeError):
+                self.clock = {str(step): float(seconds) for step, seconds in json.load(f).items()}
+        except (OSError, ValueError, TypeError, AttributeError):
             self.clock = {}
         self.train_seconds, self.last = 0.0, time.time()
 
     def on_train_begin(self, logs=None):
         if not self.train_seconds:  # the total at the checkpoint this run resumed from
-            self.train_seconds = float(self.clock.get(str(global_step(self.model)), 0.0))
+            self.train_seconds = self.clock.get(str(global_step(self.model)), 0.0)
         self.last = time.time()
 
     def save(self, step: int):
