@@ -140,6 +140,21 @@ class ScalarLogger(keras.callbacks.Callback):
         self.writer.flush()
 
 
+class LinearDecay(keras.callbacks.Callback):
+    """Learning rates decayed linearly from `rates` ({"g_optimizer": ..., "d_optimizer":
+    ...}) to 0 at step `total`, the schedule of Gulrajani et al.'s reference code. Set
+    from the global step before every step, so a resumed run follows the same schedule."""
+
+    def __init__(self, total: int, rates: dict[str, float]):
+        super().__init__()
+        self.total, self.rates = total, rates
+
+    def on_train_batch_begin(self, batch, logs=None):
+        scale = max(0.0, 1.0 - global_step(self.model) / self.total)
+        for name, rate in self.rates.items():
+            getattr(self.model, name).learning_rate.assign(rate * scale)
+
+
 class SampleWriter(keras.callbacks.Callback):
     """Every `every` steps and at the end: samples from fixed noise, so frames compare.
 

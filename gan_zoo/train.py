@@ -24,6 +24,7 @@ OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop
 # Config sections that must match to resume a workdir; the rest (training length,
 # logging cadence) may change between runs.
 IDENTITY_KEYS = ("dataset", "image_size", "model", "networks")
+LR_DECAYS = ("none", "linear")
 
 
 class ConfigError(ValueError):
@@ -71,6 +72,9 @@ def default_config() -> ml_collections.ConfigDict:
     c.train.reuse_generator_pass = True  # see BaseGAN; the toy presets keep Algorithm 1's fresh pass
     c.train.steps_per_execution = 1  # train steps per call into TensorFlow (logs every N)
     c.train.jit_compile = False  # XLA: slower on the reference CPU, see PERFORMANCE.md
+    # "linear": both learning rates fall linearly to 0 at the last step (Gulrajani et
+    # al.'s reference code); "none": constant, as the papers' algorithms state them.
+    c.train.lr_decay = "none"
 
     c.eval = ml_collections.ConfigDict()
     c.eval.num_samples = 2000  # generated images scored at the end (0 = skip; toys use 2500)
@@ -130,6 +134,8 @@ def validate(config) -> None:
     if config.train.precision not in ("auto", *networks.PRECISIONS):
         raise ConfigError(f"config.train.precision must be one of {('auto', *networks.PRECISIONS)}, "
                           f"got {config.train.precision!r}.")
+    if config.train.lr_decay not in LR_DECAYS:
+        raise ConfigError(f"config.train.lr_decay must be one of {LR_DECAYS}, got {config.train.lr_decay!r}.")
     if config.deterministic and config.train.jit_compile:
         raise ConfigError("config.deterministic turns XLA off: set train.jit_compile=False.")
     if config.model.variant not in models.VARIANTS:
@@ -363,6 +369,9 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
                                config.model.latent_dim, seed=config.seed),
         checkpointer,
     ]
+    if config.train.lr_decay == "linear":
+        cbs.insert(0, callbacks.LinearDecay(total, {name: config[name].learning_rate
+                                                    for name in ("g_optimizer", "d_optimizer")}))
     if config.eval.every:
         cbs.append(callbacks.PeriodicEvaluation(lambda model: evaluate(model, config), writer,
                                                 config.eval.every))

@@ -80,6 +80,7 @@ def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
     ("--config.train.steps_per_execution=7",
      "config.train.steps_per_epoch (300) must be a multiple of train.steps_per_execution (7)"),
     ("--config.train.precision=float8", "config.train.precision must be one of"),
+    ("--config.train.lr_decay=cosine", "config.train.lr_decay must be one of ('none', 'linear')"),
     ("--config.model.variant=vae", "model.variant must be one of"),
     ("--config.train.batch_size=0", "config.train.batch_size must be a positive number"),
     ("--config.d_optimizer.learning_rate=-0.1", "config.d_optimizer.learning_rate must be a positive number"),
@@ -164,6 +165,25 @@ def test_resume_uses_the_configs_learning_rate(tmp_path):
     config.g_optimizer.name = "sgd"
     with pytest.raises(train.ConfigError, match="different g_optimizer.name"):
         train.train_and_evaluate(config, workdir, verbose=0)
+
+
+def test_linear_decay_follows_the_global_step_across_a_resume(tmp_path):
+    config = tiny_config()
+    config.train.lr_decay = "linear"
+    workdir = str(tmp_path / "run")
+
+    def restored_rates():
+        gan = train.build_gan(config, data.load("mnist_subset", 16)[1])
+        tf.train.Checkpoint(**gan.checkpoint_items()).restore(
+            tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))).expect_partial()
+        return float(gan.g_optimizer.learning_rate), float(gan.d_optimizer.learning_rate)
+
+    train.train_and_evaluate(config, workdir, verbose=0)  # 6 steps; the last at rate * 1/6
+    assert restored_rates() == pytest.approx((2e-4 / 6, 2e-4 / 6))
+    config.train.epochs = 4  # resumed at step 6 of 12: the schedule is a function of the step
+    config.d_optimizer.learning_rate = 1e-3
+    train.train_and_evaluate(config, workdir, verbose=0)
+    assert restored_rates() == pytest.approx((2e-4 / 12, 1e-3 / 12))
 
 
 def test_a_corrupt_latest_checkpoint_falls_back_to_the_previous(tmp_path, capsys):
