@@ -348,6 +348,17 @@ def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path)
     table = output.read_text()
     assert f"| gan | {fid:.1f} |" in table and "*published:* PacGAN4 (PacGAN Table 1)" in table
     assert "AMD" in table or "cores" in table  # the machine is named
+    # One data set again: the other rows are kept, each with the command that made it.
+    again = [*command[:2], "--variants=gan", "--datasets=ring8", "--notrain", *command[4:]]
+    result = subprocess.run(again, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    kept = json.loads((tmp_path / "RESULTS.json").read_text())
+    assert [{**r, "command": ""} for r in kept] == [{**r, "command": ""} for r in rows]
+    assert ["--notrain" in r["command"] for r in kept] == [
+        r["variant"] == "gan" and r["dataset"] == "ring8" for r in kept]
+    table = output.read_text()
+    assert "Rows by command" in table and "--datasets=ring8 --notrain" in table and "Not run" not in table
+    assert f"| gan | {fid:.1f} |" in table and "| [1] (b) |" in table and "| [1] (a) |" in table
     result = subprocess.run([*command[:2], "--override=train.epoch=1"], capture_output=True, text=True,
                             timeout=300, env=env)
     assert result.returncode == 2 and "no key 'train.epoch'" in result.stderr

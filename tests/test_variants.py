@@ -119,6 +119,19 @@ def test_semi_supervised_gan_learns_a_classifier_from_few_labels():
     assert accuracy > 0.6  # from 100 labels; chance is 0.1
 
 
+def test_semi_supervised_adversarial_term_is_the_non_saturating_loss_on_log_z():
+    gan = build("semi_supervised", adversarial_weight=0.5)
+    real = next(iter(toy_data()))
+    fake = gan.generate_like(real)
+    _, alone = build("semi_supervised").generator_objective((real, None), fake)
+    objective, logs = gan.generator_objective((real, None), fake)
+    log_z = tf.reduce_logsumexp(gan.discriminator(fake, training=True), axis=-1)
+    expected = 0.5 * tf.reduce_mean(tf.nn.softplus(-log_z))  # -log D(G(z)), D = Z / (Z + 1)
+    adversarial = objective - tf.reduce_mean(logs["feature_matching"])
+    assert float(adversarial) == pytest.approx(float(expected), rel=1e-5)
+    assert float(tf.reduce_mean(alone["g_loss"] - alone["feature_matching"])) == 0.0  # the paper's default
+
+
 def test_ebgan_logs_energies_and_the_pulling_away_term():
     gan = build("ebgan", margin=1.0)
     logs = gan.fit(toy_data(), steps_per_epoch=5, epochs=1, verbose=0).history

@@ -11,7 +11,9 @@ score on mnist_subset (and the semi-supervised test error beside its labels-only
 baseline), modes and high-quality share on the toys (VEEGAN / PacGAN protocol), modes
 and KL on Stacked MNIST. Figures are averaged over the seeds. Writes --output (markdown)
 with the published numbers beside ours, the machine and each run's wall time, and a
-JSON file beside it.
+JSON file beside it. Rows of (variant, data set) pairs that this invocation does not
+tabulate are kept from that JSON file, each with the command that made it, so the table
+can be completed one data set at a time.
 """
 
 import json
@@ -129,7 +131,7 @@ def main(argv):
                 apply_overrides(config, _OVERRIDES.value)
                 workdir = os.path.join(_ROOT.value, f"{variant}_{dataset}_seed{seed}")
                 if not _TRAIN.value and not finished(workdir, config):
-                    missing.append(f"{variant} on {dataset} (seed {seed})")
+                    missing.append(((variant, dataset), f"{variant} on {dataset} (seed {seed})"))
                     continue
                 try:
                     runs.append(train.train_and_evaluate(config, workdir, verbose=0))
@@ -145,6 +147,7 @@ def main(argv):
                     figures[label] = sum(values) / len(values)
             rows.append({"variant": variant, "dataset": dataset, "seeds": seeds, "figures": figures,
                          "steps": runs[0]["step"], "machine": describe(runs[0].get("machine")),
+                         "command": command_line(),
                          "wall_seconds": sum(r.get("train_seconds_total", r.get("wall_seconds_this_run", 0))
                                              for r in runs) / len(runs)})
     write(rows, seeds, missing)
@@ -159,15 +162,45 @@ def finished(workdir: str, config) -> bool:
         return json.load(f).get("step", 0) >= config.train.epochs * config.train.steps_per_epoch
 
 
-def write(rows, seeds, missing=()):
-    os.makedirs(os.path.dirname(_OUTPUT.value) or ".", exist_ok=True)
+def command_line() -> str:
     argv = COMMAND_LINE or sys.argv
-    command = " ".join(["python", os.path.relpath(argv[0]), *argv[1:]])
+    return " ".join(["python", os.path.relpath(argv[0]), *argv[1:]])
+
+
+def kept_rows(rows, missing):
+    """The rows of the existing JSON output for pairs that `rows` and `missing` do not name."""
+    path = os.path.splitext(_OUTPUT.value)[0] + ".json"
+    try:
+        with open(path) as f:
+            previous = json.load(f)
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as error:
+        fail(f"{path} is not a results file ({error}); move it away to start a new table.")
+    done = {(r["variant"], r["dataset"]) for r in rows} | {pair for pair, _ in missing}
+    return [{"command": "an earlier command", **r} for r in previous
+            if isinstance(r, dict) and (r.get("variant"), r.get("dataset")) not in done]
+
+
+def write(rows, seeds, missing=()):
+    """Write the tables of `rows` plus the kept ones; `missing` holds ((variant, data set),
+    description) of the runs not trained yet."""
+    from gan_zoo import models
+
+    os.makedirs(os.path.dirname(_OUTPUT.value) or ".", exist_ok=True)
+    order = {pair: i for i, pair in enumerate((v, d) for d in DATASETS for v in models.VARIANTS)}
+    kept = [r for r in kept_rows(rows, missing) if (r.get("variant"), r.get("dataset")) in order]
+    rows = sorted(rows + kept, key=lambda r: order[r["variant"], r["dataset"]])
+    command = command_line()
     machines = dict.fromkeys(r["machine"] for r in rows)
+    commands = dict.fromkeys([command] + [r["command"] for r in rows])
     lines = ["# Results", "", f"Written by `{command}`; seeds {seeds}. Each row is "
              "zoo_configs/<variant>_<dataset>.py trained to its configured length; *published* rows "
              "are the papers' figures on the same protocol. Machines (wall times are of a shared "
              "machine): " + "; ".join(f"[{i + 1}] {m}" for i, m in enumerate(machines)) + ".", ""]
+    if len(commands) > 1:
+        lines += ["Rows by command: " + "; ".join(f"({chr(97 + i)}) `{c}`" for i, c in enumerate(commands))
+                  + ".", ""]
     for dataset in dict.fromkeys(r["dataset"] for r in rows):
         columns = COLUMNS[dataset]
         lines += [f"## {dataset}", ""] + ([NOTES[dataset], ""] if dataset in NOTES else [])
@@ -176,16 +209,19 @@ def write(rows, seeds, missing=()):
         for r in (r for r in rows if r["dataset"] == dataset):
             cells = [fmt.format(r["figures"][label]) if label in r["figures"] else ""
                      for label, _, fmt in columns]
-            where = list(machines).index(r["machine"]) + 1
+            where = f"[{list(machines).index(r['machine']) + 1}]"
+            if len(commands) > 1:
+                where += f" ({chr(97 + list(commands).index(r['command']))})"
             lines.append(f"| {r['variant']} | " + " | ".join(cells) +
-                         f" | {r['steps']} | {r['wall_seconds']:.0f} | [{where}] |")
+                         f" | {r['steps']} | {r['wall_seconds']:.0f} | {where} |")
         for name, published in PUBLISHED[dataset]:
             lines.append(f"| *published:* {name} | " +
                          " | ".join(published.get(c[0], "") for c in columns) + " | | | |")
         lines.append("")
     if missing:
         lines += ["## Not run yet", "", "These configs have no finished run under the root; "
-                  f"`{command.replace(' --notrain', '')}` trains them: " + "; ".join(missing) + ".", ""]
+                  f"`{command.replace(' --notrain', '')}` trains them: "
+                  + "; ".join(text for _, text in missing) + ".", ""]
     with open(_OUTPUT.value, "w") as f:
         f.write("\n".join(lines))
     with open(os.path.splitext(_OUTPUT.value)[0] + ".json", "w") as f:

@@ -62,9 +62,17 @@ class ImprovedGAN(GAN):
     def after_discriminator_step(self):
         self.update_historical_means("d", self.discriminator, self.d_optimizer)
 
+    def logit(self, outputs):
+        """The real-vs-fake logit in D's outputs (D's output itself here)."""
+        return outputs
+
+    def critic(self, x, training=True):
+        return self.logit(self.discriminator(x, training=training))
+
     def generator_objective(self, real, fake):
         real_features = tf.stop_gradient(self.feature_view(real, training=True)[1])
         fake_out, fake_features = self.feature_view(fake, training=True)
+        fake_out = self.logit(fake_out)
         matching = losses.feature_matching_loss(self.global_batch(tf.cast(real_features, tf.float32)),
                                                 self.global_batch(tf.cast(fake_features, tf.float32)))
         g_loss = matching + self.historical_penalty("g", self.generator)
@@ -100,8 +108,10 @@ class SemiSupervisedGAN(ImprovedGAN):
     D(x) = Z(x) / (Z(x) + 1) with Z(x) = sum_k exp l_k(x). Its loss is
     L_supervised (cross-entropy on the labelled examples) + L_unsupervised
     (-log D(x) on real examples, -log(1 - D(G(z))) on generated ones); G uses feature
-    matching. Batches are (images, labels) with label -1 for unlabelled examples
-    (`gan_zoo.data.load(..., labels_per_class=N)` makes them).
+    matching (adversarial_weight = 0, section 5's choice; > 0 adds that times the
+    non-saturating loss on log Z, as ImprovedGAN does). Batches are (images, labels)
+    with label -1 for unlabelled examples (`gan_zoo.data.load(..., labels_per_class=N)`
+    makes them).
 
     `classifier` is the K-class classifier (the discriminator itself). No label
     smoothing by default: section 5 does not use it (it is a section 3.4 technique for
@@ -113,17 +123,18 @@ class SemiSupervisedGAN(ImprovedGAN):
     needs_labels = True
 
     def __init__(self, generator, discriminator, latent_dim, d_steps=1, feature_layer="features",
-                 label_smoothing=0.0, **kwargs):
+                 adversarial_weight=0.0, label_smoothing=0.0, **kwargs):
         super().__init__(generator, discriminator, latent_dim, d_steps=d_steps,
-                         feature_layer=feature_layer, label_smoothing=label_smoothing, **kwargs)
+                         feature_layer=feature_layer, adversarial_weight=adversarial_weight,
+                         label_smoothing=label_smoothing, **kwargs)
 
     @property
     def classifier(self) -> keras.Model:
         return self.discriminator
 
-    def critic(self, x, training=True):
+    def logit(self, outputs):
         """log Z(x): the logit of D(x) = Z / (Z + 1) against the fixed zero logit."""
-        return tf.reduce_logsumexp(self.discriminator(x, training=training), axis=-1)
+        return tf.reduce_logsumexp(outputs, axis=-1)
 
     def training_inputs(self, data):
         images, labels = split_batch(data)
@@ -139,7 +150,7 @@ class SemiSupervisedGAN(ImprovedGAN):
         labelled = labels >= 0
         with tf.GradientTape() as tape:
             real_logits = self.discriminator(images, training=True)
-            real_lse = tf.reduce_logsumexp(real_logits, axis=-1)
+            real_lse = self.logit(real_logits)
             fake_lse = self.critic(fake)
             # -log D(x) = softplus(-lse), -log(1 - D(G(z))) = softplus(lse); real smoothed.
             unsupervised = losses.minimax_discriminator_loss(real_lse[:, None], fake_lse[:, None],
@@ -160,6 +171,6 @@ class SemiSupervisedGAN(ImprovedGAN):
 
     def get_config(self):
         config = super().get_config()
-        for key in ("adversarial_weight", "historical_weight", "loss"):
+        for key in ("historical_weight", "loss"):
             config.pop(key)
         return config
