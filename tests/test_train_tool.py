@@ -359,6 +359,12 @@ def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path)
     table = output.read_text()
     assert "Rows by command" in table and "--datasets=ring8 --notrain" in table and "Not run" not in table
     assert f"| gan | {fid:.1f} |" in table and "| [1] (b) |" in table and "| [1] (a) |" in table
+    # Retabulated where the runs are gone: the rows stand, nothing is listed as not run.
+    result = subprocess.run([*again, f"--root={tmp_path / 'elsewhere'}"], capture_output=True, text=True,
+                            timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads((tmp_path / "RESULTS.json").read_text()) == kept
+    assert "Not run" not in output.read_text()
     result = subprocess.run([*command[:2], "--override=train.epoch=1"], capture_output=True, text=True,
                             timeout=300, env=env)
     assert result.returncode == 2 and "no key 'train.epoch'" in result.stderr

@@ -12,8 +12,9 @@ baseline), modes and high-quality share on the toys (VEEGAN / PacGAN protocol), 
 and KL on Stacked MNIST. Figures are averaged over the seeds. Writes --output (markdown)
 with the published numbers beside ours, the machine and each run's wall time, and a
 JSON file beside it. Rows of (variant, data set) pairs that this invocation does not
-tabulate are kept from that JSON file, each with the command that made it, so the table
-can be completed one data set at a time.
+tabulate (other data sets, or runs missing under --notrain) are kept from that JSON
+file, each with the command that made it, so the table can be completed one data set
+at a time and retabulated on a machine that lacks the earlier runs.
 """
 
 import json
@@ -31,7 +32,8 @@ _SEEDS = flags.DEFINE_list("seeds", ["0"], "Seeds; figures are averaged over the
 _ROOT = flags.DEFINE_string("root", "runs/results", "Where the runs' workdirs go.")
 _OUTPUT = flags.DEFINE_string("output", "docs/RESULTS.md", "Markdown file to write.")
 _TRAIN = flags.DEFINE_boolean("train", True, "Train the runs that are missing or unfinished; with "
-                               "--notrain, tabulate the finished runs only and list the others.")
+                               "--notrain, tabulate the finished runs, keep the JSON's rows for the others, "
+                               "and list those that have neither.")
 _OVERRIDES = flags.DEFINE_multi_string("override", [], "key=value applied to every config, "
                                        "e.g. --override=train.epochs=2 (for quick checks).")
 
@@ -167,8 +169,8 @@ def command_line() -> str:
     return " ".join(["python", os.path.relpath(argv[0]), *argv[1:]])
 
 
-def kept_rows(rows, missing):
-    """The rows of the existing JSON output for pairs that `rows` and `missing` do not name."""
+def kept_rows(rows):
+    """The rows of the existing JSON output for pairs that `rows` do not hold."""
     path = os.path.splitext(_OUTPUT.value)[0] + ".json"
     try:
         with open(path) as f:
@@ -177,20 +179,22 @@ def kept_rows(rows, missing):
         return []
     except (OSError, ValueError) as error:
         fail(f"{path} is not a results file ({error}); move it away to start a new table.")
-    done = {(r["variant"], r["dataset"]) for r in rows} | {pair for pair, _ in missing}
+    done = {(r["variant"], r["dataset"]) for r in rows}
     return [{"command": "an earlier command", **r} for r in previous
             if isinstance(r, dict) and (r.get("variant"), r.get("dataset")) not in done]
 
 
 def write(rows, seeds, missing=()):
     """Write the tables of `rows` plus the kept ones; `missing` holds ((variant, data set),
-    description) of the runs not trained yet."""
+    description) of the runs not trained yet, listed where no kept row stands for them."""
     from gan_zoo import models
 
     os.makedirs(os.path.dirname(_OUTPUT.value) or ".", exist_ok=True)
     order = {pair: i for i, pair in enumerate((v, d) for d in DATASETS for v in models.VARIANTS)}
-    kept = [r for r in kept_rows(rows, missing) if (r.get("variant"), r.get("dataset")) in order]
+    kept = [r for r in kept_rows(rows) if (r.get("variant"), r.get("dataset")) in order]
     rows = sorted(rows + kept, key=lambda r: order[r["variant"], r["dataset"]])
+    kept_pairs = {(r["variant"], r["dataset"]) for r in kept}
+    missing = [(pair, text) for pair, text in missing if pair not in kept_pairs]
     command = command_line()
     machines = dict.fromkeys(r["machine"] for r in rows)
     commands = dict.fromkeys([command] + [r["command"] for r in rows])
