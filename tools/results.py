@@ -87,11 +87,15 @@ def lookup(metrics: dict, path: str):
     return value
 
 
-def describe(machine: dict | None) -> str:
+def describe(run: dict) -> str:
+    """The machine and precision a run's metrics.json records."""
+    machine = run.get("machine")
     if not machine:
         return "not recorded (runs made before metrics.json recorded the machine)"
     gpu = f", {', '.join(machine['gpu'])}" if machine.get("gpu") else ""
-    return f"{machine['cpu']}, {machine['cpu_cores']} cores{gpu}, TensorFlow {machine['tensorflow']}"
+    bf16 = " with bf16 units" if machine.get("fast_bfloat16") else ""
+    return (f"{machine['cpu']}{bf16}, {machine['cpu_cores']} cores{gpu}, TensorFlow {machine['tensorflow']}, "
+            f"{run.get('precision', 'float32')}")
 
 
 def apply_overrides(config, overrides):
@@ -148,7 +152,7 @@ def main(argv):
                 if all(v is not None for v in values):
                     figures[label] = sum(values) / len(values)
             rows.append({"variant": variant, "dataset": dataset, "seeds": seeds, "figures": figures,
-                         "steps": runs[0]["step"], "machine": describe(runs[0].get("machine")),
+                         "steps": runs[0]["step"], "machine": describe(runs[0]),
                          "command": command_line(),
                          "wall_seconds": sum(r.get("train_seconds_total", r.get("wall_seconds_this_run", 0))
                                              for r in runs) / len(runs)})
