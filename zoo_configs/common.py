@@ -51,8 +51,9 @@ DATASET_PRESETS = {
     # and length measured on grid25 with the GAN (one seed each): 3 x 128 for 3000 steps
     # at a constant rate, 23/25 modes with 22% high-quality samples; with the decay, 22/25
     # and 51% at 6000 steps; 3 x 256 with the decay, 25/25 and 91% at 6000 steps, 25/25
-    # and 95.6% at 12000 (PacGAN's 3 x 400 for 9000 steps: 23/25, 90%; 4 x 256: 18/25).
-    # ring8 needs half grid25's steps (6000: 8/8 modes, >= 88% high quality for every
+    # and 95.6% at 12000 (with the decay, PacGAN's 3 x 400 for 9000 steps: 23/25, 90%;
+    # 4 x 256 for 6000: 18/25).
+    # ring8 needs half grid25's steps (6000: 8/8 modes, >= 87% high quality for every
     # variant but the semi-supervised one). The MLPs cost little, so the toys keep
     # Algorithm 1's fresh generator pass; mode coverage is cheap, so it goes to
     # TensorBoard every 300 steps.
@@ -71,7 +72,8 @@ DATASET_PRESETS = {
 
 
 # Where the 2-D mixtures need other settings than the papers' image experiments, each
-# measured with tools/toy_table.py (3000 steps) against the paper's value:
+# measured with tools/toy_table.py against the paper's value (on the earlier 3 x 128,
+# 3000-step preset; the semi-supervised GAN's on the current one):
 TOY_OVERRIDES = {
     # Feature matching alone: 6/8 ring modes, 0.5% high-quality samples (the paper uses it
     # for semi-supervised learning, minibatch discrimination for sample quality), so G
