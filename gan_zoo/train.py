@@ -251,13 +251,28 @@ def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
     return gan
 
 
+def with_later_defaults(previous: dict) -> dict:
+    """A workdir's config.json with the model and network keys added since it was
+    written filled in at their defaults, which is what that run trained with: a new
+    hyper-parameter does not make older runs unresumable."""
+    defaults = {"networks": default_config().networks.to_dict()}
+    variant = previous.get("model", {}).get("variant")
+    if variant in models.VARIANTS:
+        defaults["model"] = model_config(variant, latent_dim=1).to_dict()
+    filled = dict(previous)
+    for section, values in defaults.items():
+        if isinstance(previous.get(section), dict):
+            filled[section] = {**json.loads(json.dumps(values)), **previous[section]}
+    return filled
+
+
 def _check_workdir(config, workdir: str) -> None:
     """Write config.json, or check that the workdir's run is the same model and data."""
     path = os.path.join(workdir, "config.json")
     resolved = json.loads(config.to_json())
     if os.path.exists(path):
         with open(path) as f:
-            previous = json.load(f)
+            previous = with_later_defaults(json.load(f))
         changed = [k for k in IDENTITY_KEYS if previous.get(k) != resolved.get(k)]
         changed += [f"{k}.name" for k in ("g_optimizer", "d_optimizer")
                     if previous.get(k, {}).get("name") != resolved[k]["name"]]

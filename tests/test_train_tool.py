@@ -38,6 +38,14 @@ def tiny_config(name="gan_mnist_subset"):
     return config
 
 
+def restore_latest(config, workdir):
+    """The GAN of `config` (on mnist_subset) restored from the workdir's latest checkpoint."""
+    gan = train.build_gan(config, data.load("mnist_subset", 16)[1])
+    tf.train.Checkpoint(**gan.checkpoint_items()).restore(
+        tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))).expect_partial()
+    return gan
+
+
 def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
     workdir = str(tmp_path / "run")
     result = run_tool(f"--workdir={workdir}", *TINY)
@@ -109,6 +117,26 @@ def test_resuming_with_another_model_overwrites_nothing(tmp_path):
         assert f.read() == before
 
 
+def test_a_run_from_before_a_new_hyper_parameter_still_resumes(tmp_path):
+    config = tiny_config("semi_supervised_mnist_subset")
+    config.train.epochs = 1
+    workdir = str(tmp_path / "run")
+    train.train_and_evaluate(config, workdir, verbose=0)
+    path = os.path.join(workdir, "config.json")
+    with open(path) as f:
+        written = json.load(f)
+    del written["model"]["adversarial_weight"], written["networks"]["embedding_dim"]
+    with open(path, "w") as f:  # as a run made before those keys existed wrote it
+        json.dump(written, f)
+    config.train.epochs = 2
+    assert train.train_and_evaluate(config, workdir, verbose=0)["step"] == 6
+    with open(path, "w") as f:
+        json.dump(written, f)
+    config.model.adversarial_weight = 1.0  # not what that run trained with (0)
+    with pytest.raises(train.ConfigError, match="different model"):
+        train.train_and_evaluate(config, workdir, verbose=0)
+
+
 def test_unwritable_workdir_is_a_config_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
@@ -159,10 +187,7 @@ def test_resume_uses_the_configs_learning_rate(tmp_path):
     config.train.epochs = 3
     config.g_optimizer.learning_rate = 1e-5
     train.train_and_evaluate(config, workdir, verbose=0)
-    gan = train.build_gan(config, data.load("mnist_subset", 16)[1])
-    checkpoint = tf.train.Checkpoint(**gan.checkpoint_items())
-    checkpoint.restore(tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")))
-    assert float(gan.g_optimizer.learning_rate) == pytest.approx(1e-5)
+    assert float(restore_latest(config, workdir).g_optimizer.learning_rate) == pytest.approx(1e-5)
     config.g_optimizer.name = "sgd"
     with pytest.raises(train.ConfigError, match="different g_optimizer.name"):
         train.train_and_evaluate(config, workdir, verbose=0)
@@ -174,9 +199,7 @@ def test_linear_decay_follows_the_global_step_across_a_resume(tmp_path):
     workdir = str(tmp_path / "run")
 
     def restored_rates():
-        gan = train.build_gan(config, data.load("mnist_subset", 16)[1])
-        tf.train.Checkpoint(**gan.checkpoint_items()).restore(
-            tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))).expect_partial()
+        gan = restore_latest(config, workdir)
         return float(gan.g_optimizer.learning_rate), float(gan.d_optimizer.learning_rate)
 
     train.train_and_evaluate(config, workdir, verbose=0)  # 6 steps; the last at rate * 1/6
@@ -367,6 +390,11 @@ def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads((tmp_path / "RESULTS.json").read_text()) == kept
     assert "Not run" not in output.read_text()
+    foreign = '[{"variant": "gan"}]'  # not one of ours: refused, and left as it is
+    (tmp_path / "RESULTS.json").write_text(foreign)
+    result = subprocess.run(again, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 2 and "is not a results file" in result.stderr
+    assert "Traceback" not in result.stderr and (tmp_path / "RESULTS.json").read_text() == foreign
     result = subprocess.run([*command[:2], "--override=train.epoch=1"], capture_output=True, text=True,
                             timeout=300, env=env)
     assert result.returncode == 2 and "no key 'train.epoch'" in result.stderr

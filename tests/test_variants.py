@@ -120,10 +120,12 @@ def test_semi_supervised_gan_learns_a_classifier_from_few_labels():
 
 
 def test_semi_supervised_adversarial_term_is_the_non_saturating_loss_on_log_z():
-    gan = build("semi_supervised", adversarial_weight=0.5)
+    g, d = networks.build_networks("mlp", (1,), 4, is_image=False, hidden_units=(64, 64),
+                                   num_outputs=3)  # K = 3: log Z differs from every logit
     real = next(iter(toy_data()))
+    gan = models.SemiSupervisedGAN(g, d, latent_dim=4, seed=0, adversarial_weight=0.5)
     fake = gan.generate_like(real)
-    _, alone = build("semi_supervised").generator_objective((real, None), fake)
+    _, alone = models.SemiSupervisedGAN(g, d, latent_dim=4).generator_objective((real, None), fake)
     objective, logs = gan.generator_objective((real, None), fake)
     log_z = tf.reduce_logsumexp(gan.discriminator(fake, training=True), axis=-1)
     expected = 0.5 * tf.reduce_mean(tf.nn.softplus(-log_z))  # -log D(G(z)), D = Z / (Z + 1)

@@ -183,9 +183,13 @@ def kept_rows(rows):
         return []
     except (OSError, ValueError) as error:
         fail(f"{path} is not a results file ({error}); move it away to start a new table.")
+    needed = {"variant", "dataset", "figures", "steps", "machine", "wall_seconds"}
+    if not isinstance(previous, list) or not all(isinstance(r, dict) and needed <= set(r) for r in previous):
+        fail(f"{path} is not a results file (a list of rows with {sorted(needed)}); move it away "
+             "to start a new table.")
     done = {(r["variant"], r["dataset"]) for r in rows}
     return [{"command": "an earlier command", **r} for r in previous
-            if isinstance(r, dict) and (r.get("variant"), r.get("dataset")) not in done]
+            if (r["variant"], r["dataset"]) not in done]
 
 
 def write(rows, seeds, missing=()):
