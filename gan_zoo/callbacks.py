@@ -221,8 +221,9 @@ class Checkpointer(keras.callbacks.Callback):
     `train_seconds` sums the training time of every run that reached a checkpoint,
     resumed runs included: checkpoints/train_seconds.json maps each checkpoint's step to
     the total at that save (a file beside the checkpoints, so that checkpoints written
-    before it existed still restore). It is replaced atomically, so a kill leaves the
-    previous version; an unreadable one only loses the earlier runs' time.
+    before it existed still restore). It is written before each checkpoint and replaced
+    atomically, so a kill at any point leaves every checkpoint on disk with its time;
+    an unreadable one only loses the earlier runs' time.
     """
 
     def __init__(self, manager: tf.train.CheckpointManager, every: int):
@@ -249,11 +250,14 @@ class Checkpointer(keras.callbacks.Callback):
         now = time.time()
         self.train_seconds += now - self.last
         self.last = now
-        self.manager.save(checkpoint_number=step)
+        # The clock first: a kill between the two writes then leaves an entry without its
+        # checkpoint (harmless) rather than a checkpoint whose resume counts from 0.
         self.clock[str(step)] = round(self.train_seconds, 3)
+        os.makedirs(self.manager.directory, exist_ok=True)
         with open(self.clock_path + ".tmp", "w") as f:
             json.dump(self.clock, f)
         os.replace(self.clock_path + ".tmp", self.clock_path)
+        self.manager.save(checkpoint_number=step)
 
     def on_train_batch_end(self, batch, logs=None):
         step = global_step(self.model)

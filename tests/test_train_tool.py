@@ -180,6 +180,35 @@ def test_divergence_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
     assert manager.latest_checkpoint.endswith("ckpt-2")
 
 
+def test_every_checkpoint_on_disk_has_its_training_time(tmp_path):
+    """A kill just after a checkpoint is written (simulated by raising there) still finds
+    that step in train_seconds.json, so the resumed run carries the earlier time over."""
+    from conftest import adam, toy_networks
+
+    class Killed(Exception):
+        pass
+
+    gan = models.GAN(*toy_networks(), latent_dim=4)
+    gan.compile(g_optimizer=adam(), d_optimizer=adam())
+    manager = tf.train.CheckpointManager(tf.train.Checkpoint(**gan.checkpoint_items()),
+                                         str(tmp_path), max_to_keep=5)
+    checkpointer = callbacks.Checkpointer(manager, every=2)
+    save = manager.save
+
+    def save_then_die(checkpoint_number):
+        save(checkpoint_number=checkpoint_number)
+        if checkpoint_number == 4:
+            raise Killed
+
+    manager.save = save_then_die
+    with pytest.raises(Killed):
+        gan.fit(data.load("gauss1d", 64)[0], steps_per_epoch=6, epochs=1, verbose=0,
+                callbacks=[checkpointer])
+    with open(tmp_path / "train_seconds.json") as f:
+        clock = json.load(f)
+    assert manager.latest_checkpoint.endswith("ckpt-4") and clock["4"] > clock["2"] > 0
+
+
 def test_resume_uses_the_configs_learning_rate(tmp_path):
     config = tiny_config()
     workdir = str(tmp_path / "run")
