@@ -377,10 +377,27 @@ def test_a_missing_config_file_fails_clearly(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+def test_the_readmes_tables_are_those_of_docs_results():
+    """Each `<!-- results: DATASET -->` block of the README holds docs/RESULTS.md's rows
+    (figures, steps and seconds; the machine cell is numbered per block)."""
+    def rows(text):
+        return {line.rsplit("|", 2)[0] for line in text.splitlines() if line.startswith("| ")}
+
+    with open(os.path.join(REPO, "README.md")) as f:
+        blocks = re.findall(r"<!-- results: (\w+) -->\n(.*?)<!-- /results: \1 -->", f.read(), re.S)
+    with open(os.path.join(REPO, "docs", "RESULTS.md")) as f:
+        results = rows(f.read())
+    assert [d for d, _ in blocks] == ["ring8", "grid25", "mnist_subset", "stacked_mnist"]
+    for dataset, block in blocks:
+        assert len(rows(block)) > 8 and rows(block) <= results, dataset
+
+
 def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path):
-    output = tmp_path / "RESULTS.md"
+    output, readme = tmp_path / "RESULTS.md", tmp_path / "README.md"
+    readme.write_text("intro\n<!-- results: ring8 -->\nold table\n<!-- /results: ring8 -->\noutro\n")
     command = [sys.executable, os.path.join(REPO, "tools", "results.py"), "--variants=gan,semi_supervised",
                "--datasets=mnist_subset,ring8", f"--root={tmp_path / 'runs'}", f"--output={output}",
+               f"--readme={readme}",
                "--override=train.epochs=1", "--override=train.steps_per_epoch=4",
                "--override=train.checkpoint_every=4", "--override=train.sample_every=4",
                "--override=train.batch_size=16", "--override=networks.base_filters=4",
@@ -401,6 +418,13 @@ def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path)
     table = output.read_text()
     assert f"| gan | {fid:.1f} |" in table and "*published:* PacGAN4 (PacGAN Table 1)" in table
     assert "AMD" in table or "cores" in table  # the machine is named
+    # The README's marked block now holds the ring8 table, its machine numbered within the
+    # block; the rest of the README is untouched.
+    ring8 = [r for r in rows if r["dataset"] == "ring8"]
+    docs_rows = table[table.index("## ring8"):].split("\n\n")[1].strip().replace("| [2] |", "| [1] |")
+    assert readme.read_text() == (
+        f"intro\n<!-- results: ring8 -->\n{docs_rows}\n\nMachines: [1] {ring8[0]['machine']}. Rows by "
+        f"`{ring8[0]['command']}`.\n<!-- /results: ring8 -->\noutro\n")
     # One data set again: the other rows are kept, each with the command that made it.
     again = [*command[:2], "--variants=gan", "--datasets=ring8", "--notrain", *command[4:]]
     result = subprocess.run(again, capture_output=True, text=True, timeout=300, env=env)

@@ -14,7 +14,8 @@ with the published numbers beside ours, the machine and each run's wall time, an
 JSON file beside it. Rows of (variant, data set) pairs that this invocation does not
 tabulate (other data sets, or runs missing under --notrain) are kept from that JSON
 file, each with the command that made it, so the table can be completed one data set
-at a time and retabulated on a machine that lacks the earlier runs.
+at a time and retabulated on a machine that lacks the earlier runs. The same tables
+replace the marked blocks of --readme, so the README quotes what the results files hold.
 """
 
 import json
@@ -31,6 +32,8 @@ _DATASETS = flags.DEFINE_list("datasets", list(DATASETS), "Data sets.")
 _SEEDS = flags.DEFINE_list("seeds", ["0"], "Seeds; figures are averaged over them.")
 _ROOT = flags.DEFINE_string("root", "runs/results", "Where the runs' workdirs go.")
 _OUTPUT = flags.DEFINE_string("output", "docs/RESULTS.md", "Markdown file to write.")
+_README = flags.DEFINE_string("readme", "README.md", "Markdown file whose `<!-- results: DATASET -->` "
+                              "blocks get the tables written; empty to leave it alone.")
 _TRAIN = flags.DEFINE_boolean("train", True, "Train the runs that are missing or unfinished; with "
                                "--notrain, tabulate the finished runs, keep the JSON's rows for the others, "
                                "and list those that have neither.")
@@ -213,23 +216,10 @@ def write(rows, seeds, missing=()):
     if len(commands) > 1:
         lines += ["Rows by command: " + "; ".join(f"({chr(97 + i)}) `{c}`" for i, c in enumerate(commands))
                   + ".", ""]
-    for dataset in dict.fromkeys(r["dataset"] for r in rows):
-        columns = COLUMNS[dataset]
+    datasets = list(dict.fromkeys(r["dataset"] for r in rows))
+    for dataset in datasets:
         lines += [f"## {dataset}", ""] + ([NOTES[dataset], ""] if dataset in NOTES else [])
-        lines += ["| variant | " + " | ".join(c[0] for c in columns) + " | steps | train s/run | machine |",
-                  "|---" * (len(columns) + 4) + "|"]
-        for r in (r for r in rows if r["dataset"] == dataset):
-            cells = [fmt.format(r["figures"][label]) if label in r["figures"] else ""
-                     for label, _, fmt in columns]
-            where = f"[{list(machines).index(r['machine']) + 1}]"
-            if len(commands) > 1:
-                where += f" ({chr(97 + list(commands).index(r['command']))})"
-            lines.append(f"| {r['variant']} | " + " | ".join(cells) +
-                         f" | {r['steps']} | {r['wall_seconds']:.0f} | {where} |")
-        for name, published in PUBLISHED[dataset]:
-            lines.append(f"| *published:* {name} | " +
-                         " | ".join(published.get(c[0], "") for c in columns) + " | | | |")
-        lines.append("")
+        lines += table(dataset, rows, list(machines), list(commands)) + [""]
     if missing:
         lines += ["## Not run yet", "", "These configs have no finished run under the root; "
                   f"`{command.replace(' --notrain', '')}` trains them: "
@@ -239,6 +229,57 @@ def write(rows, seeds, missing=()):
     with open(os.path.splitext(_OUTPUT.value)[0] + ".json", "w") as f:
         json.dump(rows, f, indent=2)
     print(f"Wrote {_OUTPUT.value}")
+    if _README.value and os.path.exists(_README.value):
+        update_readme(_README.value, {d: [r for r in rows if r["dataset"] == d] for d in datasets})
+
+
+def table(dataset: str, rows: list[dict], machines: list[str], commands: list[str]) -> list[str]:
+    """The markdown table of `dataset`'s rows, each citing its machine as [i] and, where
+    there are several commands, the command that made it as (a), (b), ..."""
+    columns = COLUMNS[dataset]
+    lines = ["| variant | " + " | ".join(c[0] for c in columns) + " | steps | train s/run | machine |",
+             "|---" * (len(columns) + 4) + "|"]
+    for r in (r for r in rows if r["dataset"] == dataset):
+        cells = [fmt.format(r["figures"][label]) if label in r["figures"] else ""
+                 for label, _, fmt in columns]
+        where = f"[{machines.index(r['machine']) + 1}]"
+        if len(commands) > 1:
+            where += f" ({chr(97 + commands.index(r['command']))})"
+        lines.append(f"| {r['variant']} | " + " | ".join(cells) +
+                     f" | {r['steps']} | {r['wall_seconds']:.0f} | {where} |")
+    for name, published in PUBLISHED[dataset]:
+        lines.append(f"| *published:* {name} | " +
+                     " | ".join(published.get(c[0], "") for c in columns) + " | | | |")
+    return lines
+
+
+def readme_markers(dataset: str) -> tuple[str, str]:
+    return f"<!-- results: {dataset} -->", f"<!-- /results: {dataset} -->"
+
+
+def update_readme(path: str, rows_by_dataset: dict[str, list[dict]]) -> None:
+    """Replace each `<!-- results: DATASET -->` ... `<!-- /results: DATASET -->` block of
+    `path` with that data set's table and the machines and commands it cites, so that the
+    README shows what the results files hold. Data sets without a block are skipped."""
+    with open(path) as f:
+        text = f.read()
+    updated = text
+    for dataset, rows in rows_by_dataset.items():
+        begin, end = readme_markers(dataset)
+        start, stop = updated.find(begin), updated.find(end)
+        if start < 0 or stop < start:
+            continue
+        machines = list(dict.fromkeys(r["machine"] for r in rows))
+        commands = list(dict.fromkeys(r["command"] for r in rows))
+        cited = "Machines: " + "; ".join(f"[{i + 1}] {m}" for i, m in enumerate(machines)) + ". "
+        cited += ("Rows by command: " + "; ".join(f"({chr(97 + i)}) `{c}`" for i, c in enumerate(commands))
+                  if len(commands) > 1 else f"Rows by `{commands[0]}`") + "."
+        block = "\n".join([begin, *table(dataset, rows, machines, commands), "", cited, end])
+        updated = updated[:start] + block + updated[stop + len(end):]
+    if updated != text:
+        with open(path, "w") as f:
+            f.write(updated)
+        print(f"Updated the tables in {path}")
 
 
 if __name__ == "__main__":
