@@ -443,6 +443,23 @@ def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads((tmp_path / "RESULTS.json").read_text()) == kept
     assert "Not run" not in output.read_text()
+    # Two seeds: mean and standard deviation of the runs. A table written elsewhere leaves
+    # the README of the working directory alone.
+    before = readme.read_text()
+    seeds = [*command[:2], "--variants=gan", "--datasets=ring8", "--seeds=0,1",
+             f"--root={tmp_path / 'seeds'}",
+             f"--output={tmp_path / 'SEEDS.md'}", "--override=train.epochs=1",
+             "--override=train.steps_per_epoch=200", "--override=train.checkpoint_every=200",
+             "--override=train.sample_every=200", "--override=eval.every=200"]
+    result = subprocess.run(seeds, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    high_quality = []
+    for seed in (0, 1):
+        with open(tmp_path / "seeds" / f"gan_ring8_seed{seed}" / "metrics.json") as f:
+            high_quality.append(json.load(f)["modes"]["high_quality"])
+    assert f"| {np.mean(high_quality):.1%} ± {np.std(high_quality, ddof=1):.1%} |" in (
+        tmp_path / "SEEDS.md").read_text()
+    assert readme.read_text() == before
     foreign = '[{"variant": "gan"}]'  # not one of ours: refused, and left as it is
     (tmp_path / "RESULTS.json").write_text(foreign)
     result = subprocess.run(again, capture_output=True, text=True, timeout=300, env=env)

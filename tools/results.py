@@ -9,19 +9,21 @@ out), trained by train_and_evaluate in --root/<variant>_<dataset>_seed<k> (rerun
 reuses finished runs) and evaluated as the run's metrics.json says: classifier FID / KID /
 score on mnist_subset (and the semi-supervised test error beside its labels-only
 baseline), modes and high-quality share on the toys (VEEGAN / PacGAN protocol), modes
-and KL on Stacked MNIST. Figures are averaged over the seeds. Writes --output (markdown)
-with the published numbers beside ours, the machine and each run's wall time, and a
-JSON file beside it. Rows of (variant, data set) pairs that this invocation does not
-tabulate (other data sets, or runs missing under --notrain) are kept from that JSON
-file, each with the command that made it, so the table can be completed one data set
-at a time and retabulated on a machine that lacks the earlier runs. The same tables
-replace the marked blocks of --readme, so the README quotes what the results files hold.
+and KL on Stacked MNIST. Figures are averaged over the seeds, with their standard
+deviation beside them. Writes --output (markdown) with the published numbers beside
+ours, the machine and each run's wall time, and a JSON file beside it. Rows of (variant,
+data set) pairs that this invocation does not tabulate (other data sets, or runs missing
+under --notrain) are kept from that JSON file, each with the command that made it, so
+the table can be completed one data set at a time and retabulated on a machine that
+lacks the earlier runs. The same tables replace the marked blocks of --readme, so the
+README quotes what the results files hold.
 """
 
 import json
 import os
 import sys
 
+import numpy as np
 from absl import app, flags
 
 from common import fail, parse_flags
@@ -33,7 +35,8 @@ _SEEDS = flags.DEFINE_list("seeds", ["0"], "Seeds; figures are averaged over the
 _ROOT = flags.DEFINE_string("root", "runs/results", "Where the runs' workdirs go.")
 _OUTPUT = flags.DEFINE_string("output", "docs/RESULTS.md", "Markdown file to write.")
 _README = flags.DEFINE_string("readme", "README.md", "Markdown file whose `<!-- results: DATASET -->` "
-                              "blocks get the tables written; empty to leave it alone.")
+                              "blocks get the tables written; empty to leave it alone. With another "
+                              "--output, the README is left alone unless this flag is given.")
 _TRAIN = flags.DEFINE_boolean("train", True, "Train the runs that are missing or unfinished; with "
                                "--notrain, tabulate the finished runs, keep the JSON's rows for the others, "
                                "and list those that have neither.")
@@ -149,12 +152,15 @@ def main(argv):
                 print(f"{variant:16s} {dataset:13s} seed {seed}: step {runs[-1]['step']}", flush=True)
             if len(runs) < len(seeds):
                 continue
-            figures = {}
+            figures, spread = {}, {}
             for label, path, _ in COLUMNS[dataset]:
                 values = [lookup(r, path) for r in runs]
                 if all(v is not None for v in values):
-                    figures[label] = sum(values) / len(values)
+                    figures[label] = float(np.mean(values))
+                    if len(values) > 1:
+                        spread[label] = float(np.std(values, ddof=1))
             rows.append({"variant": variant, "dataset": dataset, "seeds": seeds, "figures": figures,
+                         "spread": spread,
                          "steps": runs[0]["step"], "machine": describe(runs[0]),
                          "command": command_line(),
                          "wall_seconds": sum(r.get("train_seconds_total", r.get("wall_seconds_this_run", 0))
@@ -229,8 +235,10 @@ def write(rows, seeds, missing=()):
     with open(os.path.splitext(_OUTPUT.value)[0] + ".json", "w") as f:
         json.dump(rows, f, indent=2)
     print(f"Wrote {_OUTPUT.value}")
-    if _README.value and os.path.exists(_README.value):
-        update_readme(_README.value, {d: [r for r in rows if r["dataset"] == d] for d in datasets})
+    # A table written elsewhere (a seed study, a quick check) is not the README's.
+    readme = _README.value if flags.FLAGS["readme"].present or not flags.FLAGS["output"].present else ""
+    if readme and os.path.exists(readme):
+        update_readme(readme, {d: [r for r in rows if r["dataset"] == d] for d in datasets})
 
 
 def table(dataset: str, rows: list[dict], machines: list[str], commands: list[str]) -> list[str]:
@@ -240,8 +248,7 @@ def table(dataset: str, rows: list[dict], machines: list[str], commands: list[st
     lines = ["| variant | " + " | ".join(c[0] for c in columns) + " | steps | train s/run | machine |",
              "|---" * (len(columns) + 4) + "|"]
     for r in (r for r in rows if r["dataset"] == dataset):
-        cells = [fmt.format(r["figures"][label]) if label in r["figures"] else ""
-                 for label, _, fmt in columns]
+        cells = [cell(r, label, fmt) for label, _, fmt in columns]
         where = f"[{machines.index(r['machine']) + 1}]"
         if len(commands) > 1:
             where += f" ({chr(97 + commands.index(r['command']))})"
@@ -251,6 +258,17 @@ def table(dataset: str, rows: list[dict], machines: list[str], commands: list[st
         lines.append(f"| *published:* {name} | " +
                      " | ".join(published.get(c[0], "") for c in columns) + " | | | |")
     return lines
+
+
+def cell(row: dict, label: str, fmt: str) -> str:
+    """A figure as its mean over the seeds, with their standard deviation where there
+    were several ("24.7/25 ± 0.6", "95.1% ± 0.4%")."""
+    if label not in row["figures"]:
+        return ""
+    text = fmt.format(row["figures"][label])
+    if label in row.get("spread", {}):
+        text += " ± " + fmt.format(row["spread"][label]).split("/")[0]
+    return text
 
 
 def readme_markers(dataset: str) -> tuple[str, str]:

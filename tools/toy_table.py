@@ -4,8 +4,8 @@
   python tools/toy_table.py --variants=gan,wgan_gp --seeds=0,1,2
 
 Same flags as tools/results.py, with toy defaults (--datasets=ring8,grid25
---output=docs/TOY_MODES.md); later flags override them. The runs are results.py's own
-(--root=runs/results): a toy run made for one table serves the other.
+--output=docs/TOY_MODES.md --readme=README.md); later flags override them. The runs are
+results.py's own (--root=runs/results): a toy run made for one table serves the other.
 """
 
 import sys
@@ -15,7 +15,7 @@ from absl import app
 import results
 from common import parse_flags
 
-TOY_DEFAULTS = ["--datasets=ring8,grid25", "--output=docs/TOY_MODES.md"]
+TOY_DEFAULTS = ["--datasets=ring8,grid25", "--output=docs/TOY_MODES.md", "--readme=README.md"]
 
 if __name__ == "__main__":
     results.COMMAND_LINE = list(sys.argv)
