@@ -165,7 +165,7 @@ def main(argv):
                          "command": command_line(),
                          "wall_seconds": sum(r.get("train_seconds_total", r.get("wall_seconds_this_run", 0))
                                              for r in runs) / len(runs)})
-    write(rows, seeds, missing)
+    write(rows, missing)
 
 
 def finished(workdir: str, config) -> bool:
@@ -201,7 +201,7 @@ def kept_rows(rows):
             if (r["variant"], r["dataset"]) not in done]
 
 
-def write(rows, seeds, missing=()):
+def write(rows, missing=()):
     """Write the tables of `rows` plus the kept ones; `missing` holds ((variant, data set),
     description) of the runs not trained yet, listed where no kept row stands for them."""
     from gan_zoo import models
@@ -215,7 +215,7 @@ def write(rows, seeds, missing=()):
     command = command_line()
     machines = dict.fromkeys(r["machine"] for r in rows)
     commands = dict.fromkeys([command] + [r["command"] for r in rows])
-    lines = ["# Results", "", f"Written by `{command}`; seeds {seeds}. Each row is "
+    lines = ["# Results", "", f"Written by `{command}`. Each row is "
              "zoo_configs/<variant>_<dataset>.py trained to its configured length; *published* rows "
              "are the papers' figures on the same protocol. Machines (wall times are of a shared "
              "machine): " + "; ".join(f"[{i + 1}] {m}" for i, m in enumerate(machines)) + ".", ""]
@@ -245,18 +245,20 @@ def table(dataset: str, rows: list[dict], machines: list[str], commands: list[st
     """The markdown table of `dataset`'s rows, each citing its machine as [i] and, where
     there are several commands, the command that made it as (a), (b), ..."""
     columns = COLUMNS[dataset]
-    lines = ["| variant | " + " | ".join(c[0] for c in columns) + " | steps | train s/run | machine |",
-             "|---" * (len(columns) + 4) + "|"]
+    header = [c[0] for c in columns] + ["steps", "seeds", "train s/run", "machine"]
+    lines = ["| variant | " + " | ".join(header) + " |",
+             "|---" * (len(header) + 1) + "|"]
     for r in (r for r in rows if r["dataset"] == dataset):
         cells = [cell(r, label, fmt) for label, _, fmt in columns]
         where = f"[{machines.index(r['machine']) + 1}]"
         if len(commands) > 1:
             where += f" ({chr(97 + commands.index(r['command']))})"
+        seeds = ",".join(map(str, r["seeds"]))
         lines.append(f"| {r['variant']} | " + " | ".join(cells) +
-                     f" | {r['steps']} | {r['wall_seconds']:.0f} | {where} |")
+                     f" | {r['steps']} | {seeds} | {r['wall_seconds']:.0f} | {where} |")
     for name, published in PUBLISHED[dataset]:
         lines.append(f"| *published:* {name} | " +
-                     " | ".join(published.get(c[0], "") for c in columns) + " | | | |")
+                     " | ".join(published.get(c[0], "") for c in columns) + " | | | | |")
     return lines
 
 
