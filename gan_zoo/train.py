@@ -287,16 +287,30 @@ def _check_workdir(config, workdir: str) -> None:
         json.dump(resolved, f, indent=2, sort_keys=True)
 
 
+def saved_checkpoints(manager) -> list[str]:
+    """The manager's checkpoints, oldest first, plus any newer one on disk that its state
+    file does not list: a kill between writing a checkpoint and the state file. (Such a
+    checkpoint is restored but not tracked, so max_to_keep never deletes it.)"""
+    paths = {int(path.rsplit("-", 1)[1]): path for path in manager.checkpoints}
+    newest = max(paths, default=-1)
+    for index in tf.io.gfile.glob(os.path.join(manager.directory, "ckpt-*.index")):
+        path = index[:-len(".index")]
+        step = path.rsplit("-", 1)[1]
+        if step.isdigit() and int(step) > newest:
+            paths[int(step)] = path
+    return [paths[step] for step in sorted(paths)]
+
+
 def restore_latest_good(checkpoint, manager, verbose: int = 1) -> str | None:
     """Restore the newest checkpoint that reads back; warn about any that do not."""
-    for path in reversed(manager.checkpoints):
+    for path in reversed(saved_checkpoints(manager)):
         try:
             checkpoint.restore(path).assert_existing_objects_matched()
             return path
         except (tf.errors.OpError, ValueError, AssertionError, IndexError) as error:
             print(f"warning: checkpoint {path} is unreadable ({type(error).__name__}); "
                   "falling back to the previous one.")
-    if manager.checkpoints:
+    if saved_checkpoints(manager):
         raise ConfigError(f"No checkpoint in {manager.directory} can be read; move it away to "
                           "start over.")
     return None

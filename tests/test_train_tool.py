@@ -209,6 +209,22 @@ def test_every_checkpoint_on_disk_has_its_training_time(tmp_path):
     assert manager.latest_checkpoint.endswith("ckpt-4") and clock["4"] > clock["2"] > 0
 
 
+def test_a_checkpoint_missing_from_the_state_file_is_still_resumed_from(tmp_path):
+    """A kill after a checkpoint's files are written but before the manager's state file
+    lists it: the resume takes that checkpoint, not the one before."""
+    step = tf.Variable(0)
+    checkpoint = tf.train.Checkpoint(step=step)
+    manager = tf.train.CheckpointManager(checkpoint, str(tmp_path), max_to_keep=3)
+    step.assign(20)
+    manager.save(checkpoint_number=20)
+    step.assign(40)
+    checkpoint.write(str(tmp_path / "ckpt-40"))  # what the killed save left
+    step.assign(0)
+    manager = tf.train.CheckpointManager(checkpoint, str(tmp_path), max_to_keep=3)
+    assert manager.latest_checkpoint.endswith("ckpt-20")
+    assert train.restore_latest_good(checkpoint, manager).endswith("ckpt-40") and int(step) == 40
+
+
 def test_resume_uses_the_configs_learning_rate(tmp_path):
     config = tiny_config()
     workdir = str(tmp_path / "run")
