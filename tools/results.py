@@ -218,10 +218,9 @@ def write(rows, missing=()):
     lines = ["# Results", "", f"Written by `{command}`. Each row is "
              "zoo_configs/<variant>_<dataset>.py trained to its configured length; *published* rows "
              "are the papers' figures on the same protocol. Machines (wall times are of a shared "
-             "machine): " + "; ".join(f"[{i + 1}] {m}" for i, m in enumerate(machines)) + ".", ""]
+             "machine): " + numbered(machines) + ".", ""]
     if len(commands) > 1:
-        lines += ["Rows by command: " + "; ".join(f"({chr(97 + i)}) `{c}`" for i, c in enumerate(commands))
-                  + ".", ""]
+        lines += [f"Rows by command: {lettered(commands)}.", ""]
     datasets = list(dict.fromkeys(r["dataset"] for r in rows))
     for dataset in datasets:
         lines += [f"## {dataset}", ""] + ([NOTES[dataset], ""] if dataset in NOTES else [])
@@ -273,8 +272,14 @@ def cell(row: dict, label: str, fmt: str) -> str:
     return text
 
 
-def readme_markers(dataset: str) -> tuple[str, str]:
-    return f"<!-- results: {dataset} -->", f"<!-- /results: {dataset} -->"
+def numbered(machines) -> str:
+    """The machines as the tables cite them: [1] ...; [2] ..."""
+    return "; ".join(f"[{i + 1}] {m}" for i, m in enumerate(machines))
+
+
+def lettered(commands) -> str:
+    """The commands as the tables cite them: (a) `...`; (b) `...`"""
+    return "; ".join(f"({chr(97 + i)}) `{c}`" for i, c in enumerate(commands))
 
 
 def update_readme(path: str, rows_by_dataset: dict[str, list[dict]]) -> None:
@@ -285,15 +290,14 @@ def update_readme(path: str, rows_by_dataset: dict[str, list[dict]]) -> None:
         text = f.read()
     updated = text
     for dataset, rows in rows_by_dataset.items():
-        begin, end = readme_markers(dataset)
+        begin, end = f"<!-- results: {dataset} -->", f"<!-- /results: {dataset} -->"
         start, stop = updated.find(begin), updated.find(end)
         if start < 0 or stop < start:
             continue
         machines = list(dict.fromkeys(r["machine"] for r in rows))
         commands = list(dict.fromkeys(r["command"] for r in rows))
-        cited = "Machines: " + "; ".join(f"[{i + 1}] {m}" for i, m in enumerate(machines)) + ". "
-        cited += ("Rows by command: " + "; ".join(f"({chr(97 + i)}) `{c}`" for i, c in enumerate(commands))
-                  if len(commands) > 1 else f"Rows by `{commands[0]}`") + "."
+        cited = f"Machines: {numbered(machines)}. " + (
+            f"Rows by command: {lettered(commands)}." if len(commands) > 1 else f"Rows by `{commands[0]}`.")
         block = "\n".join([begin, *table(dataset, rows, machines, commands), "", cited, end])
         updated = updated[:start] + block + updated[stop + len(end):]
     if updated != text:
