@@ -484,3 +484,12 @@ def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path)
     result = subprocess.run([*command[:2], "--override=train.epoch=1"], capture_output=True, text=True,
                             timeout=300, env=env)
     assert result.returncode == 2 and "no key 'train.epoch'" in result.stderr
+    # Bad --seeds and READMEs are refused before any training, nothing written.
+    readme.write_text("<!-- results: ring8 -->\nno closing line\n")
+    for flag, message in (("--seeds=0,one", "give non-negative integers"),
+                          (f"--readme={tmp_path / 'nowhere.md'}", "does not exist"),
+                          (f"--readme={readme}", "has no `<!-- /results: ring8 -->` after it")):
+        refused = [*command[:2], f"--root={tmp_path / 'refused'}", f"--output={tmp_path / 'X.md'}", flag]
+        result = subprocess.run(refused, capture_output=True, text=True, timeout=300, env=env)
+        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+        assert not (tmp_path / "refused").exists() and not (tmp_path / "X.md").exists()

@@ -130,7 +130,10 @@ def main(argv):
         fail(f"unknown variants {unknown} / data sets {bad_data}; variants: {sorted(models.VARIANTS)}; "
              f"data sets: {', '.join(DATASETS)}.")
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if not all(s.isdigit() for s in _SEEDS.value) or not _SEEDS.value:
+        fail(f"--seeds={','.join(_SEEDS.value)}: give non-negative integers, e.g. --seeds=0,1,2.")
     seeds = [int(s) for s in _SEEDS.value]
+    readme = readme_path()  # checked before hours of training, not after
     rows, missing = [], []
     for dataset in _DATASETS.value:
         for variant in variants:
@@ -165,7 +168,7 @@ def main(argv):
                          "command": command_line(),
                          "wall_seconds": sum(r.get("train_seconds_total", r.get("wall_seconds_this_run", 0))
                                              for r in runs) / len(runs)})
-    write(rows, missing)
+    write(rows, readme, missing)
 
 
 def finished(workdir: str, config) -> bool:
@@ -192,7 +195,7 @@ def kept_rows(rows):
         return []
     except (OSError, ValueError) as error:
         fail(f"{path} is not a results file ({error}); move it away to start a new table.")
-    needed = {"variant", "dataset", "figures", "steps", "machine", "wall_seconds"}
+    needed = {"variant", "dataset", "seeds", "figures", "steps", "machine", "wall_seconds"}
     if not isinstance(previous, list) or not all(isinstance(r, dict) and needed <= set(r) for r in previous):
         fail(f"{path} is not a results file (a list of rows with {sorted(needed)}); move it away "
              "to start a new table.")
@@ -201,8 +204,9 @@ def kept_rows(rows):
             if (r["variant"], r["dataset"]) not in done]
 
 
-def write(rows, missing=()):
-    """Write the tables of `rows` plus the kept ones; `missing` holds ((variant, data set),
+def write(rows, readme: str, missing=()):
+    """Write the tables of `rows` plus the kept ones, and `readme`'s blocks where it is
+    not empty; `missing` holds ((variant, data set),
     description) of the runs not trained yet, listed where no kept row stands for them."""
     from gan_zoo import models
 
@@ -234,10 +238,30 @@ def write(rows, missing=()):
     with open(os.path.splitext(_OUTPUT.value)[0] + ".json", "w") as f:
         json.dump(rows, f, indent=2)
     print(f"Wrote {_OUTPUT.value}")
-    # A table written elsewhere (a seed study, a quick check) is not the README's.
-    readme = _README.value if flags.FLAGS["readme"].present or not flags.FLAGS["output"].present else ""
-    if readme and os.path.exists(readme):
+    if readme:
         update_readme(readme, {d: [r for r in rows if r["dataset"] == d] for d in datasets})
+
+
+def readme_path() -> str:
+    """The README whose blocks get the tables, or "" for none. A table written elsewhere
+    (a seed study, a quick check) is not the README's unless --readme names it. A README
+    named but missing, or with a block left open, is refused."""
+    explicit = flags.FLAGS["readme"].present
+    if not _README.value or not (explicit or not flags.FLAGS["output"].present):
+        return ""
+    if not os.path.exists(_README.value):
+        if explicit:
+            fail(f"--readme={_README.value} does not exist; name the README to update, or "
+                 "--readme= for none.")
+        return ""
+    with open(_README.value) as f:
+        text = f.read()
+    for dataset in DATASETS:
+        begin, end = markers(dataset)
+        if begin in text and text.find(end) < text.find(begin):
+            fail(f"{_README.value} opens `{begin}` but has no `{end}` after it; add the closing "
+                 "line (the table goes between them) or remove the opening one.")
+    return _README.value
 
 
 def table(dataset: str, rows: list[dict], machines: list[str], commands: list[str]) -> list[str]:
@@ -272,6 +296,11 @@ def cell(row: dict, label: str, fmt: str) -> str:
     return text
 
 
+def markers(dataset: str) -> tuple[str, str]:
+    """The lines that open and close `dataset`'s table block in a README."""
+    return f"<!-- results: {dataset} -->", f"<!-- /results: {dataset} -->"
+
+
 def numbered(machines) -> str:
     """The machines as the tables cite them: [1] ...; [2] ..."""
     return "; ".join(f"[{i + 1}] {m}" for i, m in enumerate(machines))
@@ -290,7 +319,7 @@ def update_readme(path: str, rows_by_dataset: dict[str, list[dict]]) -> None:
         text = f.read()
     updated = text
     for dataset, rows in rows_by_dataset.items():
-        begin, end = f"<!-- results: {dataset} -->", f"<!-- /results: {dataset} -->"
+        begin, end = markers(dataset)
         start, stop = updated.find(begin), updated.find(end)
         if start < 0 or stop < start:
             continue
