@@ -1,11 +1,11 @@
-"""gan_zoo: paper-faithful GANs for Keras 3 on TensorFlow."""
+"""gan_zoo: paper-faithful GANs for Keras 3 on TensorFlow and JAX."""
 
 from setuptools import find_packages, setup
 
 setup(
     name="gan_zoo",
     version="0.1.0",
-    description="A GAN model zoo for Keras 3 on TensorFlow: every variant trains with model.fit.",
+    description="A GAN model zoo for Keras 3 on TensorFlow and JAX: every variant trains with model.fit.",
     packages=find_packages(include=["gan_zoo", "gan_zoo.*", "zoo_configs"]),
     python_requires=">=3.10",
     install_requires=[
@@ -27,6 +27,9 @@ setup(
         # TensorFlow is an extra so that CPU machines avoid the large CUDA wheel.
         "cpu": ["tensorflow-cpu>=2.16,<2.22"],
         "gpu": ["tensorflow[and-cuda]>=2.16,<2.22"],
+        # KERAS_BACKEND=jax (or a tool's --backend=jax): jax's CPU build, or with CUDA.
+        "jax": ["jax>=0.4.30"],
+        "jax-cuda": ["jax[cuda13]>=0.7"],
         "test": ["pytest>=8", "ruff>=0.5"],
     },
 )

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gan_zoo import data, losses, models, train
+from gan_zoo import data, devices, losses, models, train
 from gan_zoo.layers import MinibatchDiscrimination
 
 # -- the baseline ------------------------------------------------------------------------
@@ -56,7 +56,8 @@ class PlainGAN(models.BaseGAN):
                 if self.loss == "wgan_gp":
                     epsilon = tf.random.uniform([m])
                     d_loss += self.gp_weight * tf.reduce_mean(
-                        losses.gradient_penalty(self.discriminator, real, fake, epsilon))
+                        losses.gradient_penalty(self.stepper.input_gradient, self.discriminator,
+                                                real, fake, epsilon))
             grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
             self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables, strict=True))
         with tf.GradientTape() as tape:
@@ -236,8 +237,7 @@ def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds:
     images_per_step = config.train.batch_size * config.model.d_steps
     dataset, info = data.load(config.dataset, images_per_step, seed=config.seed,
                               data_dir=config.data_dir or None, image_size=config.image_size or None,
-                              with_labels=getattr(models.VARIANTS[config.model.variant],
-                                                  "needs_labels", False),
+                              with_labels=models.VARIANTS[config.model.variant].needs_labels,
                               labels_per_class=config.labels_per_class)
     with strategy.scope():
         named = {"zoo": train.build_gan(config, info)}
@@ -249,7 +249,7 @@ def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds:
     peak_dtypes = ("float32", "bfloat16", "float16") if gpu else ("float32", "bfloat16")
     peaks = {dtype: round(matmul_peak(dtype), 1) for dtype in peak_dtypes}
     per_step = time_models(named, dataset, warmup_steps, seconds, repeats)
-    result = {"machine": train.machine(), "matmul_peak_gflops": peaks,
+    result = {"machine": devices.machine(), "matmul_peak_gflops": peaks,
               "precision": named["zoo"].generator.dtype_policy.name,
               "images_per_step": images_per_step,
               "pipeline_images_per_second": round(pipeline_rate(dataset, images_per_step), 1)}

@@ -6,9 +6,7 @@ instead of starting again at step 0.
 """
 
 import io
-import json
 import os
-import time
 
 import keras
 import matplotlib
@@ -23,6 +21,11 @@ from gan_zoo.data import toy_spec  # noqa: E402
 
 
 def global_step(model) -> int:
+    """Generator steps so far. On JAX, `fit` holds the variables' values in its own state
+    between steps: they are put back first, so callbacks read (and may assign) the
+    current ones."""
+    if getattr(model, "_jax_state", None) is not None:
+        model.jax_state_sync()
     return int(model.g_optimizer.iterations.numpy())
 
 
@@ -59,7 +62,7 @@ def discriminator_view(model, x: np.ndarray, chunk: int = 512) -> tuple[np.ndarr
                              for i in range(0, len(x), chunk)])
     if model.discriminator_outputs_logits:
         return 1.0 / (1.0 + np.exp(-np.clip(scores, -50.0, 50.0))), "D(x)"
-    return scores, "energy" if hasattr(model, "margin") else "critic score"
+    return scores, model.discriminator_output_name
 
 
 def density_plot(model, name: str, step: int, samples: np.ndarray) -> np.ndarray:
@@ -166,7 +169,8 @@ class SampleWriter(keras.callbacks.Callback):
         super().__init__()
         self.directory, self.writer, self.every = directory, writer, every
         self.dataset_name, self.is_image = dataset_name, is_image
-        self.noise = tf.random.stateless_normal([num_samples, latent_dim], seed=[seed, 1])
+        rng = np.random.default_rng([seed, 1])  # numpy: the same frames on every backend
+        self.noise = rng.standard_normal((num_samples, latent_dim)).astype("float32")
         os.makedirs(directory, exist_ok=True)
 
     def write(self, step: int):
@@ -212,63 +216,6 @@ def non_finite_weights(model) -> list[str]:
     """Paths of the generator's and discriminator's weights holding NaN or Inf."""
     return [w.path for net in (model.generator, model.discriminator) for w in net.weights
             if not np.all(np.isfinite(w.numpy()))]
-
-
-class Checkpointer(keras.callbacks.Callback):
-    """Saves a `tf.train.CheckpointManager` every `every` steps and at the end, never
-    with non-finite weights (it raises `TrainingDiverged` instead).
-
-    `train_seconds` sums the training time of every run that reached a checkpoint,
-    resumed runs included: checkpoints/train_seconds.json maps each checkpoint's step to
-    the total at that save (a file beside the checkpoints, so that checkpoints written
-    before it existed still restore). It is written before each checkpoint and replaced
-    atomically, so a kill at any point leaves every checkpoint on disk with its time;
-    an unreadable one only loses the earlier runs' time.
-    """
-
-    def __init__(self, manager: tf.train.CheckpointManager, every: int):
-        super().__init__()
-        self.manager, self.every = manager, every
-        self.clock_path = os.path.join(manager.directory, "train_seconds.json")
-        try:
-            with open(self.clock_path) as f:
-                self.clock = {str(step): float(seconds) for step, seconds in json.load(f).items()}
-        except (OSError, ValueError, TypeError, AttributeError):
-            self.clock = {}
-        self.train_seconds, self.last = 0.0, time.time()
-
-    def on_train_begin(self, logs=None):
-        if not self.train_seconds:  # the total at the checkpoint this run resumed from
-            self.train_seconds = self.clock.get(str(global_step(self.model)), 0.0)
-        self.last = time.time()
-
-    def save(self, step: int):
-        bad = non_finite_weights(self.model)
-        if bad:
-            raise TrainingDiverged(f"Training diverged before step {step}: non-finite weights in "
-                                   f"{', '.join(bad[:5])}. The last good checkpoint is kept.")
-        now = time.time()
-        self.train_seconds += now - self.last
-        self.last = now
-        # The clock first: a kill between the two writes then leaves an entry without its
-        # checkpoint (harmless) rather than a checkpoint whose resume counts from 0.
-        self.clock[str(step)] = round(self.train_seconds, 3)
-        os.makedirs(self.manager.directory, exist_ok=True)
-        with open(self.clock_path + ".tmp", "w") as f:
-            json.dump(self.clock, f)
-        os.replace(self.clock_path + ".tmp", self.clock_path)
-        self.manager.save(checkpoint_number=step)
-
-    def on_train_batch_end(self, batch, logs=None):
-        step = global_step(self.model)
-        if step % self.every == 0:
-            self.save(step)
-
-    def on_train_end(self, logs=None):
-        step = global_step(self.model)
-        latest = self.manager.latest_checkpoint
-        if latest is None or not latest.endswith(f"-{step}"):
-            self.save(step)
 
 
 def flatten_figures(figures: dict, prefix: str = "") -> dict:

@@ -1,22 +1,21 @@
 """The papers' losses as pure functions.
 
 Every function takes logits or scores (never probabilities) and returns one value per
-example, shape [batch], so that a model can reduce it with
-`tf.nn.compute_average_loss` and get gradients that are correct under any
-`tf.distribute` strategy. Discriminator outputs of shape [batch, 1] are accepted.
+example, shape [batch], so that a model can average it over the global batch and get gradients that are
+correct when the batch is split across devices. Discriminator outputs of shape
+[batch, 1] are accepted. Written in `keras.ops`: they run on every Keras backend.
 """
 
-import tensorflow as tf
+from keras import ops
 
 
 def _flat(logits):
-    return tf.reshape(logits, [tf.shape(logits)[0]])
+    return ops.reshape(logits, (-1,))
 
 
 def _sigmoid_xent(target: float, logits):
-    return tf.nn.sigmoid_cross_entropy_with_logits(
-        labels=tf.fill(tf.shape(logits), tf.cast(target, logits.dtype)), logits=logits
-    )
+    """-[t log sigmoid(l) + (1 - t) log(1 - sigmoid(l))] = softplus(l) - t l."""
+    return ops.softplus(logits) - target * logits
 
 
 # --- Goodfellow et al. 2014, "Generative Adversarial Nets" -------------------------
@@ -38,7 +37,7 @@ def minimax_generator_loss(fake_logits):
 
     Saturates when D rejects samples confidently; kept for faithfulness to the paper.
     """
-    return -tf.math.softplus(_flat(fake_logits))
+    return -ops.softplus(_flat(fake_logits))
 
 
 def non_saturating_generator_loss(fake_logits):
@@ -46,7 +45,7 @@ def non_saturating_generator_loss(fake_logits):
 
     Same fixed point as the minimax loss but strong gradients early in training.
     """
-    return tf.math.softplus(-_flat(fake_logits))
+    return ops.softplus(-_flat(fake_logits))
 
 
 # --- Mao et al. 2017, "Least Squares Generative Adversarial Networks" --------------
@@ -54,12 +53,12 @@ def non_saturating_generator_loss(fake_logits):
 
 def least_squares_discriminator_loss(real_scores, fake_scores, a: float = 0.0, b: float = 1.0):
     """1/2 (D(x) - b)^2 + 1/2 (D(G(z)) - a)^2 (Mao et al. 2017, eq. 2)."""
-    return 0.5 * tf.square(_flat(real_scores) - b) + 0.5 * tf.square(_flat(fake_scores) - a)
+    return 0.5 * ops.square(_flat(real_scores) - b) + 0.5 * ops.square(_flat(fake_scores) - a)
 
 
 def least_squares_generator_loss(fake_scores, c: float = 1.0):
     """1/2 (D(G(z)) - c)^2 (Mao et al. 2017, eq. 2)."""
-    return 0.5 * tf.square(_flat(fake_scores) - c)
+    return 0.5 * ops.square(_flat(fake_scores) - c)
 
 
 # --- Wasserstein GAN (Arjovsky et al. 2017) and WGAN-GP (Gulrajani et al. 2017) ----
@@ -75,21 +74,28 @@ def wasserstein_generator_loss(fake_scores):
     return -_flat(fake_scores)
 
 
-def gradient_penalty(critic, real, fake, epsilon):
+def interpolate(real, fake, epsilon):
+    """x_hat = eps x + (1 - eps) G(z), one eps per sample (`epsilon` of shape [batch])."""
+    epsilon = ops.reshape(ops.cast(epsilon, real.dtype), (-1,) + (1,) * (len(real.shape) - 1))
+    return epsilon * real + (1.0 - epsilon) * fake
+
+
+def gradient_norm_penalty(gradients, target: float = 1.0):
+    """(||g||_2 - target)^2 per example, g = grad_x D(x) of shape [batch, ...]."""
+    axes = tuple(range(1, len(gradients.shape)))
+    return ops.square(ops.sqrt(ops.sum(ops.square(gradients), axis=axes) + 1e-12) - target)
+
+
+def gradient_penalty(input_gradient, critic, real, fake, epsilon):
     """(||grad_x_hat D(x_hat)||_2 - 1)^2 with x_hat = eps x + (1 - eps) G(z).
 
     Gulrajani et al. 2017, Algorithm 1, lines 6-7. `epsilon` must hold one U[0, 1]
     draw per sample, shape [batch]: a single scalar for the batch is the known trap.
+    `input_gradient(fn, x)` is the backend's d sum(fn(x)) / dx
+    (`gan_zoo.backends.stepper().input_gradient`).
     """
-    shape = [-1] + [1] * (len(real.shape) - 1)
-    epsilon = tf.reshape(tf.cast(epsilon, real.dtype), shape)
-    interpolates = epsilon * real + (1.0 - epsilon) * fake
-    with tf.GradientTape() as tape:
-        tape.watch(interpolates)
-        scores = critic(interpolates, training=True)
-    grads = tape.gradient(scores, interpolates)
-    norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=list(range(1, len(real.shape)))) + 1e-12)
-    return tf.square(norms - 1.0)
+    x_hat = interpolate(real, fake, epsilon)
+    return gradient_norm_penalty(input_gradient(lambda x: critic(x, training=True), x_hat))
 
 
 # --- Miyato et al. 2018 / Lim & Ye 2017: hinge loss --------------------------------
@@ -97,7 +103,7 @@ def gradient_penalty(critic, real, fake, epsilon):
 
 def hinge_discriminator_loss(real_logits, fake_logits):
     """max(0, 1 - D(x)) + max(0, 1 + D(G(z))) (Miyato et al. 2018, eq. 16)."""
-    return tf.nn.relu(1.0 - _flat(real_logits)) + tf.nn.relu(1.0 + _flat(fake_logits))
+    return ops.relu(1.0 - _flat(real_logits)) + ops.relu(1.0 + _flat(fake_logits))
 
 
 def hinge_generator_loss(fake_logits):
@@ -110,13 +116,13 @@ def hinge_generator_loss(fake_logits):
 
 def reconstruction_energy(inputs, reconstructions):
     """D(x) = ||Dec(Enc(x)) - x||^2 averaged over pixels (Zhao et al. 2017, eq. 11)."""
-    axes = list(range(1, len(inputs.shape)))
-    return tf.reduce_mean(tf.square(reconstructions - inputs), axis=axes)
+    axes = tuple(range(1, len(inputs.shape)))
+    return ops.mean(ops.square(reconstructions - inputs), axis=axes)
 
 
 def energy_discriminator_loss(real_energy, fake_energy, margin: float):
     """D(x) + [m - D(G(z))]^+ (Zhao et al. 2017, eq. 1)."""
-    return real_energy + tf.nn.relu(margin - fake_energy)
+    return real_energy + ops.relu(margin - fake_energy)
 
 
 def pulling_away_term(embeddings):
@@ -126,11 +132,11 @@ def pulling_away_term(embeddings):
     The diagonal (i = j, always 1) is excluded: including it is the known trap.
     Returns a scalar: the term couples the whole batch.
     """
-    flat = tf.reshape(embeddings, [tf.shape(embeddings)[0], -1])
-    unit = tf.math.l2_normalize(flat, axis=1)
-    cosine = tf.matmul(unit, unit, transpose_b=True)
-    n = tf.cast(tf.shape(flat)[0], flat.dtype)
-    off_diagonal = tf.reduce_sum(tf.square(cosine)) - tf.reduce_sum(tf.square(tf.linalg.diag_part(cosine)))
+    flat = ops.reshape(embeddings, (ops.shape(embeddings)[0], -1))
+    unit = flat / ops.sqrt(ops.maximum(ops.sum(ops.square(flat), axis=1, keepdims=True), 1e-12))
+    cosine = ops.matmul(unit, ops.transpose(unit))
+    n = ops.cast(ops.shape(flat)[0], flat.dtype)
+    off_diagonal = ops.sum(ops.square(cosine)) - ops.sum(ops.square(ops.diagonal(cosine)))
     return off_diagonal / (n * (n - 1.0))
 
 
@@ -142,7 +148,7 @@ def feature_matching_loss(real_features, fake_features):
 
     Returns a scalar: the loss compares batch means, not pairs of examples.
     """
-    axes = list(range(len(real_features.shape) - 1))
-    real_mean = tf.reduce_mean(real_features, axis=axes)
-    fake_mean = tf.reduce_mean(fake_features, axis=axes)
-    return tf.reduce_sum(tf.square(real_mean - fake_mean))
+    axes = tuple(range(len(real_features.shape) - 1))
+    real_mean = ops.mean(real_features, axis=axes)
+    fake_mean = ops.mean(fake_features, axis=axes)
+    return ops.sum(ops.square(real_mean - fake_mean))

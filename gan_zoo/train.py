@@ -8,7 +8,6 @@ latest checkpoint, at the same position in the data stream.
 import inspect
 import json
 import os
-import platform
 import resource
 import time
 
@@ -17,7 +16,8 @@ import ml_collections
 import numpy as np
 import tensorflow as tf
 
-from gan_zoo import callbacks, data, metrics, models, networks
+from gan_zoo import callbacks, checkpoints, data, devices, metrics, models, networks
+from gan_zoo.devices import fast_bfloat16, machine
 
 OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop,
               "sgd": keras.optimizers.SGD}
@@ -147,56 +147,6 @@ def validate(config) -> None:
                               f"got {config[name].name!r}.")
 
 
-STRATEGIES = ("default", "one_device", "mirrored", "multi_worker", "tpu")
-
-
-def make_strategy(name: str = "default", cpu_devices: int = 0) -> tf.distribute.Strategy:
-    """A tf.distribute strategy by name.
-
-    `cpu_devices` = N > 1 splits the CPU into N logical devices (before TensorFlow uses
-    any device), so that "mirrored" runs on a machine without GPUs; with GPUs, mirrored
-    uses all of them. "multi_worker" reads TF_CONFIG; "tpu" resolves the local TPU.
-    """
-    if name not in STRATEGIES:
-        raise ConfigError(f"strategy must be one of {STRATEGIES}, got {name!r}.")
-    if cpu_devices > 1:
-        cpus = tf.config.list_physical_devices("CPU")
-        try:
-            tf.config.set_logical_device_configuration(
-                cpus[0], [tf.config.LogicalDeviceConfiguration()] * cpu_devices)
-        except RuntimeError as error:
-            raise ConfigError(f"cpu_devices must be set before TensorFlow starts: {error}") from error
-    if name == "default":
-        return tf.distribute.get_strategy()
-    if name == "multi_worker":  # before anything starts TensorFlow's runtime
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    gpus = tf.config.list_logical_devices("GPU")
-    if name == "one_device":
-        return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
-    if name == "mirrored":
-        devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
-        return tf.distribute.MirroredStrategy(devices)
-    resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
-    tf.config.experimental_connect_to_cluster(resolver)
-    tf.tpu.experimental.initialize_tpu_system(resolver)
-    return tf.distribute.TPUStrategy(resolver)
-
-
-def fast_bfloat16() -> bool:
-    """Whether the hardware has bfloat16 units: a GPU of compute capability >= 8.0, or
-    (with no GPU) a CPU with AMX or AVX-512 BF16. Elsewhere bf16 is emulated and slower."""
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability")
-        return bool(capability) and capability[0] >= 8
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = set(next((line for line in f if line.startswith("flags")), "").split())
-    except OSError:
-        return False
-    return bool(flags & {"amx_bf16", "avx512_bf16"})
-
-
 def resolve_precision(precision: str, is_image: bool) -> str:
     """The Keras dtype policy behind config.train.precision. "auto" keeps toys in
     float32: their MLPs are cheap and their modes (std 0.01) finer than bf16's steps."""
@@ -228,7 +178,7 @@ def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
         raise ConfigError(
             f"config.model has {foreign}, which {config.model.variant} does not take. To switch "
             f"variants start from its config, e.g. zoo_configs/{config.model.variant}_{config.dataset}.py.")
-    needs_labels = getattr(variant, "needs_labels", False)
+    needs_labels = variant.needs_labels
     precision = resolve_precision(config.train.precision, info.is_image)
     try:
         with networks.precision_policy(precision):
@@ -238,7 +188,7 @@ def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
                 kernel_size=net.kernel_size, norm=net.norm, spectral_norm=net.spectral_norm,
                 num_outputs=info.num_classes if needs_labels else 1,
                 minibatch_kernels=net.minibatch_kernels, embedding_dim=net.embedding_dim,
-                discriminator=getattr(variant, "discriminator_kind", "classifier"))
+                discriminator=variant.discriminator_kind)
         gan = variant(generator=generator, discriminator=discriminator, seed=config.seed,
                       reuse_generator_pass=config.train.reuse_generator_pass, **model_kwargs)
     except (TypeError, ValueError) as error:
@@ -247,7 +197,8 @@ def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
     gan.compile(g_optimizer=make_optimizer(config.g_optimizer, loss_scaling),
                 d_optimizer=make_optimizer(config.d_optimizer, loss_scaling),
                 steps_per_execution=config.train.steps_per_execution,
-                jit_compile=config.train.jit_compile)
+                # XLA is optional on TensorFlow (slower on the reference CPU); JAX always compiles.
+                jit_compile=config.train.jit_compile or keras.backend.backend() == "jax")
     return gan
 
 
@@ -287,49 +238,6 @@ def _check_workdir(config, workdir: str) -> None:
         json.dump(resolved, f, indent=2, sort_keys=True)
 
 
-def saved_checkpoints(manager) -> list[str]:
-    """The manager's checkpoints, oldest first, plus any newer one on disk that its state
-    file does not list: a kill between writing a checkpoint and the state file. (Such a
-    checkpoint is restored but not tracked, so max_to_keep never deletes it.)"""
-    paths = {int(path.rsplit("-", 1)[1]): path for path in manager.checkpoints}
-    newest = max(paths, default=-1)
-    for index in tf.io.gfile.glob(os.path.join(manager.directory, "ckpt-*.index")):
-        path = index[:-len(".index")]
-        step = path.rsplit("-", 1)[1]
-        if step.isdigit() and int(step) > newest:
-            paths[int(step)] = path
-    return [paths[step] for step in sorted(paths)]
-
-
-def restore_latest_good(checkpoint, manager, verbose: int = 1) -> str | None:
-    """Restore the newest checkpoint that reads back; warn about any that do not."""
-    for path in reversed(saved_checkpoints(manager)):
-        try:
-            checkpoint.restore(path).assert_existing_objects_matched()
-            return path
-        except (tf.errors.OpError, ValueError, AssertionError, IndexError) as error:
-            print(f"warning: checkpoint {path} is unreadable ({type(error).__name__}); "
-                  "falling back to the previous one.")
-    if saved_checkpoints(manager):
-        raise ConfigError(f"No checkpoint in {manager.directory} can be read; move it away to "
-                          "start over.")
-    return None
-
-
-def machine() -> dict:
-    """What a run or a benchmark was measured on."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
-    except OSError:
-        pass
-    gpus = tf.config.list_physical_devices("GPU")
-    return {"cpu": cpu, "cpu_cores": len(os.sched_getaffinity(0)),
-            "gpu": [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus],
-            "tensorflow": tf.__version__, "keras": keras.__version__, "fast_bfloat16": fast_bfloat16()}
-
-
 def peak_rss_mib() -> float:
     """This process's peak resident memory so far (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -340,14 +248,15 @@ def _final_logs(history: dict) -> dict:
 
 
 def train_and_evaluate(config, workdir: str, verbose: int = 1,
-                       strategy: tf.distribute.Strategy | None = None) -> dict:
+                       strategy=None) -> dict:
     """Train the GAN that `config` describes in `workdir`, resuming if it holds a run.
 
-    Under `strategy` the GAN, its optimizers and its checkpoint are built in
+    Under `strategy` (`devices.make_strategy`: a tf.distribute strategy, or JAX data
+    parallelism) the GAN, its optimizers and its checkpoint are built in
     `strategy.scope()`; `train.batch_size` is the global minibatch, split across the
     replicas. Returns the figures written to metrics.json.
     """
-    strategy = strategy or tf.distribute.get_strategy()
+    strategy = strategy or devices.default_strategy()
     validate(config)
     try:
         os.makedirs(workdir, exist_ok=True)
@@ -356,13 +265,17 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
         os.remove(probe)
     except OSError as error:
         raise ConfigError(f"Cannot write to workdir {workdir!r}: {error}.") from error
+    try:
+        checkpoints.check_backend(os.path.join(workdir, "checkpoints"))
+    except checkpoints.ForeignCheckpoints as error:
+        raise ConfigError(str(error)) from error
     _check_workdir(config, workdir)
     keras.utils.set_random_seed(config.seed)
-    if config.deterministic:
-        tf.config.experimental.enable_op_determinism()
+    if config.deterministic and keras.backend.backend() == "tensorflow":
+        tf.config.experimental.enable_op_determinism()  # XLA on CPU is deterministic already
 
     d_steps = config.model.d_steps
-    needs_labels = getattr(models.VARIANTS[config.model.variant], "needs_labels", False)
+    needs_labels = models.VARIANTS[config.model.variant].needs_labels
     dataset, info = data.load(config.dataset, config.train.batch_size * d_steps, seed=config.seed,
                               data_dir=config.data_dir or None, image_size=config.image_size or None,
                               with_labels=needs_labels, labels_per_class=config.labels_per_class)
@@ -371,10 +284,12 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
                           "no labels.")
     with strategy.scope():
         gan = build_gan(config, info)
-        checkpoint = tf.train.Checkpoint(**gan.checkpoint_items())
-    manager = tf.train.CheckpointManager(checkpoint, os.path.join(workdir, "checkpoints"),
-                                         max_to_keep=3)
-    if restore_latest_good(checkpoint, manager, verbose):
+        checkpoint, manager = checkpoints.make(gan, os.path.join(workdir, "checkpoints"))
+    try:
+        restored = checkpoints.restore_latest_good(checkpoint, manager)
+    except checkpoints.NoReadableCheckpoint as error:
+        raise ConfigError(str(error)) from error
+    if restored:
         # The checkpoint holds the learning rates too; the config's are the ones asked for.
         gan.g_optimizer.learning_rate = config.g_optimizer.learning_rate
         gan.d_optimizer.learning_rate = config.d_optimizer.learning_rate
@@ -388,7 +303,7 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
         if start:
             print(f"Resuming from step {start} of {total}.")
     writer = tf.summary.create_file_writer(os.path.join(workdir, "tb"))
-    checkpointer = callbacks.Checkpointer(manager, config.train.checkpoint_every)
+    checkpointer = checkpoints.Checkpointer(manager, config.train.checkpoint_every)
     cbs = [
         callbacks.DivergenceGuard(),
         callbacks.ScalarLogger(writer),
@@ -478,7 +393,7 @@ def evaluate(gan, config) -> dict:
     """The final figures of a run: `evaluate_samples`, plus the semi-supervised GAN's
     test error beside its labels-only baseline."""
     figures = evaluate_samples(gan.generate, config.dataset, config.eval.num_samples, config.seed + 12345)
-    if config.dataset in data.EMBEDDED and getattr(gan, "needs_labels", False):
+    if config.dataset in data.EMBEDDED and gan.needs_labels:
         figures.setdefault("eval", {}).update(semi_supervised_errors(gan, config))
     return figures
 

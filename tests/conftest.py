@@ -1,4 +1,4 @@
-"""Shared fixtures: small networks and quiet, deterministic TensorFlow."""
+"""Shared fixtures: small networks, quiet deterministic backends, the backend marker."""
 
 import os
 
@@ -10,6 +10,22 @@ import pytest  # noqa: E402
 from gan_zoo import networks  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BACKEND = keras.backend.backend()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "both_backends: runs on TensorFlow and on JAX (the rest: "
+                            "TensorFlow only, being about tf.data, tf.distribute or TF checkpoints)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """KERAS_BACKEND=jax runs only the tests marked both_backends."""
+    if BACKEND == "tensorflow":
+        return
+    skip = pytest.mark.skip(reason=f"TensorFlow-specific; not run on {BACKEND}")
+    for item in items:
+        if "both_backends" not in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""tf.distribute: MirroredStrategy on 2 logical CPU devices equals one device."""
+"""Distribution: MirroredStrategy (TensorFlow) and DataParallel (JAX) on 2 CPU devices equal one."""
 
 import json
 import os
@@ -30,6 +30,23 @@ def test_one_mirrored_step_equals_one_device(variant):
     for key, value in result["single_logs"].items():
         assert result["mirrored_logs"][key] == pytest.approx(value, rel=1e-5, abs=1e-6)
     assert result["noise_differs"]  # the replica id is folded into the noise seed
+
+
+@pytest.mark.parametrize("variant", ["gan", "wgan_gp", "ebgan", "improved_gan"])
+def test_one_data_parallel_step_on_jax_equals_one_device(variant):
+    """keras.distribution.DataParallel over 2 JAX CPU devices: one SPMD program over the
+    global batch, so batch-coupled terms (PT, feature matching) see it whole, as on one
+    device, with no gathering."""
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": REPO,
+           "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    result = subprocess.run([sys.executable, os.path.join(REPO, "tests", "helpers", "data_parallel_step.py"),
+                             variant], capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    result = json.loads(result.stdout.strip().splitlines()[-1])
+    assert result["devices"] == 2  # the weights really were placed on both devices
+    assert result["max_weight_diff"] < 1e-6
+    for key, value in result["single_logs"].items():
+        assert result["parallel_logs"][key] == pytest.approx(value, rel=1e-5, abs=1e-6)
 
 
 def test_train_tool_runs_mirrored_on_logical_cpus(tmp_path):

@@ -6,6 +6,8 @@ import pytest
 
 from gan_zoo import layers, networks
 
+pytestmark = pytest.mark.both_backends
+
 
 def minibatch_layer(features: int, num_kernels=3, kernel_dim=2):
     layer = layers.MinibatchDiscrimination(num_kernels=num_kernels, kernel_dim=kernel_dim)
@@ -25,7 +27,7 @@ def test_minibatch_discrimination_excludes_self_pairs():
 
 def test_minibatch_discrimination_matches_the_formula():
     layer = minibatch_layer(2, num_kernels=1, kernel_dim=2)
-    layer.T.assign(np.eye(2, dtype="float32"))  # M_i = f(x_i)
+    layer.kernel.assign(np.eye(2, dtype="float32"))  # M_i = f(x_i)
     x = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]], "float32")
     o = np.asarray(layer(x))[:, 2]
     # L1 distances: 0-1: 1, 0-2: 2, 1-2: 3.

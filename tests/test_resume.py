@@ -10,9 +10,11 @@ import sys
 import time
 
 import numpy as np
-import tensorflow as tf
+import pytest
 
-from conftest import REPO
+from conftest import BACKEND, REPO
+
+pytestmark = pytest.mark.both_backends  # the tool runs on the backend of the test process
 
 FAST = ["--config.train.batch_size=16", "--config.networks.base_filters=4",
         "--config.eval.num_samples=0"]
@@ -32,8 +34,9 @@ def run(workdir, *args):
 
 
 def checkpoint_steps(workdir) -> list[int]:
-    names = glob.glob(os.path.join(workdir, "checkpoints", "ckpt-*.index"))
-    return sorted(int(re.search(r"ckpt-(\d+)\.index", n).group(1)) for n in names)
+    suffix = ".index" if BACKEND == "tensorflow" else ".npz"
+    names = glob.glob(os.path.join(workdir, "checkpoints", f"ckpt-*{suffix}"))
+    return sorted(int(re.search(rf"ckpt-(\d+){re.escape(suffix)}", n).group(1)) for n in names)
 
 
 def test_sigkill_loses_at_most_checkpoint_every_steps(tmp_path):
@@ -85,7 +88,13 @@ def assert_carried_over(workdir, carried: float):
 
 def final_state(workdir) -> dict:
     """Every variable of the final checkpoint (weights, optimizer slots, noise state)."""
-    path = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
+    directory = os.path.join(workdir, "checkpoints")
+    if BACKEND != "tensorflow":
+        with np.load(os.path.join(directory, f"ckpt-{max(checkpoint_steps(workdir))}.npz")) as stored:
+            return {name: stored[name] for name in stored.files}
+    import tensorflow as tf
+
+    path = tf.train.latest_checkpoint(directory)
     return {name: tf.train.load_variable(path, name) for name, _ in tf.train.list_variables(path)
             if not any(skip in name for skip in ("save_counter", "_CHECKPOINTABLE_OBJECT"))}
 

@@ -11,14 +11,14 @@ import pytest
 import tensorflow as tf
 
 from conftest import REPO, adam, toy_networks
-from gan_zoo import benchmark, data, models, networks, train
+from gan_zoo import benchmark, data, devices, models, networks, train
 
 
 def _counting_gan(variant, reuse, z, **kwargs):
     """A variant whose noise is the fixed `z` and which counts its generator's calls."""
     keras.utils.set_random_seed(0)
     g, d = networks.build_networks("mlp", (2,), z.shape[1], is_image=False, hidden_units=(32, 32),
-                                   discriminator=getattr(variant, "discriminator_kind", "classifier"))
+                                   discriminator=variant.discriminator_kind)
     gan = variant(g, d, latent_dim=z.shape[1], seed=0, reuse_generator_pass=reuse, **kwargs)
     gan.compile(g_optimizer=adam(), d_optimizer=adam())
     gan.sample_noise = lambda n: z[:n]
@@ -91,7 +91,7 @@ def test_loss_scaling_leaves_the_update_unchanged():
 def test_auto_precision_keeps_toys_in_float32():
     assert train.resolve_precision("auto", is_image=False) == "float32"
     assert train.resolve_precision("mixed_float16", is_image=False) == "mixed_float16"
-    expected = "mixed_bfloat16" if train.fast_bfloat16() else "float32"
+    expected = "mixed_bfloat16" if devices.fast_bfloat16() else "float32"
     assert train.resolve_precision("auto", is_image=True) == expected
 
 

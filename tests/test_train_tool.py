@@ -13,8 +13,8 @@ import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
-from conftest import REPO
-from gan_zoo import callbacks, data, models, train
+from conftest import BACKEND, REPO
+from gan_zoo import callbacks, checkpoints, data, models, train
 
 TINY = ["--config.train.epochs=2", "--config.train.steps_per_epoch=3",
         "--config.train.checkpoint_every=2", "--config.train.sample_every=2",
@@ -41,11 +41,11 @@ def tiny_config(name="gan_mnist_subset"):
 def restore_latest(config, workdir):
     """The GAN of `config` (on mnist_subset) restored from the workdir's latest checkpoint."""
     gan = train.build_gan(config, data.load("mnist_subset", 16)[1])
-    tf.train.Checkpoint(**gan.checkpoint_items()).restore(
-        tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))).expect_partial()
+    assert checkpoints.restore_latest_good(*checkpoints.make(gan, os.path.join(workdir, "checkpoints")))
     return gan
 
 
+@pytest.mark.both_backends
 def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
     workdir = str(tmp_path / "run")
     result = run_tool(f"--workdir={workdir}", *TINY)
@@ -57,6 +57,7 @@ def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
         assert json.load(f)["train"]["steps_per_epoch"] == 3
     with open(os.path.join(workdir, "metrics.json")) as f:
         metrics = json.load(f)
+    assert metrics["machine"]["backend"] == BACKEND
     assert metrics["step"] == 6 and set(metrics["train"]) >= {"d_loss", "g_loss", "d_real", "d_fake"}
     # An untrained generator is far from the digits in the classifier's feature space.
     assert metrics["eval"]["num_samples"] == 200 and metrics["eval"]["classifier_fid"] > 10
@@ -104,6 +105,7 @@ def test_bad_config_fails_clearly(tmp_path, override, message):
         assert "Valid keys:" in result.stderr and "train.batch_size" in result.stderr
 
 
+@pytest.mark.both_backends
 def test_resuming_with_another_model_overwrites_nothing(tmp_path):
     workdir = str(tmp_path / "run")
     train.train_and_evaluate(tiny_config(), workdir, verbose=0)
@@ -137,6 +139,21 @@ def test_a_run_from_before_a_new_hyper_parameter_still_resumes(tmp_path):
         train.train_and_evaluate(config, workdir, verbose=0)
 
 
+@pytest.mark.both_backends
+def test_a_workdir_of_the_other_backend_is_refused_and_left_alone(tmp_path):
+    """A backend does not see the other's checkpoints: it would start over beside them."""
+    config = tiny_config()
+    workdir = str(tmp_path / "run")
+    other, written = {"tensorflow": ("jax", "ckpt-4.npz"), "jax": ("tensorflow", "ckpt-4.index")}[BACKEND]
+    os.makedirs(os.path.join(workdir, "checkpoints"))
+    with open(os.path.join(workdir, "checkpoints", written), "w") as f:
+        f.write("a checkpoint of the other backend")
+    with pytest.raises(train.ConfigError, match=f"written on the {other} backend.*--backend={other}"):
+        train.train_and_evaluate(config, workdir, verbose=0)
+    assert os.listdir(workdir) == ["checkpoints"]
+    assert os.listdir(os.path.join(workdir, "checkpoints")) == [written]
+
+
 def test_unwritable_workdir_is_a_config_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
@@ -144,6 +161,7 @@ def test_unwritable_workdir_is_a_config_error(tmp_path):
         train.train_and_evaluate(tiny_config(), str(blocker / "run"), verbose=0)
 
 
+@pytest.mark.both_backends
 @pytest.mark.parametrize("name", ["gan_gauss1d", "gan_ring8", "gan_grid25"])
 def test_toy_configs_train_and_plot(tmp_path, name):
     config = train.load_zoo_config(name)
@@ -160,6 +178,7 @@ def test_import_without_tensorflow_names_the_extras():
     assert "pip install -e '.[cpu]'" in result.stderr and "'.[gpu]'" in result.stderr
 
 
+@pytest.mark.both_backends
 def test_divergence_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
     from conftest import adam, toy_networks
     from gan_zoo import data, models
@@ -172,14 +191,14 @@ def test_divergence_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
 
     gan = models.GAN(*toy_networks(), latent_dim=4)
     gan.compile(g_optimizer=adam(), d_optimizer=adam())
-    checkpoint = tf.train.Checkpoint(**gan.checkpoint_items())
-    manager = tf.train.CheckpointManager(checkpoint, str(tmp_path), max_to_keep=5)
-    guard = [PoisonAtStep3(), callbacks.DivergenceGuard(), callbacks.Checkpointer(manager, every=1)]
+    _, manager = checkpoints.make(gan, str(tmp_path))
+    guard = [PoisonAtStep3(), callbacks.DivergenceGuard(), checkpoints.Checkpointer(manager, every=1)]
     with pytest.raises(callbacks.TrainingDiverged, match=r"at step 3: d_fake = nan"):
         gan.fit(data.load("gauss1d", 64)[0], steps_per_epoch=6, epochs=1, verbose=0, callbacks=guard)
-    assert manager.latest_checkpoint.endswith("ckpt-2")
+    assert checkpoints.step_of(manager.latest_checkpoint) == "2"
 
 
+@pytest.mark.both_backends
 def test_every_checkpoint_on_disk_has_its_training_time(tmp_path):
     """A kill just after a checkpoint is written (simulated by raising there) still finds
     that step in train_seconds.json, so the resumed run carries the earlier time over."""
@@ -190,9 +209,8 @@ def test_every_checkpoint_on_disk_has_its_training_time(tmp_path):
 
     gan = models.GAN(*toy_networks(), latent_dim=4)
     gan.compile(g_optimizer=adam(), d_optimizer=adam())
-    manager = tf.train.CheckpointManager(tf.train.Checkpoint(**gan.checkpoint_items()),
-                                         str(tmp_path), max_to_keep=5)
-    checkpointer = callbacks.Checkpointer(manager, every=2)
+    _, manager = checkpoints.make(gan, str(tmp_path))
+    checkpointer = checkpoints.Checkpointer(manager, every=2)
     save = manager.save
 
     def save_then_die(checkpoint_number):
@@ -206,7 +224,7 @@ def test_every_checkpoint_on_disk_has_its_training_time(tmp_path):
                 callbacks=[checkpointer])
     with open(tmp_path / "train_seconds.json") as f:
         clock = json.load(f)
-    assert manager.latest_checkpoint.endswith("ckpt-4") and clock["4"] > clock["2"] > 0
+    assert checkpoints.step_of(manager.latest_checkpoint) == "4" and clock["4"] > clock["2"] > 0
 
 
 def test_a_checkpoint_missing_from_the_state_file_is_still_resumed_from(tmp_path):
@@ -222,9 +240,10 @@ def test_a_checkpoint_missing_from_the_state_file_is_still_resumed_from(tmp_path
     step.assign(0)
     manager = tf.train.CheckpointManager(checkpoint, str(tmp_path), max_to_keep=3)
     assert manager.latest_checkpoint.endswith("ckpt-20")
-    assert train.restore_latest_good(checkpoint, manager).endswith("ckpt-40") and int(step) == 40
+    assert checkpoints.restore_latest_good(checkpoint, manager).endswith("ckpt-40") and int(step) == 40
 
 
+@pytest.mark.both_backends
 def test_resume_uses_the_configs_learning_rate(tmp_path):
     config = tiny_config()
     workdir = str(tmp_path / "run")
@@ -238,6 +257,7 @@ def test_resume_uses_the_configs_learning_rate(tmp_path):
         train.train_and_evaluate(config, workdir, verbose=0)
 
 
+@pytest.mark.both_backends
 def test_linear_decay_follows_the_global_step_across_a_resume(tmp_path):
     config = tiny_config()
     config.train.lr_decay = "linear"
@@ -255,16 +275,20 @@ def test_linear_decay_follows_the_global_step_across_a_resume(tmp_path):
     assert restored_rates() == pytest.approx((2e-4 / 12, 1e-3 / 12))
 
 
+@pytest.mark.both_backends
 def test_a_corrupt_latest_checkpoint_falls_back_to_the_previous(tmp_path, capsys):
     config = tiny_config()
     workdir = str(tmp_path / "run")
     train.train_and_evaluate(config, workdir, verbose=0)  # checkpoints 2, 4, 6
-    for path in glob.glob(os.path.join(workdir, "checkpoints", "ckpt-6.data*")):
+    torn = glob.glob(os.path.join(workdir, "checkpoints", "ckpt-6.data*" if BACKEND == "tensorflow"
+                                  else "ckpt-6.npz"))
+    assert torn
+    for path in torn:
         with open(path, "wb") as f:
             f.write(b"corrupt")
     config.train.epochs = 3
     metrics = train.train_and_evaluate(config, workdir, verbose=1)
-    assert "ckpt-6 is unreadable" in capsys.readouterr().out
+    assert re.search(r"ckpt-6(\.npz)? is unreadable", capsys.readouterr().out)
     assert metrics["step"] == 9 and metrics["steps_this_run"] == 5  # resumed from step 4
 
 
@@ -281,6 +305,7 @@ def test_semi_supervised_run_reports_its_test_error_beside_the_labels_only_basel
     assert figures["labels_only_test_error"] < 0.6
 
 
+@pytest.mark.both_backends
 def test_evaluate_tool_rescores_a_workdir_and_refuses_a_foreign_file(tmp_path):
     config = train.load_zoo_config("gan_gauss1d")
     config.train.update(epochs=1, steps_per_epoch=300)

@@ -52,17 +52,17 @@ def summary_line(name: str, result: dict) -> str:
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-    from gan_zoo import benchmark, data, train
+    from gan_zoo import benchmark, data, devices, train
 
     config = config_value(_CONFIG)
     try:
-        strategy = train.make_strategy(_STRATEGY.value, _CPU_DEVICES.value)
+        strategy = devices.make_strategy(_STRATEGY.value, _CPU_DEVICES.value)
         result = benchmark.benchmark(config, baseline=_BASELINE.value, warmup_steps=_WARMUP.value,
                                      seconds=_SECONDS.value, repeats=_REPEATS.value, strategy=strategy)
         if _QUALITY_STEPS.value:
             result["quality"] = benchmark.quality(config, _QUALITY_STEPS.value)
             result["peak_rss_mib"] = round(train.peak_rss_mib(), 1)
-    except (train.ConfigError, data.DataError) as error:
+    except (train.ConfigError, data.DataError, devices.DistributionError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     result["command"] = " ".join(["python", "tools/benchmark.py", *sys.argv[1:]])

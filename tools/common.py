@@ -10,10 +10,29 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import flags, logging  # noqa: E402
 from ml_collections import config_flags  # noqa: E402
 
+BACKENDS = ("tensorflow", "jax")
+
 
 def fail(message: str, code: int = 2):
     print(f"error: {message}", file=sys.stderr)
     sys.exit(code)
+
+
+def _select_backend(argv):
+    """--backend=NAME sets KERAS_BACKEND before anything imports Keras: the config files
+    do, while their flag is defined, before absl parses the rest."""
+    for i, arg in enumerate(argv):
+        value = arg.split("=", 1)[1] if arg.startswith("--backend=") else (
+            argv[i + 1] if arg == "--backend" and i + 1 < len(argv) else None)
+        if value is not None:
+            if value not in BACKENDS:
+                fail(f"--backend must be one of {BACKENDS}, got {value!r}.")
+            os.environ["KERAS_BACKEND"] = value
+
+
+_select_backend(sys.argv)
+flags.DEFINE_enum("backend", os.environ.get("KERAS_BACKEND", "tensorflow"), list(BACKENDS),
+                  "Keras backend (sets KERAS_BACKEND); TensorFlow by default.")
 
 
 def flat_keys(config, prefix: str = "") -> list[str]:

@@ -16,7 +16,8 @@ _CONFIG = define_config(os.path.join(REPO, "zoo_configs", "gan_mnist_subset.py")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory for checkpoints, logs, samples.")
 _STRATEGY = flags.DEFINE_enum("strategy", "default",
                               ["default", "one_device", "mirrored", "multi_worker", "tpu"],
-                              "tf.distribute strategy; train.batch_size is the global batch.")
+                              "tf.distribute strategy, or on JAX data parallelism (mirrored, tpu: "
+                              "over every device); train.batch_size is the global batch.")
 _CPU_DEVICES = flags.DEFINE_integer("cpu_devices", 0, "Split the CPU into N logical devices "
                                     "(mirrored on a machine without GPUs).", lower_bound=0)
 flags.mark_flag_as_required("workdir")
@@ -25,12 +26,13 @@ flags.mark_flag_as_required("workdir")
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-    from gan_zoo import callbacks, data, train
+    from gan_zoo import callbacks, data, devices, train
 
     try:
-        strategy = train.make_strategy(_STRATEGY.value, _CPU_DEVICES.value)
+        strategy = devices.make_strategy(_STRATEGY.value, _CPU_DEVICES.value)
         train.train_and_evaluate(config_value(_CONFIG), _WORKDIR.value, strategy=strategy)
-    except (train.ConfigError, data.DataError, callbacks.TrainingDiverged) as error:
+    except (train.ConfigError, data.DataError, devices.DistributionError,
+            callbacks.TrainingDiverged) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

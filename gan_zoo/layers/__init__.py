@@ -25,12 +25,12 @@ class MinibatchDiscrimination(keras.layers.Layer):
         self.kernel_dim = int(kernel_dim)
 
     def build(self, input_shape):
-        self.T = self.add_weight(
-            name="T", shape=(input_shape[-1], self.num_kernels * self.kernel_dim),
+        self.kernel = self.add_weight(  # T in the paper
+            name="kernel", shape=(input_shape[-1], self.num_kernels * self.kernel_dim),
             initializer=keras.initializers.RandomNormal(stddev=0.05))
 
     def call(self, features):
-        m = ops.reshape(ops.matmul(features, self.T), (-1, self.num_kernels, self.kernel_dim))
+        m = ops.reshape(ops.matmul(features, self.kernel), (-1, self.num_kernels, self.kernel_dim))
         l1 = ops.sum(ops.abs(m[:, None, :, :] - m[None, :, :, :]), axis=-1)  # [N, N, B]
         c = ops.exp(-l1)
         n = ops.shape(features)[0]

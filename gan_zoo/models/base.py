@@ -1,24 +1,31 @@
 """What every GAN variant shares: G, D, two optimizers, noise, trackers, saving.
 
-A variant subclasses `BaseGAN`, lists the quantities it logs in `tracked`, and writes a
-`train_step` that reads like its paper's algorithm with the helpers below:
+A variant subclasses `BaseGAN`, lists the quantities it logs in `tracked`, and changes
+the few lines its paper changes. `adversarial_step` is Algorithm 1 of Goodfellow et al.
+2014 (k discriminator steps, then one generator step), written once in `keras.ops` over
+these helpers:
 
 - `real_minibatches(data)`: the k real minibatches of one generator step;
 - `sample_noise(n)`: z ~ N(0, I), different on every replica and every call;
-- `discriminator_step`, `generator_step`: Algorithm 1 of Goodfellow et al. 2014, with
-  hooks (`discriminator_loss`, `generator_loss`, `generator_objective`, `critic`,
-  `penalty`, `after_discriminator_step`, `summaries`) for what a paper changes;
-- `average(per_example)`: the loss to differentiate, correct under tf.distribute;
-- `global_batch(x)`: a batch-coupled term's input gathered across replicas;
-- `step(optimizer, tape, loss, network)`: one optimizer update;
+- `discriminator_step`, `generator_step`, with hooks (`discriminator_loss`,
+  `generator_loss`, `generator_objective`, `critic`, `penalty`,
+  `after_discriminator_step`, `summaries`) for what a paper changes;
+- `average(per_example)`, `average_scalar`, `global_batch`: reductions that stay exact
+  when the batch is split across devices;
 - `record(name=value, ...)`: update the trackers behind `metrics` and the logs.
+
+Gradients, optimizer updates and loops come from the backend's stepper
+(`gan_zoo.backends`): tapes on TensorFlow, `jax.value_and_grad` on Keras's functional
+JAX state. The same `adversarial_step` runs on both.
 """
 
 from collections.abc import Iterable
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
+
+from gan_zoo.backends import OptimizerPair, stepper
 
 
 def split_batch(data):
@@ -26,6 +33,14 @@ def split_batch(data):
     if isinstance(data, (tuple, list)):
         return data[0], (data[1] if len(data) > 1 else None)
     return data, None
+
+
+def _map(fn, inputs):
+    return tuple(fn(t) for t in inputs) if isinstance(inputs, tuple) else fn(inputs)
+
+
+def _first(inputs):
+    return inputs[0] if isinstance(inputs, tuple) else inputs
 
 
 class BaseGAN(keras.Model):
@@ -42,15 +57,20 @@ class BaseGAN(keras.Model):
         split gives the same minibatches on one device and across replicas.
       seed: seed of the noise generator used in training (None: random).
       reuse_generator_pass: feed the generator step with the samples G made for the
-        last discriminator step, recorded on a tape, instead of a fresh forward pass
-        on fresh noise (Algorithm 1 draws new noise). The generator then runs forward
-        once per generator step instead of twice, a quarter of its work where it
-        dominates the FLOPs (DCGAN), at the price of reusing that noise. Off by
-        default (the paper's algorithm); the image configs turn it on
+        last discriminator step, recorded for differentiation, instead of a fresh
+        forward pass on fresh noise (Algorithm 1 draws new noise). The generator then
+        runs forward once per generator step instead of twice, a quarter of its work
+        where it dominates the FLOPs (DCGAN), at the price of reusing that noise. Off
+        by default (the paper's algorithm); the image configs turn it on
         (docs/PERFORMANCE.md measures both).
     """
 
     tracked: tuple[str, ...] = ("d_loss", "g_loss")
+    # The variant's protocol, read by the trainer, the plots and the benchmark.
+    needs_labels = False  # batches are (images, labels)
+    discriminator_kind = "classifier"  # or "autoencoder" (EBGAN)
+    discriminator_outputs_logits = True  # False: unbounded scores (critics) or energies
+    discriminator_output_name = "D(x)"  # what plots call D's output
 
     def __init__(
         self,
@@ -75,6 +95,7 @@ class BaseGAN(keras.Model):
         self.reuse_generator_pass = bool(reuse_generator_pass)
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.tracked}
+        self.stepper = stepper()
         # The GAN has no call(); without this, fit builds it by calling it on images.
         self.built = True
 
@@ -85,18 +106,21 @@ class BaseGAN(keras.Model):
 
         Building eagerly gives every slot variable before a strategy or a checkpoint
         restore needs it (lazily created slots break MirroredStrategy and are skipped
-        by restores). The generator optimizer doubles as Keras's `optimizer`, so Keras
-        makes no unused default one.
+        by restores). Keras's `optimizer` is the pair of both (`OptimizerPair`), so that
+        both optimizers' state travels through the JAX trainer and Keras makes no
+        unused default optimizer.
         """
         g_optimizer = keras.optimizers.get(g_optimizer or "adam")
         d_optimizer = keras.optimizers.get(d_optimizer or "adam")
         if g_optimizer is d_optimizer:
             raise ValueError("g_optimizer and d_optimizer must be two distinct optimizer objects.")
-        super().compile(optimizer=g_optimizer, **kwargs)
-        self.g_optimizer = g_optimizer
-        self.d_optimizer = d_optimizer
         g_optimizer.build(self.generator.trainable_variables)
         d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer = g_optimizer
+        self.d_optimizer = d_optimizer
+        # Each optimizer scales its own network's loss (mixed_float16); Keras must not wrap the pair.
+        super().compile(optimizer=OptimizerPair(g_optimizer, d_optimizer), auto_scale_loss=False,
+                        **kwargs)
 
     def get_compile_config(self):
         return {
@@ -118,16 +142,11 @@ class BaseGAN(keras.Model):
 
     def record(self, **values):
         """Update the named trackers; per-example tensors give exact means across replicas.
-
-        Under MultiWorkerMirroredStrategy the logs are shape [1]: Keras's cross-worker
-        reduction of scalar logs fails ("Invalid reduction dimension 0").
-        """
+        A (values, weights) pair is a weighted mean (weight 0 leaves an example out)."""
         for name, value in values.items():
-            self.trackers[name].update_state(value)
-        logs = {name: tracker.result() for name, tracker in self.trackers.items()}
-        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
-            logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
-        return logs
+            value, weight = value if isinstance(value, tuple) else (value, None)
+            self.trackers[name].update_state(value, sample_weight=weight)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     def training_inputs(self, data):
         """What a discriminator step consumes of a batch: the images (labels ignored)."""
@@ -139,66 +158,40 @@ class BaseGAN(keras.Model):
         inputs = self.training_inputs(data)
         if self.d_steps == 1:
             return [inputs]
-        size = tf.shape(tf.nest.flatten(inputs)[0])[0] // self.d_steps
-        return [tf.nest.map_structure(lambda t, i=i: t[i :: self.d_steps][:size], inputs)
-                for i in range(self.d_steps)]
+        size = ops.shape(_first(inputs))[0] // self.d_steps
+        return [_map(lambda t, i=i: t[i :: self.d_steps][:size], inputs) for i in range(self.d_steps)]
 
-    def next_seed(self):
-        """A fresh stateless seed: the seed generator advances on every call, and the
-        replica id is folded in, or every replica of a MirroredStrategy draws the same."""
-        seed = tf.cast(self.seed_generator.next(), tf.int64)
-        replica = tf.distribute.get_replica_context()
-        if replica is not None:
-            seed = tf.random.experimental.stateless_fold_in(
-                seed, tf.cast(replica.replica_id_in_sync_group, tf.int64))
-        return seed
+    def draw(self, kind: str, shape):
+        """Noise of `kind` ("normal" or "uniform") from the training seed generator: a
+        fresh draw on every call, different on every replica."""
+        return getattr(self.stepper, kind)(shape, self.seed_generator)
 
     def sample_noise(self, batch_size):
         """z ~ N(0, I) of shape [batch_size, latent_dim]."""
-        return tf.random.stateless_normal([batch_size, self.latent_dim], seed=self.next_seed())
+        return self.draw("normal", (batch_size, self.latent_dim))
 
     def generate_like(self, real):
         """G(z) in float32 (whatever G's compute precision), as many as `real` holds."""
-        n = tf.shape(tf.nest.flatten(real)[0])[0]
-        return tf.cast(self.generator(self.sample_noise(n), training=True), tf.float32)
+        n = ops.shape(_first(real))[0]
+        return ops.cast(self.generator(self.sample_noise(n), training=True), "float32")
 
-    @staticmethod
-    def average(per_example):
+    def average(self, per_example):
         """Mean over the global batch: gradients summed across replicas are then exact."""
-        return tf.nn.compute_average_loss(per_example)
+        return self.stepper.average(per_example)
 
-    @staticmethod
-    def average_scalar(value):
+    def average_scalar(self, value):
         """A batch-coupled scalar term (PT, feature matching) scaled for summed gradients."""
-        return value / tf.cast(tf.distribute.get_strategy().num_replicas_in_sync, value.dtype)
+        return self.stepper.average_scalar(value)
 
-    @staticmethod
-    def global_batch(x):
+    def global_batch(self, x):
         """`x` gathered from every replica along the batch axis, differentiably: a term
         that couples a batch (pulling-away, feature matching) then sees the global batch,
         as on one device. Scale it with `average_scalar`."""
-        replica = tf.distribute.get_replica_context()
-        if replica is None or replica.num_replicas_in_sync == 1:
-            return x
-        return replica.all_gather(x, axis=0)
-
-    @staticmethod
-    def step(optimizer, tape, loss, network):
-        """One optimizer update of `network` from the scalar `loss` computed under `tape`.
-
-        A `LossScaleOptimizer` (mixed_float16) scales the loss on the tape and unscales
-        the gradients; any other optimizer leaves the loss as it is.
-        """
-        with tape:
-            loss = optimizer.scale_loss(loss)
-        variables = network.trainable_variables
-        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+        return self.stepper.global_batch(x)
 
     # -- the algorithm: k discriminator steps, then one generator step -------------------
     # Variants change the few lines their paper changes: the losses, a penalty, what
     # happens after a discriminator update, what is logged, or a whole step.
-
-    discriminator_outputs_logits = True  # False for critics and energies (plots show raw scores)
 
     def discriminator_loss(self, real_out, fake_out):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -221,58 +214,67 @@ class BaseGAN(keras.Model):
         """Quantities to log beside the losses, from the last discriminator step."""
         return {}
 
+    def discriminator_objective(self, real, fake):
+        """(the objective D minimises, its logs) on a real minibatch and generated samples."""
+        real_out, fake_out = self.critic(real), self.critic(fake)
+        d_loss = self.discriminator_loss(real_out, fake_out)
+        penalty = self.penalty(real, fake)
+        if penalty is not None:
+            d_loss = d_loss + penalty
+        return self.average(d_loss), {"d_loss": d_loss, **self.summaries(real_out, fake_out, penalty)}
+
     def discriminator_step(self, real, fake=None) -> dict:
         """One update of D on a real minibatch and as many generated samples (`fake`, or
         fresh ones)."""
-        fake = self.generate_like(real) if fake is None else fake
-        with tf.GradientTape() as tape:
-            real_out, fake_out = self.critic(real), self.critic(fake)
-            d_loss = self.discriminator_loss(real_out, fake_out)
-            penalty = self.penalty(real, fake)
-            if penalty is not None:
-                d_loss += penalty
-            objective = self.average(d_loss)
-        self.step(self.d_optimizer, tape, objective, self.discriminator)
+        fake = self.generate_like(real) if fake is None else ops.stop_gradient(fake)
+        logs = self.stepper.minimize(self.d_optimizer, self.discriminator.trainable_variables,
+                                     lambda: self.discriminator_objective(real, fake))
         self.after_discriminator_step()
-        return {"d_loss": d_loss, **self.summaries(real_out, fake_out, penalty)}
+        return logs
 
     def generator_objective(self, real, fake):
         """(the objective G minimises, its logs) on generated samples `fake`."""
         g_loss = self.generator_loss(self.critic(fake))
         return self.average(g_loss), {"g_loss": g_loss}
 
-    def generator_step(self, real, fake=None, tape=None) -> dict:
-        """One update of G on a fresh minibatch of noise, as large as `real`, or on the
-        `fake` samples whose forward pass `tape` recorded."""
-        with tape or tf.GradientTape() as tape:
-            fake = self.generate_like(real) if fake is None else fake
-            objective, logs = self.generator_objective(real, fake)
-        self.step(self.g_optimizer, tape, objective, self.generator)
-        return logs
+    def generator_step(self, real, recorded=None) -> dict:
+        """One update of G on a fresh minibatch of noise, as large as `real`, or through
+        the generator pass `recorded` (`stepper.record`)."""
+        if recorded is None:
+            return self.stepper.minimize(
+                self.g_optimizer, self.generator.trainable_variables,
+                lambda: self.generator_objective(real, self.generate_like(real)))
+        return self.stepper.minimize_through(
+            self.g_optimizer, recorded, lambda fake: self.generator_objective(real, fake))
 
-    def train_step(self, data):
+    def adversarial_step(self, data):
+        """Goodfellow et al. 2014, Algorithm 1: one iteration of the training loop."""
         *first, last = self.real_minibatches(data)
         for real in first:  # k steps of the discriminator...
             self.discriminator_step(real)
         if not self.reuse_generator_pass:
             return self.record(**self.discriminator_step(last), **self.generator_step(last))
-        with tf.GradientTape() as g_tape:  # G's pass is recorded once and used twice
-            fake = self.generate_like(last)
-        d_logs = self.discriminator_step(last, fake)
-        return self.record(**d_logs, **self.generator_step(last, fake, g_tape))  # ...then G
+        recorded = self.stepper.record(  # G's pass is recorded once and used twice
+            self.generator.trainable_variables, lambda: self.generate_like(last))
+        d_logs = self.discriminator_step(last, recorded.output)
+        return self.record(**d_logs, **self.generator_step(last, recorded))  # ...then G
+
+    def train_step(self, *args):
+        """Keras's entry point: `(data)` on TensorFlow, `(state, data)` on JAX; the
+        stepper runs `adversarial_step` on either."""
+        return self.stepper.train_step(self, *args)
 
     # -- inference ----------------------------------------------------------------
 
     def generate(self, n: int, seed: int | None = None, batch_size: int = 1024) -> np.ndarray:
-        """n samples in the data's range as numpy; the same seed gives the same samples."""
-        if seed is None:
-            z = tf.random.normal([n, self.latent_dim])
-        else:
-            z = tf.random.stateless_normal([n, self.latent_dim], seed=[int(seed), 0])
-        chunks = [
-            self.generator(z[i : i + batch_size], training=False) for i in range(0, n, batch_size)
-        ]
-        return tf.cast(tf.concat(chunks, axis=0), tf.float32).numpy()
+        """n samples in the data's range as numpy; the same seed gives the same samples
+        (on every backend: the noise is drawn by numpy)."""
+        rng = np.random.default_rng(seed)
+        z = rng.standard_normal((n, self.latent_dim)).astype(np.float32)
+        chunks = [ops.convert_to_numpy(ops.cast(self.generator(z[i : i + batch_size], training=False),
+                                                "float32"))
+                  for i in range(0, n, batch_size)]
+        return np.concatenate(chunks, axis=0)
 
     # -- serialization --------------------------------------------------------------
 

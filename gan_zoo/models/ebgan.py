@@ -1,7 +1,7 @@
 """Energy-based GAN (Zhao et al. 2017)."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from gan_zoo import losses
 from gan_zoo.models.base import BaseGAN
@@ -25,6 +25,7 @@ class EBGAN(BaseGAN):
     tracked = ("d_loss", "g_loss", "real_energy", "fake_energy", "pulling_away")
     discriminator_outputs_logits = False
     discriminator_kind = "autoencoder"
+    discriminator_output_name = "energy"
 
     def __init__(self, generator, discriminator, latent_dim, d_steps=1, margin=10.0,
                  pt_weight=0.1, **kwargs):
@@ -50,7 +51,7 @@ class EBGAN(BaseGAN):
 
     def generator_objective(self, real, fake):
         fake_energy, embedding = self.energy_and_embedding(fake)
-        pulling_away = losses.pulling_away_term(self.global_batch(tf.cast(embedding, tf.float32)))
+        pulling_away = losses.pulling_away_term(self.global_batch(ops.cast(embedding, "float32")))
         objective = self.average(fake_energy) + self.average_scalar(self.pt_weight * pulling_away)
         return objective, {"g_loss": fake_energy + self.pt_weight * pulling_away,
                            "pulling_away": pulling_away}

@@ -1,7 +1,7 @@
 """The GAN of Goodfellow et al. 2014, "Generative Adversarial Nets"."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from gan_zoo import losses
 from gan_zoo.models.base import BaseGAN, check_choice
@@ -41,7 +41,7 @@ class GAN(BaseGAN):
         return GENERATOR_LOSSES[self.loss_name](fake_out)
 
     def summaries(self, real_out, fake_out, penalty):
-        return {"d_real": tf.sigmoid(real_out), "d_fake": tf.sigmoid(fake_out)}
+        return {"d_real": ops.sigmoid(real_out), "d_fake": ops.sigmoid(fake_out)}
 
     def get_config(self):
         return {**super().get_config(), "loss": self.loss_name,

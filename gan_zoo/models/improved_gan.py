@@ -1,7 +1,7 @@
 """Improved GAN and the semi-supervised GAN (Salimans et al. 2016)."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from gan_zoo import losses
 from gan_zoo.layers import with_features
@@ -46,15 +46,15 @@ class ImprovedGAN(GAN):
         """historical_weight * sum ||theta - mean of past theta||^2 (0 when off)."""
         if not self.historical_weight:
             return 0.0
-        return self.historical_weight * tf.add_n([
-            tf.reduce_sum(tf.square(w - m))
-            for w, m in zip(network.trainable_variables, self.historical_means[name], strict=True)])
+        return self.historical_weight * sum(
+            ops.sum(ops.square(w - m))
+            for w, m in zip(network.trainable_variables, self.historical_means[name], strict=True))
 
     def update_historical_means(self, name, network, optimizer):
         if self.historical_weight:
-            t = tf.cast(optimizer.iterations, tf.float32)  # updates so far, this one included
+            t = ops.cast(optimizer.iterations, "float32")  # updates so far, this one included
             for w, m in zip(network.trainable_variables, self.historical_means[name], strict=True):
-                m.assign(tf.where(t <= 1.0, w, m + (w - m) / t))
+                m.assign(ops.where(t <= 1.0, w.value, m.value + (w.value - m.value) / t))
 
     def penalty(self, real, fake):
         return self.historical_penalty("d", self.discriminator) if self.historical_weight else None
@@ -70,21 +70,21 @@ class ImprovedGAN(GAN):
         return self.logit(self.discriminator(x, training=training))
 
     def generator_objective(self, real, fake):
-        real_features = tf.stop_gradient(self.feature_view(real, training=True)[1])
+        real_features = ops.stop_gradient(self.feature_view(real, training=True)[1])
         fake_out, fake_features = self.feature_view(fake, training=True)
         fake_out = self.logit(fake_out)
-        matching = losses.feature_matching_loss(self.global_batch(tf.cast(real_features, tf.float32)),
-                                                self.global_batch(tf.cast(fake_features, tf.float32)))
+        matching = losses.feature_matching_loss(self.global_batch(ops.cast(real_features, "float32")),
+                                                self.global_batch(ops.cast(fake_features, "float32")))
         g_loss = matching + self.historical_penalty("g", self.generator)
         objective = self.average_scalar(g_loss)
         if self.adversarial_weight:
             adversarial = self.adversarial_weight * self.generator_loss(fake_out)
-            g_loss += adversarial
-            objective += self.average(adversarial)
+            g_loss = g_loss + adversarial
+            objective = objective + self.average(adversarial)
         return objective, {"g_loss": g_loss, "feature_matching": matching}
 
-    def generator_step(self, real, fake=None, tape=None):
-        logs = super().generator_step(real, fake, tape)
+    def generator_step(self, real, recorded=None):
+        logs = super().generator_step(real, recorded)
         self.update_historical_means("g", self.generator, self.g_optimizer)
         return logs
 
@@ -134,7 +134,7 @@ class SemiSupervisedGAN(ImprovedGAN):
 
     def logit(self, outputs):
         """log Z(x): the logit of D(x) = Z / (Z + 1) against the fixed zero logit."""
-        return tf.reduce_logsumexp(outputs, axis=-1)
+        return ops.logsumexp(outputs, axis=-1)
 
     def training_inputs(self, data):
         images, labels = split_batch(data)
@@ -145,26 +145,26 @@ class SemiSupervisedGAN(ImprovedGAN):
         return images, labels
 
     def discriminator_step(self, real, fake=None):
+        images, _ = real
+        return super().discriminator_step(real, self.generate_like(images) if fake is None else fake)
+
+    def discriminator_objective(self, real, fake):
         images, labels = real
-        fake = self.generate_like(images) if fake is None else fake
-        labelled = labels >= 0
-        with tf.GradientTape() as tape:
-            real_logits = self.discriminator(images, training=True)
-            real_lse = self.logit(real_logits)
-            fake_lse = self.critic(fake)
-            # -log D(x) = softplus(-lse), -log(1 - D(G(z))) = softplus(lse); real smoothed.
-            unsupervised = losses.minimax_discriminator_loss(real_lse[:, None], fake_lse[:, None],
-                                                             self.label_smoothing)
-            cross_entropy = tf.nn.sparse_softmax_cross_entropy_with_logits(
-                labels=tf.maximum(labels, 0), logits=real_logits)
-            mask = tf.cast(labelled, cross_entropy.dtype)
-            supervised = tf.reduce_sum(cross_entropy * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
-            objective = self.average(unsupervised) + self.average_scalar(supervised)
-        self.step(self.d_optimizer, tape, objective, self.discriminator)
-        correct = tf.cast(tf.equal(tf.argmax(real_logits, -1), labels), tf.float32)
-        return {"d_loss": unsupervised + supervised, "supervised_loss": supervised,
-                "unsupervised_loss": unsupervised,
-                "accuracy": tf.boolean_mask(correct, labelled)}
+        real_logits = self.discriminator(images, training=True)
+        fake_lse = self.critic(fake)
+        # -log D(x) = softplus(-lse), -log(1 - D(G(z))) = softplus(lse); real smoothed.
+        unsupervised = losses.minimax_discriminator_loss(self.logit(real_logits), fake_lse,
+                                                         self.label_smoothing)
+        labels = ops.cast(labels, "int32")
+        labelled = ops.cast(labels >= 0, "float32")
+        cross_entropy = ops.sparse_categorical_crossentropy(
+            ops.maximum(labels, 0), ops.cast(real_logits, "float32"), from_logits=True)
+        supervised = ops.sum(cross_entropy * labelled) / ops.maximum(ops.sum(labelled), 1.0)
+        correct = ops.cast(ops.argmax(real_logits, -1) == labels, "float32")
+        return (self.average(unsupervised) + self.average_scalar(supervised),
+                {"d_loss": unsupervised + supervised, "supervised_loss": supervised,
+                 "unsupervised_loss": unsupervised,
+                 "accuracy": (correct, labelled)})  # over the labelled examples only
 
     def generator_objective(self, real, fake):
         return super().generator_objective(real[0], fake)

@@ -1,7 +1,7 @@
 """Least-squares GAN (Mao et al. 2017) and hinge GAN (Lim & Ye 2017; Miyato et al. 2018)."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from gan_zoo import losses
 from gan_zoo.models.base import BaseGAN
@@ -12,9 +12,10 @@ class _ScoreGAN(BaseGAN):
 
     tracked = ("d_loss", "g_loss", "d_real", "d_fake")
     discriminator_outputs_logits = False
+    discriminator_output_name = "critic score"
 
     def summaries(self, real_out, fake_out, penalty):
-        return {"d_real": tf.reshape(real_out, [-1]), "d_fake": tf.reshape(fake_out, [-1])}
+        return {"d_real": ops.reshape(real_out, (-1,)), "d_fake": ops.reshape(fake_out, (-1,))}
 
 
 @keras.saving.register_keras_serializable(package="gan_zoo")

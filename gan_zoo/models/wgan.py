@@ -1,7 +1,7 @@
 """Wasserstein GAN (Arjovsky et al. 2017) and WGAN-GP (Gulrajani et al. 2017)."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from gan_zoo import losses
 from gan_zoo.models.base import BaseGAN
@@ -30,6 +30,7 @@ class WGAN(BaseGAN):
 
     tracked = ("d_loss", "g_loss", "wasserstein")
     discriminator_outputs_logits = False
+    discriminator_output_name = "critic score"
 
     def __init__(self, generator, discriminator, latent_dim, d_steps=5, clip_value=0.01,
                  reference_schedule=False, **kwargs):
@@ -48,28 +49,27 @@ class WGAN(BaseGAN):
     def after_discriminator_step(self):
         if self.clip_value is not None:  # Algorithm 1, line 7: after every critic update
             for w in self.discriminator.trainable_variables:
-                w.assign(tf.clip_by_value(w, -self.clip_value, self.clip_value))
+                w.assign(ops.clip(w, -self.clip_value, self.clip_value))
 
     def summaries(self, real_out, fake_out, penalty):
         # Per example: the tracker's mean over the batch is E D(x) - E D(G(z)).
-        return {"wasserstein": tf.reshape(real_out - fake_out, [-1])}
+        return {"wasserstein": ops.reshape(real_out - fake_out, (-1,))}
 
-    def train_step(self, data):
+    def adversarial_step(self, data):
         if not self.reference_schedule:
-            return super().train_step(data)
+            return super().adversarial_step(data)
         minibatches = self.real_minibatches(data)
         for real in minibatches:
             d_logs = self.discriminator_step(real)
-        g_step = self.g_optimizer.iterations
-        burst = tf.logical_or(g_step < BURST_FIRST, g_step % BURST_EVERY == 0)
-        extra = tf.where(burst, BURST_CRITIC_STEPS - self.d_steps, 0)
-        stacked = tf.stack(minibatches)
+        g_step = ops.convert_to_tensor(self.g_optimizer.iterations)
+        burst = ops.logical_or(g_step < BURST_FIRST, g_step % BURST_EVERY == 0)
+        extra = ops.where(burst, BURST_CRITIC_STEPS - self.d_steps, 0)
+        stacked = ops.stack(minibatches)
 
-        def critic_step(i):
-            self.discriminator_step(stacked[i % self.d_steps])
-            return (i + 1,)
+        def critic_step(i):  # the extra steps cycle over the batch's k minibatches
+            self.discriminator_step(ops.take(stacked, i % self.d_steps, axis=0))
 
-        tf.while_loop(lambda i: i < extra, critic_step, (tf.constant(0, extra.dtype),))
+        self.stepper.repeat(extra, critic_step)
         return self.record(**d_logs, **self.generator_step(real))
 
     def get_config(self):
@@ -97,8 +97,9 @@ class WGANGP(WGAN):
         self.gp_weight = float(gp_weight)
 
     def penalty(self, real, fake):
-        epsilon = tf.random.stateless_uniform([tf.shape(real)[0]], seed=self.next_seed())
-        return self.gp_weight * losses.gradient_penalty(self.discriminator, real, fake, epsilon)
+        epsilon = self.draw("uniform", (ops.shape(real)[0],))
+        return self.gp_weight * losses.gradient_penalty(self.stepper.input_gradient,
+                                                        self.discriminator, real, fake, epsilon)
 
     def summaries(self, real_out, fake_out, penalty):
         return {**super().summaries(real_out, fake_out, penalty),

@@ -27,7 +27,7 @@ def build():
     keras.utils.set_random_seed(0)
     cls = models.VARIANTS[VARIANT]
     g, d = networks.build_networks("mlp", (2,), LATENT, is_image=False, hidden_units=(16,),
-                                   discriminator=getattr(cls, "discriminator_kind", "classifier"))
+                                   discriminator=cls.discriminator_kind)
     extra = {models.WGANGP: {"d_steps": 2}, models.ImprovedGAN: {"adversarial_weight": 1.0},
              models.EBGAN: {"margin": 1.0, "pt_weight": 1.0}}.get(cls, {})
     gan = cls(g, d, latent_dim=LATENT, seed=0, **extra)
@@ -49,7 +49,7 @@ def tie_randomness_to_examples(gan):
     gan.sample_noise = lambda n: tf.sin(current["real"][:, :1] * tf.constant([[1.0, 2.0, 3.0, 4.0]]))
     if isinstance(gan, models.WGANGP):
         gan.penalty = lambda real, fake: gan.gp_weight * losses.gradient_penalty(
-            gan.discriminator, real, fake, tf.sigmoid(real[:, 0]))
+            gan.stepper.input_gradient, gan.discriminator, real, fake, tf.sigmoid(real[:, 0]))
 
 
 def one_step(strategy):

@@ -1,0 +1,178 @@
+"""The JAX stepper: Keras's functional `train_step(state, data)`.
+
+Keras's JAX trainer hands `train_step` the values of every variable (trainable,
+non-trainable, optimizer, metrics) and expects their new values back. The stepper
+opens a `keras.StatelessScope` mapping each variable to its value, runs the model's
+`adversarial_step` in it, and returns what the scope then holds: every read sees the
+current value and every `assign` (optimizer updates, batch-norm statistics, the noise
+generator's state, trackers, WGAN's clipping) becomes the new state, as in Keras's own
+`stateless_apply`. Gradients are taken with `jax.value_and_grad` (or `jax.vjp` for a
+recorded pass) over the values of the variables being trained, in a nested scope whose
+other updates come back as auxiliary outputs.
+
+Under `keras.distribution.DataParallel` the step is one SPMD program over the global
+batch: means are global means and nothing needs gathering.
+"""
+
+import contextlib
+
+import jax
+import jax.numpy as jnp
+import keras
+
+
+class Recorded:
+    """A forward pass and its pullback (`jax.vjp`), to be differentiated later."""
+
+    def __init__(self, output, pullback, variables):
+        self.output, self.pullback, self.variables = output, pullback, variables
+
+
+class JaxStepper:
+    name = "jax"
+
+    def __init__(self):
+        self._scopes = []
+
+    @contextlib.contextmanager
+    def _scope(self, values: dict):
+        """A StatelessScope over `values` ({id(variable): value}), updated in place."""
+        scope = keras.StatelessScope()
+        scope.state_mapping = values
+        self._scopes.append(scope)
+        try:
+            with scope:
+                yield scope
+        finally:
+            self._scopes.pop()
+
+    @property
+    def _values(self) -> dict:
+        if not self._scopes:
+            raise RuntimeError("The JAX stepper runs inside train_step only.")
+        return self._scopes[-1].state_mapping
+
+    def train_step(self, model, state, data):
+        groups = (model.trainable_variables, model.non_trainable_variables,
+                  model.optimizer.variables, model.metrics_variables)
+        values = {id(v): x for variables, xs in zip(groups, state, strict=True)
+                  for v, x in zip(variables, xs, strict=True)}
+        with self._scope(values):
+            logs = model.adversarial_step(data)
+        return logs, tuple([values[id(v)] for v in variables] for variables in groups)
+
+    def _differentiable(self, variables, fn):
+        """(fn over the values of `variables`, their current values): fn(params) runs
+        in a scope where `variables` hold `params` and returns (output, the scope's other
+        values), so that updates made on the way (batch norm, noise state) come back."""
+        outer = self._values
+        ids = [id(v) for v in variables]
+        differentiated = set(ids)
+
+        def wrapped(params, *args):
+            values = dict(outer)
+            values.update(zip(ids, params, strict=True))
+            with self._scope(values):
+                output = fn(*args)
+            return output, {k: v for k, v in values.items() if k not in differentiated}
+
+        return wrapped, [outer[i] for i in ids]
+
+    def minimize(self, optimizer, variables, objective):
+        variables = list(variables)
+
+        def scaled_objective():
+            loss, logs = objective()
+            return optimizer.scale_loss(loss), logs
+
+        fn, params = self._differentiable(variables, scaled_objective)
+
+        def loss_fn(params):
+            (loss, logs), updates = fn(params)
+            return loss, (logs, updates)
+
+        (_, (logs, updates)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
+        self._values.update(updates)
+        optimizer.apply(grads, variables)
+        return logs
+
+    def record(self, variables, forward):
+        variables = list(variables)
+        fn, params = self._differentiable(variables, forward)
+        output, pullback, updates = jax.vjp(fn, params, has_aux=True)
+        self._values.update(updates)
+        return Recorded(output, pullback, variables)
+
+    def minimize_through(self, optimizer, recorded, objective):
+        outer = self._values
+
+        def loss_fn(output):
+            values = dict(outer)
+            with self._scope(values):
+                loss, logs = objective(output)
+                loss = optimizer.scale_loss(loss)
+            return loss, (logs, values)
+
+        (_, (logs, updates)), d_output = jax.value_and_grad(loss_fn, has_aux=True)(recorded.output)
+        outer.update(updates)
+        (grads,) = recorded.pullback(d_output)
+        optimizer.apply(grads, recorded.variables)
+        return logs
+
+    def input_gradient(self, fn, x):
+        """d sum(fn(x)) / dx. Updates fn makes to variables (batch norm in training mode)
+        are dropped: a penalty's extra pass must not move D's statistics."""
+        if not self._scopes:  # outside a train step: fn reads no traced state
+            return jax.grad(lambda x: jnp.sum(fn(x)))(x)
+        outer = self._values
+
+        def total(x):
+            with self._scope(dict(outer)):
+                return jnp.sum(fn(x))
+
+        return jax.grad(total)(x)
+
+    def repeat(self, count, body):
+        """body(i) for i in range(count), `count` traced: a `fori_loop` over the state."""
+        values = self._values
+        keys = list(values)
+
+        def step(i, carried):
+            inner = dict(zip(keys, carried, strict=True))
+            with self._scope(inner):
+                body(i)
+            return [inner[k] for k in keys]
+
+        values.update(zip(keys, jax.lax.fori_loop(0, count, step, [values[k] for k in keys]),
+                          strict=True))
+
+    @staticmethod
+    def logs(logs):
+        return logs
+
+    @staticmethod
+    def normal(shape, seed_generator):
+        return keras.random.normal(shape, seed=seed_generator)
+
+    @staticmethod
+    def uniform(shape, seed_generator):
+        return keras.random.uniform(shape, seed=seed_generator)
+
+    @staticmethod
+    def average(per_example):
+        return jnp.mean(per_example)
+
+    @staticmethod
+    def average_scalar(value):
+        return value
+
+    @staticmethod
+    def global_batch(x):
+        return x
+
+    @staticmethod
+    def num_replicas():
+        return 1
+
+
+STEPPER = JaxStepper()

@@ -1,0 +1,105 @@
+"""The TensorFlow stepper: gradient tapes, variables updated in place, tf.distribute."""
+
+import tensorflow as tf
+
+
+class Recorded:
+    """A forward pass recorded on a tape, to be differentiated later."""
+
+    def __init__(self, output, tape, variables):
+        self.output, self.tape, self.variables = output, tape, variables
+
+
+def _apply(optimizer, tape, loss, variables):
+    with tape:  # a LossScaleOptimizer (mixed_float16) scales on the tape, unscales in apply
+        loss = optimizer.scale_loss(loss)
+    optimizer.apply(tape.gradient(loss, variables), variables)
+
+
+class TensorFlowStepper:
+    name = "tensorflow"
+
+    def train_step(self, model, data):
+        return self.logs(model.adversarial_step(data))
+
+    @staticmethod
+    def logs(logs):
+        """Under MultiWorkerMirroredStrategy logs are shape [1]: Keras's cross-worker
+        reduction of scalar logs fails ("Invalid reduction dimension 0")."""
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            return {name: tf.reshape(value, [1]) for name, value in logs.items()}
+        return logs
+
+    def minimize(self, optimizer, variables, objective):
+        variables = list(variables)
+        with tf.GradientTape() as tape:
+            loss, logs = objective()
+        _apply(optimizer, tape, loss, variables)
+        return logs
+
+    def record(self, variables, forward):
+        with tf.GradientTape() as tape:
+            output = forward()
+        return Recorded(output, tape, list(variables))
+
+    def minimize_through(self, optimizer, recorded, objective):
+        with recorded.tape:  # the tape holds the recorded pass; continue on it
+            loss, logs = objective(recorded.output)
+        _apply(optimizer, recorded.tape, loss, recorded.variables)
+        return logs
+
+    def input_gradient(self, fn, x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = fn(x)
+        return tape.gradient(y, x)
+
+    def repeat(self, count, body):
+        """body(i) for i in range(count), `count` a tensor (the body assigns variables)."""
+        def step(i):
+            body(i)
+            return (i + 1,)
+
+        tf.while_loop(lambda i: i < count, step, (tf.zeros_like(count),))
+
+    @staticmethod
+    def _seed(seed_generator):
+        """A fresh stateless seed with the replica id folded in: without it every replica
+        of a MirroredStrategy draws the same noise."""
+        seed = tf.cast(seed_generator.next(), tf.int64)
+        replica = tf.distribute.get_replica_context()
+        if replica is not None:
+            seed = tf.random.experimental.stateless_fold_in(
+                seed, tf.cast(replica.replica_id_in_sync_group, tf.int64))
+        return seed
+
+    def normal(self, shape, seed_generator):
+        return tf.random.stateless_normal(shape, seed=self._seed(seed_generator))
+
+    def uniform(self, shape, seed_generator):
+        return tf.random.stateless_uniform(shape, seed=self._seed(seed_generator))
+
+    @staticmethod
+    def average(per_example):
+        """Mean over the global batch: gradients summed across replicas are then exact."""
+        return tf.nn.compute_average_loss(per_example)
+
+    @staticmethod
+    def average_scalar(value):
+        """A batch-coupled scalar (PT, feature matching) scaled for summed gradients."""
+        return value / tf.cast(tf.distribute.get_strategy().num_replicas_in_sync, value.dtype)
+
+    @staticmethod
+    def global_batch(x):
+        """`x` gathered from every replica along the batch axis, differentiably."""
+        replica = tf.distribute.get_replica_context()
+        if replica is None or replica.num_replicas_in_sync == 1:
+            return x
+        return replica.all_gather(x, axis=0)
+
+    @staticmethod
+    def num_replicas():
+        return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+STEPPER = TensorFlowStepper()

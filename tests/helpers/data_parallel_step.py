@@ -1,0 +1,74 @@
+"""One train step of a variant on one JAX CPU device and under DataParallel on 2.
+
+Run as a subprocess with KERAS_BACKEND=jax and
+XLA_FLAGS=--xla_force_host_platform_device_count=2. As in mirrored_step.py, the noise
+(and WGAN-GP's interpolation weights) are functions of each real example, so both runs
+draw the same values and their weights must agree. Prints JSON: the largest weight
+difference and both runs' logs.
+"""
+
+import json
+import sys
+
+import jax
+import keras
+import numpy as np
+from keras import ops
+
+from gan_zoo import losses, models, networks
+
+VARIANT, BATCH, LATENT = sys.argv[1], 16, 4
+
+
+def build():
+    cls = models.VARIANTS[VARIANT]
+    g, d = networks.build_networks("mlp", (2,), LATENT, is_image=False, hidden_units=(16,),
+                                   discriminator=cls.discriminator_kind)
+    rng = np.random.default_rng(0)  # the same start with and without the distribution
+    for v in [*g.weights, *d.weights]:
+        v.assign(rng.normal(scale=0.3, size=v.shape).astype(v.dtype))
+    extra = {models.WGANGP: {"d_steps": 2}, models.ImprovedGAN: {"adversarial_weight": 1.0},
+             models.EBGAN: {"margin": 1.0, "pt_weight": 1.0}}.get(cls, {})
+    gan = cls(g, d, latent_dim=LATENT, seed=0, **extra)
+    # SGD: its update is linear in the gradient, which is what must agree (see backend_step.py).
+    gan.compile(g_optimizer=keras.optimizers.SGD(0.05), d_optimizer=keras.optimizers.SGD(0.05))
+    return gan
+
+
+def tie_randomness_to_examples(gan):
+    current = {}
+
+    def remembering(step):
+        def wrapped(real, *args):
+            current["real"] = real
+            return step(real, *args)
+        return wrapped
+
+    gan.discriminator_step = remembering(gan.discriminator_step)
+    gan.generator_step = remembering(gan.generator_step)
+    frequencies = ops.convert_to_tensor([[1.0, 2.0, 3.0, 4.0]])
+    gan.sample_noise = lambda n: ops.sin(current["real"][:, :1] * frequencies)
+    if isinstance(gan, models.WGANGP):
+        gan.penalty = lambda real, fake: gan.gp_weight * losses.gradient_penalty(
+            gan.stepper.input_gradient, gan.discriminator, real, fake, ops.sigmoid(real[:, 0]))
+
+
+def one_step(distribution):
+    keras.distribution.set_distribution(distribution)
+    gan = build()
+    tie_randomness_to_examples(gan)
+    real = np.random.default_rng(1).normal(size=(BATCH * gan.d_steps, 2)).astype("float32")
+    history = gan.fit(real, batch_size=len(real), epochs=1, verbose=0, shuffle=False).history
+    keras.distribution.set_distribution(None)
+    return gan, {k: float(v[-1]) for k, v in history.items()}
+
+
+assert len(jax.devices()) == 2, jax.devices()
+single, single_logs = one_step(None)
+parallel, parallel_logs = one_step(keras.distribution.DataParallel(devices=jax.devices()))
+sharded = parallel.generator.weights[0].value.sharding
+pairs = zip(single.generator.weights + single.discriminator.weights,
+            parallel.generator.weights + parallel.discriminator.weights, strict=True)
+diff = max(float(np.max(np.abs(a.numpy() - b.numpy()))) for a, b in pairs)
+print(json.dumps({"max_weight_diff": diff, "single_logs": single_logs, "parallel_logs": parallel_logs,
+                  "devices": len(sharded.device_set)}))

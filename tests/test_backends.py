@@ -1,0 +1,53 @@
+"""The two steppers implement one algorithm: the same step on TensorFlow and on JAX.
+
+`helpers/backend_step.py` trains one step of every variant (and of generator-pass
+reuse, k > 1, WGAN's clipping, Improved GAN's historical averages) from the same
+weights, noise and data under each backend, in a subprocess each, and the weights must
+agree within float32 round-off. Hinge runs without spectral normalization here: Keras's
+`SpectralNormalization` writes W / sigma(W) into W during the forward pass, which its
+TensorFlow backend keeps and its JAX trainer drops (a trainable variable's assignment
+inside the differentiated pass), so the two backends train different things with it.
+The test spawns both backends itself, so it runs in the TensorFlow pass only.
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import REPO
+
+
+def one_step(backend: str, out: str) -> dict:
+    env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": REPO,
+           "XLA_FLAGS": "", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    proc = subprocess.run([sys.executable, os.path.join(REPO, "tests", "helpers", "backend_step.py"), out],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return dict(np.load(out))
+
+
+@pytest.fixture(scope="module")
+def steps(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("steps")
+    return {backend: one_step(backend, str(folder / f"{backend}.npz")) for backend in ("tensorflow", "jax")}
+
+
+def test_one_step_gives_the_same_weights_on_tensorflow_and_jax(steps):
+    tf_step, jax_step = steps["tensorflow"], steps["jax"]
+    assert tf_step.keys() == jax_step.keys()
+    cases = {key.split("/")[0] for key in tf_step}
+    assert len(cases) == 11
+    for key in tf_step:
+        np.testing.assert_allclose(jax_step[key], tf_step[key], rtol=1e-4, atol=2e-6, err_msg=key)
+
+
+def test_the_step_moved_every_network(steps):
+    """Guards the comparison above against a step that did nothing on both."""
+    for backend, step in steps.items():
+        for case in {key.split("/")[0] for key in step}:
+            g_and_d = [key for key in step if key.startswith(f"{case}/weight")]
+            moved = [not np.array_equal(step[key], step[key.replace("/weight", "/start")]) for key in g_and_d]
+            assert sum(moved) > len(moved) // 2, (backend, case)
