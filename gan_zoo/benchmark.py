@@ -13,7 +13,7 @@ import time
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from gan_zoo import data, devices, losses, models, train
 from gan_zoo.layers import MinibatchDiscrimination
@@ -26,7 +26,10 @@ class PlainGAN(models.BaseGAN):
     """The keras.io DCGAN / WGAN-GP examples' `train_step`, the benchmark's baseline.
 
     Float32, one discriminator call on real and one on fake images, a fresh generator
-    pass for the generator step, stateful `tf.random.normal` noise. `loss` is "gan"
+    pass for the generator step, k contiguous real minibatches. On TensorFlow: tapes and
+    stateful `tf.random.normal` noise, as the keras.io examples. On JAX: the keras.io
+    guide's functional step (`stateless_call`, `jax.value_and_grad`, each optimizer's
+    `stateless_apply`), noise from the seed generator's state. `loss` is "gan"
     (non-saturating, Goodfellow et al. 2014), "lsgan", "hinge" or "wgan_gp"
     (Gulrajani et al. 2017, with `gp_weight`).
     """
@@ -44,7 +47,14 @@ class PlainGAN(models.BaseGAN):
         self.loss = models.base.check_choice("loss", loss, self.LOSSES)
         self.gp_weight = float(gp_weight)
 
-    def train_step(self, images):
+    def train_step(self, *args):
+        if keras.backend.backend() == "jax":
+            return self._jax_train_step(*args)
+        return self._tensorflow_train_step(*args)
+
+    def _tensorflow_train_step(self, images):
+        import tensorflow as tf
+
         d_loss_fn, g_loss_fn = self.LOSSES[self.loss]
         m = tf.shape(images)[0] // self.d_steps
         for i in range(self.d_steps):
@@ -66,6 +76,73 @@ class PlainGAN(models.BaseGAN):
         grads = tape.gradient(g_loss, self.generator.trainable_variables)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables, strict=True))
         return self.record(d_loss=d_loss, g_loss=g_loss)
+
+    def _jax_train_step(self, state, images):
+        import jax
+
+        d_loss_fn, g_loss_fn = self.LOSSES[self.loss]
+        trainable, non_trainable, optimizer_values, metric_values = state
+        G, D = self.generator, self.discriminator
+        index = {id(v): i for i, v in enumerate(self.trainable_variables)}
+        held = {id(v): i for i, v in enumerate(self.non_trainable_variables)}
+        g_tv = [trainable[index[id(v)]] for v in G.trainable_variables]
+        d_tv = [trainable[index[id(v)]] for v in D.trainable_variables]
+        g_ntv = [non_trainable[held[id(v)]] for v in G.non_trainable_variables]
+        d_ntv = [non_trainable[held[id(v)]] for v in D.non_trainable_variables]
+        seed_state = non_trainable[held[id(self.seed_generator.state)]]
+        g_count = len(self.g_optimizer.variables)
+        g_opt, d_opt = optimizer_values[:g_count], optimizer_values[g_count:]
+
+        def noise(n, seed_state):
+            with keras.StatelessScope([(self.seed_generator.state, seed_state)]) as scope:
+                z = keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
+            return z, scope.get_current_value(self.seed_generator.state)
+
+        def d_loss(d_tv, d_ntv, real, fake, seed_state):
+            real_out, d_ntv = D.stateless_call(d_tv, d_ntv, real, training=True)
+            fake_out, d_ntv = D.stateless_call(d_tv, d_ntv, fake, training=True)
+            loss = ops.mean(d_loss_fn(real_out, fake_out))
+            if self.loss == "wgan_gp":
+                with keras.StatelessScope([(self.seed_generator.state, seed_state)]) as scope:
+                    epsilon = keras.random.uniform((ops.shape(real)[0],), seed=self.seed_generator)
+                seed_state = scope.get_current_value(self.seed_generator.state)
+                critic = lambda x: D.stateless_call(d_tv, d_ntv, x, training=True)[0]  # noqa: E731
+                loss = loss + self.gp_weight * ops.mean(
+                    losses.gradient_penalty(self.stepper.input_gradient, lambda x, training: critic(x),
+                                            real, fake, epsilon))
+            return loss, (d_ntv, seed_state)
+
+        m = ops.shape(images)[0] // self.d_steps
+        for i in range(self.d_steps):
+            z, seed_state = noise(m, seed_state)
+            fake, g_ntv = G.stateless_call(g_tv, g_ntv, z, training=True)
+            (d_value, (d_ntv, seed_state)), grads = jax.value_and_grad(d_loss, has_aux=True)(
+                d_tv, d_ntv, images[i * m:(i + 1) * m], fake, seed_state)
+            d_tv, d_opt = self.d_optimizer.stateless_apply(d_opt, grads, d_tv)
+
+        def g_loss(g_tv, g_ntv, d_ntv, z):
+            fake, g_ntv = G.stateless_call(g_tv, g_ntv, z, training=True)
+            fake_out, d_ntv = D.stateless_call(d_tv, d_ntv, fake, training=True)
+            return ops.mean(g_loss_fn(fake_out)), (g_ntv, d_ntv)
+
+        z, seed_state = noise(m, seed_state)
+        (g_value, (g_ntv, d_ntv)), grads = jax.value_and_grad(g_loss, has_aux=True)(g_tv, g_ntv, d_ntv, z)
+        g_tv, g_opt = self.g_optimizer.stateless_apply(g_opt, grads, g_tv)
+
+        trainable = list(trainable)
+        for variables, values in ((G.trainable_variables, g_tv), (D.trainable_variables, d_tv)):
+            for v, value in zip(variables, values, strict=True):
+                trainable[index[id(v)]] = value
+        non_trainable = list(non_trainable)
+        for variables, values in ((G.non_trainable_variables, g_ntv), (D.non_trainable_variables, d_ntv),
+                                  ([self.seed_generator.state], [seed_state])):
+            for v, value in zip(variables, values, strict=True):
+                non_trainable[held[id(v)]] = value
+        mapping = list(zip(self.metrics_variables, metric_values, strict=True))
+        with keras.StatelessScope(mapping) as scope:
+            logs = self.record(d_loss=d_value, g_loss=g_value)
+        metric_values = [scope.get_current_value(v) for v in self.metrics_variables]
+        return logs, (trainable, non_trainable, [*g_opt, *d_opt], metric_values)
 
     def get_config(self):
         return {**super().get_config(), "loss": self.loss, "gp_weight": self.gp_weight}
@@ -96,17 +173,18 @@ def build_baseline(config, info) -> PlainGAN | None:
 
 def _layer_flops(layer) -> int:
     """Multiply-adds x 2 of one weight layer's forward pass on one example."""
+    node = layer  # a wrapped layer is called inside its wrapper: the wrapper has the shapes
     if isinstance(layer, keras.layers.SpectralNormalization):
         layer = layer.layer
     if isinstance(layer, keras.Model):
         return forward_flops(layer)
     if isinstance(layer, keras.layers.Dense):
-        rows = int(np.prod(layer.input.shape[1:-1])) if len(layer.input.shape) > 2 else 1
+        rows = int(np.prod(node.input.shape[1:-1])) if len(node.input.shape) > 2 else 1
         return 2 * rows * int(np.prod(layer.kernel.shape))
     if isinstance(layer, keras.layers.Conv2DTranspose):  # each input pixel scatters a kernel
-        return 2 * int(np.prod(layer.input.shape[1:3])) * int(np.prod(layer.kernel.shape))
+        return 2 * int(np.prod(node.input.shape[1:3])) * int(np.prod(layer.kernel.shape))
     if isinstance(layer, keras.layers.Conv2D):  # each output pixel gathers a kernel
-        return 2 * int(np.prod(layer.output.shape[1:3])) * int(np.prod(layer.kernel.shape))
+        return 2 * int(np.prod(node.output.shape[1:3])) * int(np.prod(layer.kernel.shape))
     if isinstance(layer, MinibatchDiscrimination):
         return 2 * int(np.prod(layer.kernel.shape))
     return 0
@@ -143,16 +221,25 @@ def step_flops(gan: models.BaseGAN, batch_size: int) -> int:
 
 
 def matmul_peak(dtype: str, size: int | None = None, repeats: int = 5) -> float:
-    """GFLOP/s of a size^3 matmul in `dtype` on the default device (best of `repeats`)."""
-    size = size or (8192 if tf.config.list_physical_devices("GPU") else 2048)
-    a = tf.random.normal([size, size], dtype=tf.float32)
-    a, b = tf.cast(a, dtype), tf.cast(tf.transpose(a), dtype)
-    multiply = tf.function(lambda x, y: tf.reduce_sum(tf.cast(tf.matmul(x, y)[0, :1], tf.float32)))
-    multiply(a, b).numpy()
+    """GFLOP/s of a size^3 matmul in `dtype` on the default device (best of `repeats`),
+    compiled by the running backend."""
+    size = size or (8192 if devices.gpus() else 2048)
+    a = np.random.default_rng(0).standard_normal((size, size)).astype("float32")
+    a, b = ops.cast(a, dtype), ops.cast(a.T.copy(), dtype)
+    if keras.backend.backend() == "jax":
+        import jax
+
+        compile_ = jax.jit
+    else:
+        import tensorflow as tf
+
+        compile_ = tf.function
+    multiply = compile_(lambda x, y: ops.sum(ops.cast(ops.matmul(x, y)[0, :1], "float32")))
+    np.asarray(multiply(a, b))
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
-        multiply(a, b).numpy()
+        np.asarray(multiply(a, b))
         best = min(best, time.perf_counter() - start)
     return 2 * size**3 / best / 1e9
 
@@ -161,23 +248,35 @@ def matmul_peak(dtype: str, size: int | None = None, repeats: int = 5) -> float:
 
 
 class _Timer:
-    """Runs one model's compiled train function on its own iterator over the data."""
+    """Runs one model's compiled train function on its own iterator over the data: on
+    TensorFlow the tf.data iterator (distributed under a strategy), on JAX numpy batches
+    and the functional state carried from call to call, as `fit` does."""
 
     def __init__(self, model, dataset):
         self.model = model
         model.make_train_function()
         self.function = model.train_function
+        self.steps_per_call = model.steps_per_execution
+        if keras.backend.backend() == "jax":
+            self.iterator = dataset.as_numpy_iterator()
+            self.state = model._get_jax_state(trainable_variables=True, non_trainable_variables=True,
+                                              optimizer_variables=True, metrics_variables=True)
+            return
         strategy = model.distribute_strategy
         self.iterator = iter(strategy.experimental_distribute_dataset(dataset)
                              if strategy.num_replicas_in_sync > 1 else dataset)
-        self.steps_per_call = model.steps_per_execution
+        self.state = None
 
     def run(self, calls: int) -> float:
         """Seconds for `calls` calls, synchronised on the last one's logs."""
         start = time.perf_counter()
         for _ in range(calls):
-            logs = self.function(self.iterator)
-        tf.nest.map_structure(lambda t: np.asarray(t), logs)
+            if self.state is None:
+                logs = self.function(self.iterator)
+            else:
+                logs, self.state = self.function(self.state, self.iterator)
+        for value in logs.values():
+            np.asarray(value)
         return time.perf_counter() - start
 
 
@@ -228,10 +327,10 @@ def pipeline_rate(dataset, images_per_batch: int, seconds: float = 1.0) -> float
 
 
 def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds: float = 2.0,
-              repeats: int = 5, strategy: tf.distribute.Strategy | None = None) -> dict:
+              repeats: int = 5, strategy=None) -> dict:
     """Speed of `config`'s GAN (and of the plain baseline) in images/s, ms per generator
-    step, GFLOP/s and fractions of the measured matmul peaks."""
-    strategy = strategy or tf.distribute.get_strategy()
+    step, GFLOP/s and fractions of the measured matmul peaks, on the running backend."""
+    strategy = strategy or devices.default_strategy()
     train.validate(config)
     keras.utils.set_random_seed(config.seed)
     images_per_step = config.train.batch_size * config.model.d_steps
@@ -245,7 +344,7 @@ def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds:
             plain = build_baseline(config, info)
             if plain is not None:
                 named["baseline"] = plain
-    gpu = bool(tf.config.list_physical_devices("GPU"))
+    gpu = bool(devices.gpus())
     peak_dtypes = ("float32", "bfloat16", "float16") if gpu else ("float32", "bfloat16")
     peaks = {dtype: round(matmul_peak(dtype), 1) for dtype in peak_dtypes}
     per_step = time_models(named, dataset, warmup_steps, seconds, repeats)

@@ -10,6 +10,7 @@ inside the differentiated pass), so the two backends train different things with
 The test spawns both backends itself, so it runs in the TensorFlow pass only.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -51,3 +52,24 @@ def test_the_step_moved_every_network(steps):
             g_and_d = [key for key in step if key.startswith(f"{case}/weight")]
             moved = [not np.array_equal(step[key], step[key.replace("/weight", "/start")]) for key in g_and_d]
             assert sum(moved) > len(moved) // 2, (backend, case)
+
+
+def run_helper(backend: str, *args) -> dict:
+    env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": REPO, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    proc = subprocess.run([sys.executable, os.path.join(REPO, "tests", "helpers", "keras_file.py"), *args],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("saved_on,loaded_on", [("tensorflow", "jax"), ("jax", "tensorflow")])
+def test_gans_saved_on_one_backend_load_on_the_other_and_train_on(tmp_path, saved_on, loaded_on):
+    """The .keras file carries G, D and both optimizers' state (Adam's moments, step
+    counts); the other backend generates the same samples from it and keeps training."""
+    variants = ["gan", "wgan_gp", "improved_gan", "semi_supervised", "ebgan"]
+    run_helper(saved_on, "save", str(tmp_path), *variants)
+    for variant, loaded in run_helper(loaded_on, "load", str(tmp_path), *variants).items():
+        assert loaded["backend"] == loaded_on
+        assert loaded["same_samples"], variant
+        assert loaded["g_steps_loaded"] == 2 and loaded["g_steps_after"] == 4, variant
+        assert loaded["d_moments_nonzero"], variant

@@ -83,6 +83,21 @@ def test_tfds_path_under_mock_data():
     assert info.shape == (28, 28, 1) and info.num_classes == 10
 
 
+def test_tfds_labelled_subset_keeps_the_first_labels_of_each_class_on_every_pass():
+    with tfds.testing.mock_data(num_examples=200):
+        ds, info = data.load("mnist", 50, with_labels=True, labels_per_class=3, repeat=False,
+                             shuffle=False)
+        passes = [np.concatenate([labels.numpy() for _, labels in ds]) for _ in range(2)]
+        shuffled, _ = data.load("mnist", 50, with_labels=True, labels_per_class=3, repeat=False)
+        labels = np.concatenate([labels.numpy() for _, labels in shuffled])
+    np.testing.assert_array_equal(passes[0], passes[1])  # the same labelled examples each epoch
+    kept = passes[0][passes[0] >= 0]
+    # 3 per class that the 200 random examples hold, the rest unlabelled
+    assert np.all(np.bincount(kept, minlength=10) <= 3) and len(kept) >= 3 * 9
+    assert len(passes[0]) == 200 and np.sum(passes[0] == -1) == 200 - len(kept)
+    assert sorted(labels[labels >= 0]) == sorted(kept)  # shuffling moves, never relabels
+
+
 def test_tfds_resize_under_mock_data():
     with tfds.testing.mock_data(num_examples=16):
         ds, info = data.load("mnist", 4, image_size=32)
