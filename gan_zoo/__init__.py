@@ -1,17 +1,22 @@
-"""gan_zoo: a GAN model zoo for Keras 3 on TensorFlow.
+"""gan_zoo: a GAN model zoo for Keras 3 on TensorFlow and JAX.
 
 Every variant in `gan_zoo.models` is a `keras.Model` whose `train_step` follows its
-paper, so it trains with a plain `model.fit` on any `tf.distribute` strategy.
+paper, so it trains with a plain `model.fit` on the backend `KERAS_BACKEND` names:
+TensorFlow (the default, any `tf.distribute` strategy) or JAX (`keras.distribution`).
 """
 
-try:
-    import tensorflow as _tf  # noqa: F401
-except ImportError as error:  # pragma: no cover - depends on the install
-    raise ImportError(
-        "gan_zoo needs TensorFlow. Install it with one of the extras:\n"
-        "  pip install -e '.[cpu]'   # CPU only (tensorflow-cpu)\n"
-        "  pip install -e '.[gpu]'   # NVIDIA GPUs (tensorflow[and-cuda])"
-    ) from error
+import keras as _keras
+
+if _keras.backend.backend() == "tensorflow":
+    try:
+        import tensorflow as _tf  # noqa: F401
+    except ImportError as error:  # pragma: no cover - depends on the install
+        raise ImportError(
+            "gan_zoo on the TensorFlow backend needs TensorFlow. Install it with one of the extras:\n"
+            "  pip install -e '.[cpu]'   # CPU only (tensorflow-cpu)\n"
+            "  pip install -e '.[gpu]'   # NVIDIA GPUs (tensorflow[and-cuda])\n"
+            "or use JAX: pip install -e '.[jax]' and KERAS_BACKEND=jax."
+        ) from error
 
 from gan_zoo import data, layers, losses, metrics, models, networks  # noqa: E402
 

@@ -11,7 +11,6 @@ import os
 import keras
 import matplotlib
 import numpy as np
-import tensorflow as tf
 from PIL import Image
 
 matplotlib.use("Agg")
@@ -135,9 +134,8 @@ class ScalarLogger(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         step = global_step(self.model)
-        with self.writer.as_default(step=step):
-            for name, value in (logs or {}).items():
-                tf.summary.scalar(name, float(np.mean(value)))
+        for name, value in (logs or {}).items():
+            self.writer.scalar(name, float(np.mean(value)), step)
 
     def on_train_end(self, logs=None):
         self.writer.flush()
@@ -177,8 +175,7 @@ class SampleWriter(keras.callbacks.Callback):
         picture = render_samples(self.model, self.dataset_name, self.is_image, step, self.noise)
         Image.fromarray(picture.squeeze(-1) if picture.shape[-1] == 1 else picture).save(
             os.path.join(self.directory, f"step_{step:07d}.png"))
-        with self.writer.as_default(step=step):
-            tf.summary.image("samples", picture[None])
+        self.writer.image("samples", picture, step)
 
     def on_train_batch_end(self, batch, logs=None):
         step = global_step(self.model)
@@ -245,22 +242,18 @@ class PeriodicEvaluation(keras.callbacks.Callback):
 
 def write_eval_scalars(writer, step: int, figures: dict) -> None:
     """An evaluation's figures ({"eval": {...}} or a toy's {"modes": {...}}) as "eval/..."."""
-    with writer.as_default(step=step):
-        for name, value in flatten_figures(figures.get("eval", figures), "eval/").items():
-            tf.summary.scalar(name, value)
+    for name, value in flatten_figures(figures.get("eval", figures), "eval/").items():
+        writer.scalar(name, value, step)
     writer.flush()
 
 
 def write_hparams(writer, config, trial_id: str) -> None:
     """The resolved config as a TensorBoard HParams record, so that runs of different
     variants and settings line up, with their final "eval/..." figures, in the HParams tab."""
-    from tensorboard.plugins.hparams import api as hp
-
     flat = {}
     for key, value in _config_items(config.to_dict()):
         flat[key] = value if isinstance(value, (bool, int, float, str)) else str(value)
-    with writer.as_default():
-        hp.hparams(flat, trial_id=trial_id)
+    writer.hparams(flat, trial_id=trial_id)
     writer.flush()
 
 

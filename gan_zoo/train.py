@@ -14,9 +14,8 @@ import time
 import keras
 import ml_collections
 import numpy as np
-import tensorflow as tf
 
-from gan_zoo import callbacks, checkpoints, data, devices, metrics, models, networks
+from gan_zoo import callbacks, checkpoints, data, devices, metrics, models, networks, summaries
 from gan_zoo.devices import fast_bfloat16, machine
 
 OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop,
@@ -272,7 +271,9 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
     _check_workdir(config, workdir)
     keras.utils.set_random_seed(config.seed)
     if config.deterministic and keras.backend.backend() == "tensorflow":
-        tf.config.experimental.enable_op_determinism()  # XLA on CPU is deterministic already
+        import tensorflow as tf  # XLA on CPU (JAX) is deterministic already
+
+        tf.config.experimental.enable_op_determinism()
 
     d_steps = config.model.d_steps
     needs_labels = models.VARIANTS[config.model.variant].needs_labels
@@ -302,7 +303,7 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
         print(f"TensorBoard: tensorboard --logdir {os.path.abspath(os.path.join(workdir, 'tb'))}")
         if start:
             print(f"Resuming from step {start} of {total}.")
-    writer = tf.summary.create_file_writer(os.path.join(workdir, "tb"))
+    writer = summaries.SummaryWriter(os.path.join(workdir, "tb"))
     checkpointer = checkpoints.Checkpointer(manager, config.train.checkpoint_every)
     cbs = [
         callbacks.DivergenceGuard(),

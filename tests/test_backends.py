@@ -73,3 +73,49 @@ def test_gans_saved_on_one_backend_load_on_the_other_and_train_on(tmp_path, save
         assert loaded["same_samples"], variant
         assert loaded["g_steps_loaded"] == 2 and loaded["g_steps_after"] == 4, variant
         assert loaded["d_moments_nonzero"], variant
+
+
+def without_tensorflow(tool: str, *args):
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": REPO}
+    return subprocess.run([sys.executable, os.path.join(REPO, "tests", "helpers", "without_tensorflow.py"),
+                           os.path.join(REPO, "tools", tool), *args],
+                          env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_the_tools_run_on_jax_without_tensorflow(tmp_path):
+    """A JAX user needs no TensorFlow: numpy batches, the tensorboard package's writer,
+    array checkpoints. A tfds name says to install TensorFlow."""
+    workdir = str(tmp_path / "run")
+    schedule = ["--config.train.epochs=1", "--config.train.steps_per_epoch=40", "--config.eval.every=20",
+                "--config.train.sample_every=20", "--config.train.checkpoint_every=20"]
+    result = without_tensorflow("train.py", f"--config={REPO}/zoo_configs/gan_ring8.py",
+                                f"--workdir={workdir}", *schedule)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(os.path.join(workdir, "metrics.json")) as f:
+        metrics = json.load(f)
+    assert metrics["machine"]["backend"] == "jax" and "tensorflow" not in metrics["machine"]
+    assert metrics["step"] == 40 and metrics["modes"]["num_modes"] == 8
+    assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == [
+        "ckpt-20.npz", "ckpt-40.npz", "train_seconds.json"]
+    assert sorted(os.listdir(os.path.join(workdir, "samples"))) == ["step_0000020.png", "step_0000040.png"]
+    from tensorboard.backend.event_processing import event_accumulator
+
+    events = event_accumulator.EventAccumulator(os.path.join(workdir, "tb"),
+                                                size_guidance={event_accumulator.TENSORS: 0})
+    events.Reload()
+    assert [e.step for e in events.Tensors("d_loss")] == list(range(1, 41))
+    assert [e.step for e in events.Tensors("samples")] == [20, 40]
+    assert [e.step for e in events.Tensors("eval/modes/modes")] == [20, 40, 40]
+
+    resumed = without_tensorflow("train.py", f"--config={REPO}/zoo_configs/gan_ring8.py",
+                                 f"--workdir={workdir}", *schedule[1:], "--config.train.epochs=2")
+    assert resumed.returncode == 0 and "Resuming from step 40 of 80" in resumed.stdout, resumed.stderr[-2000:]
+    for tool, args in (("evaluate.py", [f"--workdir={workdir}"]), ("sample.py", [f"--workdir={workdir}"]),
+                       ("benchmark.py", [f"--config={REPO}/zoo_configs/gan_ring8.py", "--repeats=1",
+                                         "--seconds=0.1", "--warmup_steps=1"])):
+        result = without_tensorflow(tool, *args)
+        assert result.returncode == 0, (tool, result.stderr[-3000:])
+    assert os.path.exists(os.path.join(workdir, "samples", "final", "samples.png"))
+
+    tfds = without_tensorflow("train.py", f"--workdir={tmp_path / 'tfds'}", "--config.dataset=mnist")
+    assert tfds.returncode == 2 and "needs TensorFlow" in tfds.stderr and "Traceback" not in tfds.stderr

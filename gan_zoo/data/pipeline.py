@@ -3,8 +3,8 @@
 import dataclasses
 import socket
 
+import keras
 import numpy as np
-import tensorflow as tf
 
 EMBEDDED = ("mnist_subset", "digits")
 # Stacked MNIST (Metz et al. 2017, Srivastava et al. 2017, Lin et al. 2018): three random
@@ -21,6 +21,64 @@ TOY_SIZE = 100_000
 
 class DataError(ValueError):
     """A data set that cannot be had: the message says why and what to do."""
+
+
+def _tensorflow(what: str):
+    """TensorFlow, which tf.data pipelines need; a clear error where it is not installed."""
+    try:
+        import tensorflow as tf
+    except ImportError:
+        raise DataError(f"{what} needs TensorFlow, which is not installed: pip install -e '.[cpu]' "
+                        "(or '.[gpu]'). The embedded and toy data sets need no TensorFlow on JAX.") from None
+    return tf
+
+
+class ArrayBatches(keras.utils.PyDataset):
+    """Seeded batches of in-memory arrays, endless when `repeat`: the input pipeline of
+    the JAX backend, which needs no TensorFlow (Keras feeds a `PyDataset` to any backend).
+
+    Pass p visits the examples in the order of a permutation seeded by (seed, p), so
+    batch i is the same on every run, and `skip(n)` resumes a run at batch n.
+    """
+
+    def __init__(self, arrays: tuple, batch_size: int, seed: int = 0, shuffle: bool = True,
+                 repeat: bool = True, start: int = 0):
+        super().__init__()
+        self.arrays, self.batch_size, self.seed = arrays, int(batch_size), seed
+        self.shuffle, self.repeat, self.start = shuffle, repeat, int(start)
+        self.per_pass = len(arrays[0]) // self.batch_size
+        if self.per_pass < 1:
+            raise DataError(f"batch_size {batch_size} exceeds the {len(arrays[0])} examples.")
+
+    @property
+    def num_batches(self):
+        return None if self.repeat else max(0, self.per_pass - self.start)
+
+    def __len__(self):
+        return self.num_batches if not self.repeat else self.per_pass
+
+    def __getitem__(self, index):
+        step = self.start + int(index)
+        if not self.repeat and step >= self.per_pass:
+            raise IndexError(index)
+        epoch, position = divmod(step, self.per_pass)
+        n = len(self.arrays[0])
+        order = np.random.default_rng([self.seed, epoch]).permutation(n) if self.shuffle else np.arange(n)
+        rows = order[position * self.batch_size:(position + 1) * self.batch_size]
+        batch = tuple(array[rows] for array in self.arrays)
+        return batch if len(batch) > 1 else batch[0]
+
+    def __iter__(self):
+        for index in range(self.num_batches) if self.num_batches is not None else iter(int, 1):
+            yield self[index]
+
+    def skip(self, count: int) -> "ArrayBatches":
+        """The same stream from batch `count` on (tf.data's `skip`)."""
+        return ArrayBatches(self.arrays, self.batch_size, self.seed, self.shuffle, self.repeat,
+                            self.start + int(count))
+
+    def as_numpy_iterator(self):
+        return iter(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,6 +164,7 @@ def _typed(x, y):
 
 
 def _pipeline(ds, batch_size: int, seed: int, shuffle_buffer: int, repeat: bool):
+    tf = _tensorflow("A tf.data pipeline")
     if shuffle_buffer:
         ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     if repeat:
@@ -116,6 +175,7 @@ def _pipeline(ds, batch_size: int, seed: int, shuffle_buffer: int, repeat: bool)
 def _stacked(batch_size: int, seed: int, split: str, with_labels: bool, repeat: bool):
     """An endless stream of stacked triples drawn with `seed` (STACKED_SIZE of them
     without `repeat`); label = 100 * red digit + 10 * green + blue."""
+    tf = _tensorflow(STACKED)
     x, y = load_arrays("mnist_subset", split)
     images, labels = tf.constant(x), tf.constant(y)
 
@@ -168,7 +228,11 @@ def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
         is_image = name in EMBEDDED
         # Toy mixtures are labelled by their mode; gauss1d has one class.
         info = DataInfo(name, x.shape[1:], is_image, len(x), int(y.max()) + 1)
-        ds = tf.data.Dataset.from_tensor_slices((x, y) if with_labels else x)
+        arrays = (x, y) if with_labels else (x,)
+        if keras.backend.backend() != "tensorflow":
+            return ArrayBatches(arrays, batch_size, seed, shuffle, repeat), info
+        tf = _tensorflow(name)
+        ds = tf.data.Dataset.from_tensor_slices(arrays if with_labels else x)
         return _pipeline(ds, batch_size, seed, len(x) if shuffle else 0, repeat), info
     if name == STACKED:
         if labels_per_class:
@@ -199,6 +263,8 @@ def _online(host: str = "storage.googleapis.com", timeout: float = 3.0) -> bool:
 def first_labels_per_class(ds, labels_per_class: int, num_classes: int):
     """(image, label) examples with the label kept on the first `labels_per_class` of each
     class in the stream's order and -1 on the rest (a scan counting each class)."""
+    tf = _tensorflow("A labelled tfds subset")
+
     def keep(counts, example):
         image, label = example
         label = tf.cast(label, tf.int64)
@@ -211,6 +277,7 @@ def first_labels_per_class(ds, labels_per_class: int, num_classes: int):
 
 def _load_tfds(name, batch_size, *, seed, split, with_labels, data_dir, image_size, repeat,
                shuffle, download, labels_per_class=0):
+    tf = _tensorflow(f"tfds data set {name!r}")
     import tensorflow_datasets as tfds
 
     # A labelled subset is taken in the split's stored order: files are not shuffled then.

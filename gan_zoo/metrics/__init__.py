@@ -1,4 +1,9 @@
-"""Metrics of what a GAN learned."""
+"""Metrics of what a GAN learned.
+
+The streaming Keras metrics (`FrechetDistance`, `KernelDistance`, `InceptionScore`,
+`ModeCoverage`) accumulate float64 sums in TensorFlow ops: they are loaded on first use
+and need TensorFlow. The pure functions and extractors run on any backend.
+"""
 
 from gan_zoo.metrics.distances import fid, frechet_distance, gaussian_statistics, inception_score, kid
 from gan_zoo.metrics.evaluate import image_metrics
@@ -9,7 +14,17 @@ from gan_zoo.metrics.features import (
     train_classifier,
 )
 from gan_zoo.metrics.modes import NUM_SAMPLES, mode_metrics, stacked_mnist_modes
-from gan_zoo.metrics.streaming import FrechetDistance, InceptionScore, KernelDistance, ModeCoverage
+
+STREAMING = ("FrechetDistance", "InceptionScore", "KernelDistance", "ModeCoverage")
+
+
+def __getattr__(name):
+    if name in STREAMING:
+        from gan_zoo.metrics import streaming
+
+        return getattr(streaming, name)
+    raise AttributeError(f"module 'gan_zoo.metrics' has no attribute {name!r}")
+
 
 __all__ = ["NUM_SAMPLES", "FrechetDistance", "InceptionScore", "InceptionUnavailable", "KernelDistance",
            "ModeCoverage", "classifier_extractor", "fid", "frechet_distance",

@@ -12,9 +12,9 @@ import contextlib
 import math
 
 import keras
-import tensorflow as tf
 from keras import layers
 
+from gan_zoo.backends import stepper
 from gan_zoo.layers import MinibatchDiscrimination
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
@@ -39,11 +39,12 @@ def precision_policy(precision: str):
 
 
 def batch_norm(name: str):
-    """Batch norm over the global batch: built in the scope of a strategy with several
-    replicas, the replicas share their statistics (synchronized=True), so the maths, the
-    moving averages included, are those of one device on the same batch. On one device
-    the plain layer is used: the synchronized one costs time there for nothing."""
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    """Batch norm over the global batch: built in the scope of a tf.distribute strategy
+    with several replicas, the replicas share their statistics (synchronized=True), so
+    the maths, the moving averages included, are those of one device on the same batch.
+    On one device, and on JAX (one SPMD program over the global batch), the plain layer
+    is used: the synchronized one costs time there for nothing."""
+    replicas = stepper().num_replicas()
     return layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=replicas > 1, name=name)
 
 

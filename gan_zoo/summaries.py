@@ -1,0 +1,55 @@
+"""TensorBoard event files written with the tensorboard package alone (no TensorFlow).
+
+The same records `tf.summary` writes: scalars and images as tensor summaries tagged for
+the scalars and images plugins, and the HParams record, so that TensorBoard's dashboards
+and its loaders (`EventAccumulator`) read them alike. One writer for both backends, and
+the only one a JAX install without TensorFlow has.
+"""
+
+import io
+import time
+
+import numpy as np
+from PIL import Image
+from tensorboard.compat.proto import event_pb2, summary_pb2
+from tensorboard.plugins.hparams import summary_v2 as hparams_summary
+from tensorboard.plugins.image import metadata as image_metadata
+from tensorboard.plugins.scalar import metadata as scalar_metadata
+from tensorboard.summary.writer.event_file_writer import EventFileWriter
+from tensorboard.util import tensor_util
+
+
+class SummaryWriter:
+    """Scalars, images and an HParams record into the event files of `logdir`."""
+
+    def __init__(self, logdir: str):
+        self.writer = EventFileWriter(logdir)
+
+    def _write(self, summary: summary_pb2.Summary, step: int):
+        self.writer.add_event(event_pb2.Event(summary=summary, step=int(step), wall_time=time.time()))
+
+    def scalar(self, tag: str, value: float, step: int, description: str = ""):
+        value = summary_pb2.Summary.Value(
+            tag=tag, metadata=scalar_metadata.create_summary_metadata(tag, description),
+            tensor=tensor_util.make_tensor_proto(np.float32(value)))
+        self._write(summary_pb2.Summary(value=[value]), step)
+
+    def image(self, tag: str, picture: np.ndarray, step: int, description: str = ""):
+        """`picture`: uint8 [H, W, C], C in 1, 3, 4."""
+        buffer = io.BytesIO()
+        Image.fromarray(picture.squeeze(-1) if picture.shape[-1] == 1 else picture).save(buffer, "PNG")
+        height, width = picture.shape[:2]
+        value = summary_pb2.Summary.Value(
+            tag=tag, metadata=image_metadata.create_summary_metadata(tag, description),
+            tensor=tensor_util.make_tensor_proto(
+                np.array([str(width).encode(), str(height).encode(), buffer.getvalue()], dtype=object)))
+        self._write(summary_pb2.Summary(value=[value]), step)
+
+    def hparams(self, values: dict, trial_id: str):
+        self._write(hparams_summary.hparams_pb(values, trial_id=trial_id), 0)
+
+    def flush(self):
+        self.writer.flush()
+
+    def close(self):
+        self.writer.close()
