@@ -59,7 +59,7 @@ def default_config() -> ml_collections.ConfigDict:
             {"name": "adam", "learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999})
 
     c.train = ml_collections.ConfigDict()
-    c.train.batch_size = 64  # global minibatch m; a fit batch holds d_steps of them
+    c.train.batch_size = 64  # global minibatch m of one discriminator step
     c.train.epochs = 10
     c.train.steps_per_epoch = 300  # generator steps per epoch
     c.train.checkpoint_every = 200
@@ -277,7 +277,7 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
 
     d_steps = config.model.d_steps
     needs_labels = models.VARIANTS[config.model.variant].needs_labels
-    dataset, info = data.load(config.dataset, config.train.batch_size * d_steps, seed=config.seed,
+    dataset, info = data.load(config.dataset, config.train.batch_size, seed=config.seed,
                               data_dir=config.data_dir or None, image_size=config.image_size or None,
                               with_labels=needs_labels, labels_per_class=config.labels_per_class)
     if needs_labels and not info.num_classes:
@@ -336,8 +336,9 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
         epoch, done_in_epoch = divmod(step, steps_per_epoch)
         # An epoch cut short by a kill is finished on its own, so epochs stay aligned.
         last_epoch = epoch + 1 if done_in_epoch else config.train.epochs
-        history = gan.fit(dataset.skip(step), epochs=last_epoch, initial_epoch=epoch,
-                          steps_per_epoch=steps_per_epoch - done_in_epoch, callbacks=cbs,
+        # A generator step consumes d_steps minibatches (BaseGAN.fit groups them).
+        history = gan.fit(dataset.skip(step * d_steps), epochs=last_epoch, initial_epoch=epoch,
+                          steps_per_epoch=(steps_per_epoch - done_in_epoch) * d_steps, callbacks=cbs,
                           verbose=verbose, shuffle=False).history
         step = callbacks.global_step(gan)
     wall = time.time() - started

@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from conftest import adam, toy_networks
 from gan_zoo import data, models
+from gan_zoo.models import base
 
 pytestmark = pytest.mark.both_backends
 
@@ -52,19 +53,45 @@ def test_fit_accepts_numpy_arrays_and_image_label_pairs():
     assert int(gan.g_optimizer.iterations) == 16
 
 
-def test_d_steps_discriminator_updates_per_generator_update():
+def spy_on_minibatches(gan) -> list:
+    """The real minibatches the discriminator steps see (recorded while tracing)."""
+    seen = []
+    step = gan.discriminator_step
+
+    def spy(real, fake=None):
+        seen.append(real)
+        return step(real, fake)
+
+    gan.discriminator_step = spy
+    return seen
+
+
+@pytest.mark.parametrize("source", ["arrays", "dataset"])
+def test_batch_size_is_the_minibatch_of_one_discriminator_step(source):
+    """k = 3: a discriminator step on every batch of 64, a generator step on every third,
+    and an epoch is one pass over the data, as keras.io's and PyTorch-GAN's loops have it."""
     gan = make_gan(d_steps=3)
     x, _ = data.load_arrays("gauss1d")
-    gan.fit(x[:3 * 64 * 4], batch_size=3 * 64, epochs=1, verbose=0)
-    assert int(gan.g_optimizer.iterations) == 4
-    assert int(gan.d_optimizer.iterations) == 12
+    x = x[:64 * 12]
+    seen = spy_on_minibatches(gan)
+    if source == "arrays":
+        history = gan.fit(x, batch_size=64, epochs=1, verbose=0, shuffle=False)
+    else:
+        batches = data.load("gauss1d", 64, repeat=False, shuffle=False)[0]
+        history = gan.fit(batches, steps_per_epoch=12, epochs=1, verbose=0)
+    assert int(gan.d_optimizer.iterations) == 12 and int(gan.g_optimizer.iterations) == 4
+    assert len(history.history["g_loss"]) == 1  # the logs count generator steps
+    assert [tuple(r.shape) for r in seen] == [(64, 1)] * 3  # traced once: 3 D steps per G step
+    with pytest.raises(ValueError, match="multiple of 3"):
+        gan.fit(x, batch_size=64, steps_per_epoch=4, verbose=0)
 
 
-def test_real_minibatches_are_strided_and_disjoint():
+def test_minibatches_are_interleaved_and_split_back_by_stride():
     gan = make_gan(d_steps=3)
-    batch = np.arange(12, dtype=np.float32).reshape(12, 1)
-    parts = [np.asarray(p).ravel().tolist() for p in gan.real_minibatches(batch)]
-    assert parts == [[0, 3, 6, 9], [1, 4, 7, 10], [2, 5, 8, 11]]
+    batches = [np.full((4, 1), i, np.float32) + np.arange(4)[:, None] * 10 for i in range(3)]
+    joined = base._interleave_numpy(batches)
+    parts = [np.asarray(p).ravel().tolist() for p in gan.real_minibatches(joined)]
+    assert parts == [b.ravel().tolist() for b in batches]
 
 
 def test_minimax_and_non_saturating_generators_differ():

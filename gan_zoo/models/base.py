@@ -51,10 +51,11 @@ class BaseGAN(keras.Model):
       discriminator: a Keras model mapping samples to logits or scores (no sigmoid).
       latent_dim: dimension of z.
       d_steps: discriminator (critic) updates per generator update, k in Goodfellow et
-        al. 2014, Algorithm 1. Each `fit` batch holds the k real minibatches: the batch
-        is split in k strided parts (x[i::k]), so a batch of k*m images gives k
-        minibatches of m, and the generator step uses m noise samples. The strided
-        split gives the same minibatches on one device and across replicas.
+        al. 2014, Algorithm 1. `fit`'s batches are minibatches: each one feeds one
+        discriminator step, and every k of them one generator step (see `fit`). Inside,
+        a train step takes the k minibatches as one batch interleaved by row (row j*k + i
+        is row j of minibatch i) and splits it by stride (x[i::k]), which gives the same
+        minibatches on one device and across replicas.
       seed: seed of the noise generator used in training (None: random).
       reuse_generator_pass: feed the generator step with the samples G made for the
         last discriminator step, recorded for differentiation, instead of a fresh
@@ -133,6 +134,29 @@ class BaseGAN(keras.Model):
             g_optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
             d_optimizer=keras.saving.deserialize_keras_object(config["d_optimizer"]),
         )
+
+    # -- fit: batch_size is the minibatch ---------------------------------------------
+
+    def fit(self, x=None, y=None, batch_size=None, steps_per_epoch=None, **kwargs):
+        """Keras's `fit`, with `batch_size` (or the batches of a dataset) the minibatch m
+        of one discriminator step, as keras.io's and PyTorch-GAN's loops have it.
+
+        With k = `d_steps` > 1, k consecutive batches make one train step: k
+        discriminator steps, each on its own fresh minibatch, then one generator step. An
+        epoch is still one pass over the data; `steps_per_epoch` counts batches (a
+        multiple of k); the progress bar, the history and the callbacks count train
+        steps, that is generator steps, so every logged figure comes from a step that
+        ran both networks.
+        """
+        k = self.d_steps
+        if k > 1:
+            if steps_per_epoch is not None:
+                if steps_per_epoch % k:
+                    raise ValueError(f"steps_per_epoch ({steps_per_epoch}) counts minibatches: with "
+                                     f"d_steps={k} it must be a multiple of {k}.")
+                steps_per_epoch //= k
+            x, y, batch_size = group_minibatches(x, y, batch_size, k)
+        return super().fit(x, y, batch_size=batch_size, steps_per_epoch=steps_per_epoch, **kwargs)
 
     # -- training helpers ---------------------------------------------------------
 
@@ -305,6 +329,64 @@ class BaseGAN(keras.Model):
             "d_optimizer": self.d_optimizer,
             "noise_seed": self.seed_generator.state,
         }
+
+
+def group_minibatches(x, y, batch_size, k: int):
+    """(x, y, batch_size) for `Model.fit` with k minibatches per train step.
+
+    Arrays: batches of k * batch_size shuffled rows (k random disjoint minibatches). A
+    tf.data dataset or a `keras.utils.PyDataset` of minibatches: k consecutive ones,
+    interleaved, so that row j * k + i is row j of minibatch i and the strided split
+    x[i::k] gives minibatch i back.
+    """
+    if isinstance(x, keras.utils.PyDataset):
+        return _GroupedBatches(x, k), None, None
+    if type(x).__module__.startswith("tensorflow") and hasattr(x, "batch") and hasattr(x, "map"):
+        import tensorflow as tf
+
+        def interleave_tf(t):  # [k, m, ...] -> [m * k, ...], row j * k + i = t[i, j]
+            rows = tf.transpose(t, [1, 0, *range(2, t.shape.rank)])
+            return tf.reshape(rows, tf.concat([[-1], tf.shape(t)[2:]], axis=0))
+
+        grouped = x.batch(k, drop_remainder=True).map(
+            lambda *parts: _map_structure(interleave_tf, parts))
+        return grouped, None, None
+    if hasattr(x, "__next__"):
+        raise ValueError("With d_steps > 1, fit a GAN on arrays, a tf.data dataset or a "
+                         "keras.utils.PyDataset: a Python generator's batches cannot be grouped.")
+    return x, y, (batch_size or 32) * k
+
+
+def _map_structure(fn, parts):
+    parts = tuple(fn(p) if not isinstance(p, (tuple, list)) else tuple(fn(q) for q in p) for p in parts)
+    return parts if len(parts) > 1 else parts[0]
+
+
+class _GroupedBatches(keras.utils.PyDataset):
+    """k consecutive batches of a PyDataset as one interleaved batch."""
+
+    def __init__(self, batches: keras.utils.PyDataset, k: int):
+        super().__init__()
+        self.batches, self.k = batches, k
+
+    @property
+    def num_batches(self):
+        count = self.batches.num_batches
+        return None if count is None else count // self.k
+
+    def __len__(self):
+        return self.num_batches
+
+    def __getitem__(self, index):
+        parts = [self.batches[index * self.k + i] for i in range(self.k)]
+        if isinstance(parts[0], tuple):
+            return tuple(_interleave_numpy([p[j] for p in parts]) for j in range(len(parts[0])))
+        return _interleave_numpy(parts)
+
+
+def _interleave_numpy(batches):
+    stacked = np.stack([np.asarray(b) for b in batches], axis=1)
+    return stacked.reshape(-1, *stacked.shape[2:])
 
 
 def check_choice(name: str, value, choices: Iterable):

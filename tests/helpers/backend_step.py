@@ -78,7 +78,7 @@ def main(out):
         rng = np.random.default_rng(1)
         x = rng.normal(size=(BATCH * gan.d_steps, *shape)).astype("float32")
         y = np.tile([0, 1, 2, -1], len(x) // 4)
-        logs = gan.fit(x, y if gan.needs_labels else None, batch_size=len(x), epochs=1, shuffle=False,
+        logs = gan.fit(x, y if gan.needs_labels else None, batch_size=BATCH, epochs=1, shuffle=False,
                        verbose=0).history
         for i, v in enumerate([*gan.generator.weights, *gan.discriminator.weights]):
             results[f"{name}/weight{i}"] = np.asarray(v.numpy())

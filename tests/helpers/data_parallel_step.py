@@ -58,7 +58,7 @@ def one_step(distribution):
     gan = build()
     tie_randomness_to_examples(gan)
     real = np.random.default_rng(1).normal(size=(BATCH * gan.d_steps, 2)).astype("float32")
-    history = gan.fit(real, batch_size=len(real), epochs=1, verbose=0, shuffle=False).history
+    history = gan.fit(real, batch_size=BATCH, epochs=1, verbose=0, shuffle=False).history
     keras.distribution.set_distribution(None)
     return gan, {k: float(v[-1]) for k, v in history.items()}
 

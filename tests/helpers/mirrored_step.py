@@ -57,7 +57,7 @@ def one_step(strategy):
         gan = build()
     tie_randomness_to_examples(gan)
     real = np.random.default_rng(1).normal(size=(BATCH * gan.d_steps, 2)).astype("float32")
-    history = gan.fit(tf.data.Dataset.from_tensor_slices(real).batch(BATCH * gan.d_steps),
+    history = gan.fit(tf.data.Dataset.from_tensor_slices(real).batch(BATCH),
                       epochs=1, verbose=0, shuffle=False).history
     return gan, {k: float(v[-1]) for k, v in history.items()}
 
