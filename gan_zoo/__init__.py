@@ -5,9 +5,11 @@ paper, so it trains with a plain `model.fit` on the backend `KERAS_BACKEND` name
 TensorFlow (the default, any `tf.distribute` strategy) or JAX (`keras.distribution`).
 """
 
-import keras as _keras
+import os as _os
 
-if _keras.backend.backend() == "tensorflow":
+# Keras's TensorFlow backend (the default) fails on import without TensorFlow: say how to
+# install it before Keras does.
+if _os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
     try:
         import tensorflow as _tf  # noqa: F401
     except ImportError as error:  # pragma: no cover - depends on the install

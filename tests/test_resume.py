@@ -14,7 +14,9 @@ import pytest
 
 from conftest import BACKEND, REPO
 
-pytestmark = pytest.mark.both_backends  # the tool runs on the backend of the test process
+# The tool runs on the backend of the test process; the clock file's handling is the same on
+# both, so its test runs in the TensorFlow pass only.
+both_backends = pytest.mark.both_backends
 
 FAST = ["--config.train.batch_size=16", "--config.networks.base_filters=4",
         "--config.eval.num_samples=0"]
@@ -39,6 +41,7 @@ def checkpoint_steps(workdir) -> list[int]:
     return sorted(int(re.search(rf"ckpt-(\d+){re.escape(suffix)}", n).group(1)) for n in names)
 
 
+@both_backends
 def test_sigkill_loses_at_most_checkpoint_every_steps(tmp_path):
     workdir = str(tmp_path / "run")
     schedule = ["--config.train.epochs=1", "--config.train.steps_per_epoch=400",
@@ -99,6 +102,7 @@ def final_state(workdir) -> dict:
             if not any(skip in name for skip in ("save_counter", "_CHECKPOINTABLE_OBJECT"))}
 
 
+@both_backends
 def test_deterministic_resume_is_bitwise_identical_to_an_uninterrupted_run(tmp_path):
     common = ["--config.deterministic=True", "--config.train.steps_per_epoch=5",
               "--config.train.checkpoint_every=5", "--config.train.sample_every=5"]

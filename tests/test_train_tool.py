@@ -457,7 +457,7 @@ def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path)
     semi = next(r for r in rows if r["variant"] == "semi_supervised" and r["dataset"] == "mnist_subset")
     assert 0 <= semi["figures"]["test error (10 labels/class)"] <= 1
     table = output.read_text()
-    assert f"| gan | {fid:.1f} |" in table and "*published:* PacGAN4 (PacGAN Table 1)" in table
+    assert f"| gan | tensorflow | {fid:.1f} |" in table and "*published:* PacGAN4 (PacGAN Table 1)" in table
     assert "AMD" in table or "cores" in table  # the machine is named
     # The README's marked block now holds the ring8 table, its machine numbered within the
     # block; the rest of the README is untouched.
@@ -476,7 +476,7 @@ def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path)
         r["variant"] == "gan" and r["dataset"] == "ring8" for r in kept]
     table = output.read_text()
     assert "Rows by command" in table and "--datasets=ring8 --notrain" in table and "Not run" not in table
-    assert f"| gan | {fid:.1f} |" in table and re.search(r"\| \[\d\] \(a\) \|", table)
+    assert f"| gan | tensorflow | {fid:.1f} |" in table and re.search(r"\| \[\d\] \(a\) \|", table)
     assert re.search(r"\| \[\d\] \(b\) \|", table)
     # Retabulated where the runs are gone: the rows stand, nothing is listed as not run.
     result = subprocess.run([*again, f"--root={tmp_path / 'elsewhere'}"], capture_output=True, text=True,

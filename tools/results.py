@@ -3,6 +3,7 @@
   python tools/results.py                                  # docs/RESULTS.md, all of it
   python tools/results.py --datasets=ring8,grid25 --output=docs/TOY_MODES.md
   python tools/results.py --variants=gan,wgan_gp --datasets=mnist_subset --seeds=0,1,2
+  python tools/results.py --backend=jax --variants=gan,wgan_gp,ebgan,improved_gan
 
 Each run is zoo_configs/<variant>_<dataset>.py (pairs without a config file are left
 out), trained by train_and_evaluate in --root/<variant>_<dataset>_seed<k> (rerunning
@@ -16,7 +17,9 @@ data set) pairs that this invocation does not tabulate (other data sets, or runs
 under --notrain) are kept from that JSON file, each with the command that made it, so
 the table can be completed one data set at a time and retabulated on a machine that
 lacks the earlier runs. The same tables replace the marked blocks of --readme, so the
-README quotes what the results files hold.
+README quotes what the results files hold. Runs on another backend than TensorFlow
+(--backend=jax) go to workdirs suffixed with it and are rows of their own, the table's
+backend column telling them apart.
 """
 
 import json
@@ -100,8 +103,19 @@ def describe(run: dict) -> str:
         return "not recorded (runs made before metrics.json recorded the machine)"
     gpu = f", {', '.join(machine['gpu'])}" if machine.get("gpu") else ""
     bf16 = " with bf16 units" if machine.get("fast_bfloat16") else ""
-    return (f"{machine['cpu']}{bf16}, {machine['cpu_cores']} cores{gpu}, TensorFlow {machine['tensorflow']}, "
-            f"{run.get('precision', 'float32')}")
+    backend = (f"JAX {machine['jax']}" if backend_of(run) == "jax"
+               else f"TensorFlow {machine['tensorflow']}")
+    precision = run.get("precision", "float32")
+    return f"{machine['cpu']}{bf16}, {machine['cpu_cores']} cores{gpu}, {backend}, {precision}"
+
+
+def backend_of(run: dict) -> str:
+    """The Keras backend a run's metrics.json records (runs before it did: TensorFlow)."""
+    return run.get("machine", {}).get("backend", "tensorflow")
+
+
+def identity(row: dict) -> tuple:
+    return row["variant"], row["dataset"], row.get("backend", "tensorflow")
 
 
 def apply_overrides(config, overrides):
@@ -121,7 +135,11 @@ def apply_overrides(config, overrides):
 
 
 def main(argv):
+    import keras
+
     from gan_zoo import data, models, train
+
+    backend = keras.backend.backend()
 
     variants = list(models.VARIANTS) if _VARIANTS.value == ["all"] else _VARIANTS.value
     unknown = [v for v in variants if v not in models.VARIANTS]
@@ -144,9 +162,10 @@ def main(argv):
                 config = train.load_zoo_config(f"{variant}_{dataset}")
                 config.seed = seed
                 apply_overrides(config, _OVERRIDES.value)
-                workdir = os.path.join(_ROOT.value, f"{variant}_{dataset}_seed{seed}")
+                workdir = os.path.join(_ROOT.value, f"{variant}_{dataset}_seed{seed}"
+                                       + ("" if backend == "tensorflow" else f"_{backend}"))
                 if not _TRAIN.value and not finished(workdir, config):
-                    missing.append(((variant, dataset), f"{variant} on {dataset} (seed {seed})"))
+                    missing.append(((variant, dataset, backend), f"{variant} on {dataset} (seed {seed})"))
                     continue
                 try:
                     runs.append(train.train_and_evaluate(config, workdir, verbose=0))
@@ -162,7 +181,8 @@ def main(argv):
                     figures[label] = float(np.mean(values))
                     if len(values) > 1:
                         spread[label] = float(np.std(values, ddof=1))
-            rows.append({"variant": variant, "dataset": dataset, "seeds": seeds, "figures": figures,
+            rows.append({"variant": variant, "dataset": dataset, "backend": backend_of(runs[0]),
+                         "seeds": seeds, "figures": figures,
                          "spread": spread,
                          "steps": runs[0]["step"], "machine": describe(runs[0]),
                          "command": command_line(),
@@ -199,9 +219,8 @@ def kept_rows(rows):
     if not isinstance(previous, list) or not all(isinstance(r, dict) and needed <= set(r) for r in previous):
         fail(f"{path} is not a results file (a list of rows with {sorted(needed)}); move it away "
              "to start a new table.")
-    done = {(r["variant"], r["dataset"]) for r in rows}
-    return [{"command": "an earlier command", **r} for r in previous
-            if (r["variant"], r["dataset"]) not in done]
+    done = {identity(r) for r in rows}
+    return [{"command": "an earlier command", **r} for r in previous if identity(r) not in done]
 
 
 def write(rows, readme: str, missing=()):
@@ -211,11 +230,12 @@ def write(rows, readme: str, missing=()):
     from gan_zoo import models
 
     os.makedirs(os.path.dirname(_OUTPUT.value) or ".", exist_ok=True)
-    order = {pair: i for i, pair in enumerate((v, d) for d in DATASETS for v in models.VARIANTS)}
-    kept = [r for r in kept_rows(rows) if (r.get("variant"), r.get("dataset")) in order]
-    rows = sorted(rows + kept, key=lambda r: order[r["variant"], r["dataset"]])
-    kept_pairs = {(r["variant"], r["dataset"]) for r in kept}
-    missing = [(pair, text) for pair, text in missing if pair not in kept_pairs]
+    order = {key: i for i, key in enumerate((v, d, b) for d in DATASETS for v in models.VARIANTS
+                                            for b in ("tensorflow", "jax"))}
+    kept = [r for r in kept_rows(rows) if identity(r) in order]
+    rows = sorted(rows + kept, key=lambda r: order[identity(r)])
+    kept_keys = {identity(r) for r in kept}
+    missing = [(key, text) for key, text in missing if key not in kept_keys]
     command = command_line()
     machines = dict.fromkeys(r["machine"] for r in rows)
     commands = dict.fromkeys([command] + [r["command"] for r in rows])
@@ -268,7 +288,7 @@ def table(dataset: str, rows: list[dict], machines: list[str], commands: list[st
     """The markdown table of `dataset`'s rows, each citing its machine as [i] and, where
     there are several commands, the command that made it as (a), (b), ..."""
     columns = COLUMNS[dataset]
-    header = [c[0] for c in columns] + ["steps", "seeds", "train s/run", "machine"]
+    header = ["backend"] + [c[0] for c in columns] + ["steps", "seeds", "train s/run", "machine"]
     lines = ["| variant | " + " | ".join(header) + " |",
              "|---" * (len(header) + 1) + "|"]
     for r in (r for r in rows if r["dataset"] == dataset):
@@ -277,10 +297,10 @@ def table(dataset: str, rows: list[dict], machines: list[str], commands: list[st
         if len(commands) > 1:
             where += f" ({chr(97 + commands.index(r['command']))})"
         seeds = ",".join(map(str, r["seeds"]))
-        lines.append(f"| {r['variant']} | " + " | ".join(cells) +
+        lines.append(f"| {r['variant']} | {r.get('backend', 'tensorflow')} | " + " | ".join(cells) +
                      f" | {r['steps']} | {seeds} | {r['wall_seconds']:.0f} | {where} |")
     for name, published in PUBLISHED[dataset]:
-        lines.append(f"| *published:* {name} | " +
+        lines.append(f"| *published:* {name} | | " +
                      " | ".join(published.get(c[0], "") for c in columns) + " | | | | |")
     return lines
 

@@ -50,7 +50,7 @@ def main(argv):
     import numpy as np
     from PIL import Image
 
-    from gan_zoo import callbacks, data
+    from gan_zoo import data, pictures
 
     generator, dataset, _ = load_generator(_WORKDIR.value, _GENERATOR.value, _DATASET.value)
     output_dir = _OUTPUT_DIR.value or (os.path.join(_WORKDIR.value, "samples", "final")
@@ -66,14 +66,14 @@ def main(argv):
         data.toy_spec(dataset)  # a clear error for a misspelled toy name
     samples = generate_fn(generator)(2000 if toy else _NUM_SAMPLES.value, _SEED.value)
     if samples.ndim == 4:
-        pictures = {"samples": callbacks.image_grid(samples),
-                    "interpolations": callbacks.image_grid(path_samples, cols=_STEPS.value)}
+        pictures = {"samples": pictures.image_grid(samples),
+                    "interpolations": pictures.image_grid(path_samples, cols=_STEPS.value)}
     elif samples.shape[-1] == 1:
-        pictures = {"samples": callbacks.density_plot(None, dataset, 0, samples)}
+        pictures = {"samples": pictures.density_plot(None, dataset, 0, samples)}
     elif samples.shape[-1] == 2 and toy:
         walks = path_samples.reshape(_ROWS.value, _STEPS.value, 2)
-        pictures = {"samples": callbacks.scatter_plot(None, dataset, 0, samples),
-                    "interpolations": callbacks.scatter_plot(None, dataset, 0, samples, paths=walks)}
+        pictures = {"samples": pictures.scatter_plot(None, dataset, 0, samples),
+                    "interpolations": pictures.scatter_plot(None, dataset, 0, samples, paths=walks)}
     else:
         fail(f"cannot draw samples of shape {samples.shape[1:]} from {dataset!r}.")
     for name, picture in pictures.items():

@@ -6,7 +6,7 @@ the data set's preset networks.
 A config file is `zoo_config(variant, dataset)` plus whatever its own paper changes.
 """
 
-from gan_zoo.train import default_config, model_config
+from gan_zoo.config import default_config, model_config
 
 # Each paper's optimizers and network requirements.
 PAPER_SETTINGS = {

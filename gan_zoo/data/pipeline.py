@@ -100,7 +100,7 @@ class ToySpec:
 
 def toy_spec(name: str) -> ToySpec:
     """gauss1d: N(2, 0.5^2); ring8: 8 modes on the unit circle, std 0.01;
-    grid25: modes at {-4, -2, 0, 2, 4}^2, std 0.05 (DESIGN.md's data table)."""
+    grid25: modes at {-4, -2, 0, 2, 4}^2, std 0.05 (the README's data table)."""
     if name == "gauss1d":
         return ToySpec(np.array([[2.0]]), 0.5)
     if name == "ring8":

@@ -1,0 +1,157 @@
+"""The config schema: every key a zoo config has, what it accepts, and how a workdir's
+older config is read. Importing it (as zoo_configs/ do) does not pull in the trainer.
+
+`default_config()` holds the keys; `model_config(variant)` a variant's hyper-parameters at
+its paper's defaults; `validate(config)` fails early, naming the key; `ConfigError` is
+what a config that cannot run raises.
+"""
+
+import inspect
+import json
+
+import keras
+import ml_collections
+
+from gan_zoo import models, networks
+
+OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop,
+              "sgd": keras.optimizers.SGD}
+# Config sections that must match to resume a workdir; the rest (training length,
+# logging cadence) may change between runs.
+IDENTITY_KEYS = ("dataset", "image_size", "model", "networks")
+LR_DECAYS = ("none", "linear")
+
+
+class ConfigError(ValueError):
+    """A config that cannot run: the message names the key and what it accepts."""
+
+
+def default_config() -> ml_collections.ConfigDict:
+    """Keys every zoo config has; a zoo config changes the ones its paper sets."""
+    c = ml_collections.ConfigDict()
+    c.seed = 0
+    # Bitwise-reproducible runs: deterministic kernels, so that a run killed and resumed
+    # ends with the same bits as an uninterrupted one (same machine and thread count).
+    c.deterministic = False
+    c.dataset = "mnist_subset"
+    c.data_dir = ""  # prepared tfds data ("" = tfds's default directory)
+    c.image_size = 0  # resize tfds images to image_size^2 (0 = keep)
+
+    c.model = model_config("gan", latent_dim=100)
+    c.labels_per_class = 0  # labelled examples per class for semi_supervised (0 = all)
+
+    c.networks = ml_collections.ConfigDict()
+    c.networks.kind = "dcgan"
+    c.networks.base_filters = 32
+    c.networks.kernel_size = 5
+    c.networks.norm = "batch"
+    c.networks.spectral_norm = False
+    c.networks.hidden_units = (128, 128)
+    c.networks.minibatch_kernels = 0  # > 0 adds MinibatchDiscrimination(num_kernels=...)
+    c.networks.embedding_dim = 32  # EBGAN's autoencoder code size
+
+    for name in ("g_optimizer", "d_optimizer"):  # Radford et al. 2016: Adam(2e-4, 0.5)
+        c[name] = ml_collections.ConfigDict(
+            {"name": "adam", "learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999})
+
+    c.train = ml_collections.ConfigDict()
+    c.train.batch_size = 64  # global minibatch m of one discriminator step
+    c.train.epochs = 10
+    c.train.steps_per_epoch = 300  # generator steps per epoch
+    c.train.checkpoint_every = 200
+    c.train.sample_every = 200
+    c.train.num_samples = 64  # images in a sample grid (toys: points in the plot)
+    # Speed (docs/PERFORMANCE.md): "auto" is mixed_bfloat16 for images on hardware with
+    # fast bf16 (AMX / AVX-512 BF16 CPUs, GPUs of compute capability >= 8), else float32.
+    c.train.precision = "auto"  # or float32, mixed_bfloat16, mixed_float16 (GPU, loss scaling)
+    c.train.reuse_generator_pass = True  # see BaseGAN; the toy presets keep Algorithm 1's fresh pass
+    c.train.steps_per_execution = 1  # train steps per call into TensorFlow (logs every N)
+    c.train.jit_compile = False  # XLA: slower on the reference CPU, see PERFORMANCE.md
+    # "linear": both learning rates fall linearly to 0 at the last step (Gulrajani et
+    # al.'s reference code); "none": constant, as the papers' algorithms state them.
+    c.train.lr_decay = "none"
+
+    c.eval = ml_collections.ConfigDict()
+    c.eval.num_samples = 2000  # generated images scored at the end (0 = skip; toys use 2500)
+    c.eval.every = 0  # also score every N steps into TensorBoard's eval/ scalars (0 = at the end only)
+    return c
+
+
+def model_config(variant: str, **overrides) -> ml_collections.ConfigDict:
+    """config.model for `variant`: every hyper-parameter of its constructor, by its
+    paper name, at the paper's default unless overridden."""
+    if variant not in models.VARIANTS:
+        raise ConfigError(f"model.variant must be one of {sorted(models.VARIANTS)}, got {variant!r}.")
+    parameters = inspect.signature(models.VARIANTS[variant].__init__).parameters
+    hyper = {name: p.default for name, p in parameters.items()
+             if p.default is not inspect.Parameter.empty and p.kind is p.POSITIONAL_OR_KEYWORD
+             and name not in ("seed", "reuse_generator_pass")}  # config.seed, config.train's
+    unknown = set(overrides) - set(hyper) - {"latent_dim"}
+    if unknown:
+        raise ConfigError(f"{variant} has no hyper-parameter {sorted(unknown)}; it has {sorted(hyper)}.")
+    return ml_collections.ConfigDict({"variant": variant, **hyper, **overrides})
+
+
+def load_zoo_config(name: str) -> ml_collections.ConfigDict:
+    """zoo_configs/<name>.py's config, e.g. load_zoo_config("gan_ring8")."""
+    import importlib
+
+    try:
+        module = importlib.import_module(f"zoo_configs.{name}")
+    except ModuleNotFoundError as error:
+        raise ConfigError(f"No zoo config named {name!r} (zoo_configs/{name}.py).") from error
+    return module.get_config()
+
+
+def validate(config) -> None:
+    """Fail early, naming the key, on values no run can use."""
+    positive = {"train.batch_size": config.train.batch_size, "train.epochs": config.train.epochs,
+                "train.steps_per_epoch": config.train.steps_per_epoch,
+                "train.checkpoint_every": config.train.checkpoint_every,
+                "train.sample_every": config.train.sample_every,
+                "train.num_samples": config.train.num_samples,
+                "eval.num_samples": config.eval.num_samples + 1,  # 0 is allowed: no evaluation
+                "model.latent_dim": config.model.latent_dim, "model.d_steps": config.model.d_steps,
+                "g_optimizer.learning_rate": config.g_optimizer.learning_rate,
+                "d_optimizer.learning_rate": config.d_optimizer.learning_rate}
+    for key, value in positive.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigError(f"config.{key} must be a positive number, got {value!r}.")
+    every = config.train.steps_per_execution
+    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        raise ConfigError(f"config.train.steps_per_execution must be a positive integer, got {every!r}.")
+    for key, value in (("train.steps_per_epoch", config.train.steps_per_epoch),
+                       ("train.checkpoint_every", config.train.checkpoint_every),
+                       ("train.sample_every", config.train.sample_every), ("eval.every", config.eval.every)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value % every:
+            raise ConfigError(f"config.{key} ({value!r}) must be a multiple of "
+                              f"train.steps_per_execution ({every}): callbacks run once per execution.")
+    if config.train.precision not in ("auto", *networks.PRECISIONS):
+        raise ConfigError(f"config.train.precision must be one of {('auto', *networks.PRECISIONS)}, "
+                          f"got {config.train.precision!r}.")
+    if config.train.lr_decay not in LR_DECAYS:
+        raise ConfigError(f"config.train.lr_decay must be one of {LR_DECAYS}, got {config.train.lr_decay!r}.")
+    if config.deterministic and config.train.jit_compile:
+        raise ConfigError("config.deterministic turns XLA off: set train.jit_compile=False.")
+    if config.model.variant not in models.VARIANTS:
+        raise ConfigError(f"config.model.variant must be one of {sorted(models.VARIANTS)}, "
+                          f"got {config.model.variant!r}.")
+    for name in ("g_optimizer", "d_optimizer"):
+        if config[name].name not in OPTIMIZERS:
+            raise ConfigError(f"config.{name}.name must be one of {sorted(OPTIMIZERS)}, "
+                              f"got {config[name].name!r}.")
+
+
+def with_later_defaults(previous: dict) -> dict:
+    """A workdir's config.json with the model and network keys added since it was
+    written filled in at their defaults, which is what that run trained with: a new
+    hyper-parameter does not make older runs unresumable."""
+    defaults = {"networks": default_config().networks.to_dict()}
+    variant = previous.get("model", {}).get("variant")
+    if variant in models.VARIANTS:
+        defaults["model"] = model_config(variant, latent_dim=1).to_dict()
+    filled = dict(previous)
+    for section, values in defaults.items():
+        if isinstance(previous.get(section), dict):
+            filled[section] = {**json.loads(json.dumps(values)), **previous[section]}
+    return filled
