@@ -128,12 +128,17 @@ def gpus() -> list[dict]:
 
 
 def fast_bfloat16() -> bool:
-    """Whether the hardware has bfloat16 units: a GPU of compute capability >= 8.0, or
-    (with no GPU) a CPU with AMX or AVX-512 BF16. Elsewhere bf16 is emulated and slower."""
+    """Whether bfloat16 is fast here: a GPU of compute capability >= 8.0, or (with no GPU,
+    on TensorFlow) a CPU with AMX or AVX-512 BF16. Elsewhere bf16 is emulated and slower.
+    XLA on CPU (JAX) does not use those units: on an AVX-512 BF16 EPYC its bf16 matmul ran
+    at 174-182 GFLOP/s against 208-210 in float32 (TensorFlow's: 409-422 against 209-215),
+    and the default config trained no faster in bf16 (docs/PERFORMANCE.md)."""
     found = gpus()
     if found:
         capability = found[0]["compute_capability"]
         return bool(capability) and capability[0] >= 8
+    if keras.backend.backend() == "jax":
+        return False
     try:
         with open("/proc/cpuinfo") as f:
             flags = set(next((line for line in f if line.startswith("flags")), "").split())

@@ -1,8 +1,16 @@
 """Shared fixtures: small networks, quiet deterministic backends, the backend marker."""
 
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# JAX compiles each train step with XLA, which takes seconds on CPU: a persistent cache for
+# the session (inherited by the tools the tests run) compiles a resumed run's step once.
+JAX_CACHE = tempfile.mkdtemp(prefix="gan_zoo_xla_cache_")
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", JAX_CACHE)
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 import keras  # noqa: E402
 import pytest  # noqa: E402
@@ -16,6 +24,10 @@ BACKEND = keras.backend.backend()
 def pytest_configure(config):
     config.addinivalue_line("markers", "both_backends: runs on TensorFlow and on JAX (the rest: "
                             "TensorFlow only, being about tf.data, tf.distribute or TF checkpoints)")
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(JAX_CACHE, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -66,7 +66,7 @@ def run_helper(backend: str, *args) -> dict:
 def test_gans_saved_on_one_backend_load_on_the_other_and_train_on(tmp_path, saved_on, loaded_on):
     """The .keras file carries G, D and both optimizers' state (Adam's moments, step
     counts); the other backend generates the same samples from it and keeps training."""
-    variants = ["gan", "wgan_gp", "improved_gan", "semi_supervised", "ebgan"]
+    variants = ["wgan_gp", "improved_gan", "semi_supervised"]  # a critic, MBD, labels
     run_helper(saved_on, "save", str(tmp_path), *variants)
     for variant, loaded in run_helper(loaded_on, "load", str(tmp_path), *variants).items():
         assert loaded["backend"] == loaded_on
@@ -107,9 +107,6 @@ def test_the_tools_run_on_jax_without_tensorflow(tmp_path):
     assert [e.step for e in events.Tensors("samples")] == [20, 40]
     assert [e.step for e in events.Tensors("eval/modes/modes")] == [20, 40, 40]
 
-    resumed = without_tensorflow("train.py", f"--config={REPO}/zoo_configs/gan_ring8.py",
-                                 f"--workdir={workdir}", *schedule[1:], "--config.train.epochs=2")
-    assert resumed.returncode == 0 and "Resuming from step 40 of 80" in resumed.stdout, resumed.stderr[-2000:]
     for tool, args in (("evaluate.py", [f"--workdir={workdir}"]), ("sample.py", [f"--workdir={workdir}"]),
                        ("benchmark.py", [f"--config={REPO}/zoo_configs/gan_ring8.py", "--repeats=1",
                                          "--seconds=0.1", "--warmup_steps=1"])):

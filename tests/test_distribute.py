@@ -10,20 +10,33 @@ import pytest
 from conftest import REPO
 from test_train_tool import TINY, run_tool
 
+VARIANTS = ["gan", "wgan_gp", "ebgan", "improved_gan"]
 
-def mirrored_step(variant: str) -> dict:
-    result = subprocess.run([sys.executable, os.path.join(REPO, "tests", "helpers", "mirrored_step.py"),
-                             variant], capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+
+def one_step_each(helper: str, env: dict) -> dict:
+    """{variant: figures} from one subprocess running `helper` on every variant."""
+    result = subprocess.run([sys.executable, os.path.join(REPO, "tests", "helpers", helper), *VARIANTS],
+                            capture_output=True, text=True, timeout=600, env={**os.environ, **env})
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("variant", ["gan", "wgan_gp", "ebgan", "improved_gan"])
-def test_one_mirrored_step_equals_one_device(variant):
+@pytest.fixture(scope="module")
+def mirrored_steps():
+    return one_step_each("mirrored_step.py", {"TF_CPP_MIN_LOG_LEVEL": "2"})
+
+
+@pytest.fixture(scope="module")
+def data_parallel_steps():
+    return one_step_each("data_parallel_step.py", {
+        "KERAS_BACKEND": "jax", "PYTHONPATH": REPO, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"})
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_one_mirrored_step_equals_one_device(mirrored_steps, variant):
     """EBGAN's pulling-away term and Improved GAN's feature matching couple the batch:
     they gather it across replicas, so they too match one device."""
-    result = mirrored_step(variant)
+    result = mirrored_steps[variant]
     # Same global batch, same per-example noise: the summed replica gradients must equal
     # the single-device gradient, so the weights and the logged losses agree.
     assert result["max_weight_diff"] < 1e-5
@@ -32,17 +45,12 @@ def test_one_mirrored_step_equals_one_device(variant):
     assert result["noise_differs"]  # the replica id is folded into the noise seed
 
 
-@pytest.mark.parametrize("variant", ["gan", "wgan_gp", "ebgan", "improved_gan"])
-def test_one_data_parallel_step_on_jax_equals_one_device(variant):
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_one_data_parallel_step_on_jax_equals_one_device(data_parallel_steps, variant):
     """keras.distribution.DataParallel over 2 JAX CPU devices: one SPMD program over the
     global batch, so batch-coupled terms (PT, feature matching) see it whole, as on one
     device, with no gathering."""
-    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": REPO,
-           "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
-    result = subprocess.run([sys.executable, os.path.join(REPO, "tests", "helpers", "data_parallel_step.py"),
-                             variant], capture_output=True, text=True, timeout=300, env=env)
-    assert result.returncode == 0, result.stderr[-3000:]
-    result = json.loads(result.stdout.strip().splitlines()[-1])
+    result = data_parallel_steps[variant]
     assert result["devices"] == 2  # the weights really were placed on both devices
     assert result["max_weight_diff"] < 1e-6
     for key, value in result["single_logs"].items():

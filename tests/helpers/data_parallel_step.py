@@ -4,7 +4,7 @@ Run as a subprocess with KERAS_BACKEND=jax and
 XLA_FLAGS=--xla_force_host_platform_device_count=2. As in mirrored_step.py, the noise
 (and WGAN-GP's interpolation weights) are functions of each real example, so both runs
 draw the same values and their weights must agree. Prints JSON: the largest weight
-difference and both runs' logs.
+difference and both runs' logs, for each variant named on the command line.
 """
 
 import json
@@ -17,11 +17,11 @@ from keras import ops
 
 from gan_zoo import losses, models, networks
 
-VARIANT, BATCH, LATENT = sys.argv[1], 16, 4
+VARIANTS, BATCH, LATENT = sys.argv[1:], 16, 4
 
 
-def build():
-    cls = models.VARIANTS[VARIANT]
+def build(variant):
+    cls = models.VARIANTS[variant]
     g, d = networks.build_networks("mlp", (2,), LATENT, is_image=False, hidden_units=(16,),
                                    discriminator=cls.discriminator_kind)
     rng = np.random.default_rng(0)  # the same start with and without the distribution
@@ -53,9 +53,9 @@ def tie_randomness_to_examples(gan):
             gan.stepper.input_gradient, gan.discriminator, real, fake, ops.sigmoid(real[:, 0]))
 
 
-def one_step(distribution):
+def one_step(distribution, variant):
     keras.distribution.set_distribution(distribution)
-    gan = build()
+    gan = build(variant)
     tie_randomness_to_examples(gan)
     real = np.random.default_rng(1).normal(size=(BATCH * gan.d_steps, 2)).astype("float32")
     history = gan.fit(real, batch_size=BATCH, epochs=1, verbose=0, shuffle=False).history
@@ -63,12 +63,16 @@ def one_step(distribution):
     return gan, {k: float(v[-1]) for k, v in history.items()}
 
 
+def compare(variant):
+    single, single_logs = one_step(None, variant)
+    parallel, parallel_logs = one_step(keras.distribution.DataParallel(devices=jax.devices()), variant)
+    sharded = parallel.generator.weights[0].value.sharding
+    pairs = zip(single.generator.weights + single.discriminator.weights,
+                parallel.generator.weights + parallel.discriminator.weights, strict=True)
+    diff = max(float(np.max(np.abs(a.numpy() - b.numpy()))) for a, b in pairs)
+    return {"max_weight_diff": diff, "single_logs": single_logs, "parallel_logs": parallel_logs,
+            "devices": len(sharded.device_set)}
+
+
 assert len(jax.devices()) == 2, jax.devices()
-single, single_logs = one_step(None)
-parallel, parallel_logs = one_step(keras.distribution.DataParallel(devices=jax.devices()))
-sharded = parallel.generator.weights[0].value.sharding
-pairs = zip(single.generator.weights + single.discriminator.weights,
-            parallel.generator.weights + parallel.discriminator.weights, strict=True)
-diff = max(float(np.max(np.abs(a.numpy() - b.numpy()))) for a, b in pairs)
-print(json.dumps({"max_weight_diff": diff, "single_logs": single_logs, "parallel_logs": parallel_logs,
-                  "devices": len(sharded.device_set)}))
+print(json.dumps({variant: compare(variant) for variant in VARIANTS}))

@@ -4,7 +4,7 @@ Run as a subprocess: logical devices must be set before TensorFlow starts. The n
 (and WGAN-GP's interpolation weights) are made functions of each real example, so both
 runs draw the same values for the same example and their weights must agree. Prints
 JSON: the largest weight difference, both runs' logs, and whether the replicas' ordinary
-noise differs.
+noise differs, for each variant named on the command line.
 """
 
 import json
@@ -20,12 +20,12 @@ import keras  # noqa: E402
 
 from gan_zoo import losses, models, networks  # noqa: E402
 
-VARIANT, BATCH, LATENT = sys.argv[1], 16, 4
+VARIANTS, BATCH, LATENT = sys.argv[1:], 16, 4
 
 
-def build():
+def build(variant):
     keras.utils.set_random_seed(0)
-    cls = models.VARIANTS[VARIANT]
+    cls = models.VARIANTS[variant]
     g, d = networks.build_networks("mlp", (2,), LATENT, is_image=False, hidden_units=(16,),
                                    discriminator=cls.discriminator_kind)
     extra = {models.WGANGP: {"d_steps": 2}, models.ImprovedGAN: {"adversarial_weight": 1.0},
@@ -52,9 +52,9 @@ def tie_randomness_to_examples(gan):
             gan.stepper.input_gradient, gan.discriminator, real, fake, tf.sigmoid(real[:, 0]))
 
 
-def one_step(strategy):
+def one_step(strategy, variant):
     with strategy.scope():
-        gan = build()
+        gan = build(variant)
     tie_randomness_to_examples(gan)
     real = np.random.default_rng(1).normal(size=(BATCH * gan.d_steps, 2)).astype("float32")
     history = gan.fit(tf.data.Dataset.from_tensor_slices(real).batch(BATCH),
@@ -62,16 +62,19 @@ def one_step(strategy):
     return gan, {k: float(v[-1]) for k, v in history.items()}
 
 
-mirrored_strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-single, single_logs = one_step(tf.distribute.get_strategy())
-mirrored, mirrored_logs = one_step(mirrored_strategy)
-pairs = zip(single.generator.weights + single.discriminator.weights,
-            mirrored.generator.weights + mirrored.discriminator.weights, strict=True)
-diff = max(float(np.max(np.abs(a.numpy() - b.numpy()))) for a, b in pairs)
+def compare(variant, mirrored_strategy):
+    single, single_logs = one_step(tf.distribute.get_strategy(), variant)
+    mirrored, mirrored_logs = one_step(mirrored_strategy, variant)
+    pairs = zip(single.generator.weights + single.discriminator.weights,
+                mirrored.generator.weights + mirrored.discriminator.weights, strict=True)
+    diff = max(float(np.max(np.abs(a.numpy() - b.numpy()))) for a, b in pairs)
+    with mirrored_strategy.scope():
+        plain = build(variant)
+    per_replica = mirrored_strategy.experimental_local_results(
+        tf.function(lambda: mirrored_strategy.run(lambda: plain.sample_noise(8)))())
+    return {"max_weight_diff": diff, "single_logs": single_logs, "mirrored_logs": mirrored_logs,
+            "noise_differs": not np.allclose(per_replica[0], per_replica[1])}
 
-with mirrored_strategy.scope():
-    plain = build()
-per_replica = mirrored_strategy.experimental_local_results(
-    tf.function(lambda: mirrored_strategy.run(lambda: plain.sample_noise(8)))())
-print(json.dumps({"max_weight_diff": diff, "single_logs": single_logs, "mirrored_logs": mirrored_logs,
-                  "noise_differs": not np.allclose(per_replica[0], per_replica[1])}))
+
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+print(json.dumps({variant: compare(variant, strategy) for variant in VARIANTS}))
