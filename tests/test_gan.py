@@ -82,6 +82,8 @@ def test_batch_size_is_the_minibatch_of_one_discriminator_step(source):
     assert int(gan.d_optimizer.iterations) == 12 and int(gan.g_optimizer.iterations) == 4
     assert len(history.history["g_loss"]) == 1  # the logs count generator steps
     assert [tuple(r.shape) for r in seen] == [(64, 1)] * 3  # traced once: 3 D steps per G step
+    gan.fit(x, None, 64, 1, 0, shuffle=False)  # Keras's positional order: epochs, verbose
+    assert int(gan.d_optimizer.iterations) == 24 and int(gan.g_optimizer.iterations) == 8
     with pytest.raises(ValueError, match="multiple of 3"):
         gan.fit(x, batch_size=64, steps_per_epoch=4, verbose=0)
 

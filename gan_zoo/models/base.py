@@ -137,7 +137,7 @@ class BaseGAN(keras.Model):
 
     # -- fit: batch_size is the minibatch ---------------------------------------------
 
-    def fit(self, x=None, y=None, batch_size=None, steps_per_epoch=None, **kwargs):
+    def fit(self, x=None, y=None, batch_size=None, *args, steps_per_epoch=None, **kwargs):
         """Keras's `fit`, with `batch_size` (or the batches of a dataset) the minibatch m
         of one discriminator step, as keras.io's and PyTorch-GAN's loops have it.
 
@@ -156,7 +156,7 @@ class BaseGAN(keras.Model):
                                      f"d_steps={k} it must be a multiple of {k}.")
                 steps_per_epoch //= k
             x, y, batch_size = group_minibatches(x, y, batch_size, k)
-        return super().fit(x, y, batch_size=batch_size, steps_per_epoch=steps_per_epoch, **kwargs)
+        return super().fit(x, y, batch_size, *args, steps_per_epoch=steps_per_epoch, **kwargs)
 
     # -- training helpers ---------------------------------------------------------
 
