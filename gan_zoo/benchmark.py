@@ -29,23 +29,16 @@ class PlainGAN(models.BaseGAN):
     pass for the generator step, k contiguous real minibatches. On TensorFlow: tapes and
     stateful `tf.random.normal` noise, as the keras.io examples. On JAX: the keras.io
     guide's functional step (`stateless_call`, `jax.value_and_grad`, each optimizer's
-    `stateless_apply`), noise from the seed generator's state. `loss` is "gan"
-    (non-saturating, Goodfellow et al. 2014), "lsgan", "hinge" or "wgan_gp"
-    (Gulrajani et al. 2017, with `gp_weight`).
+    `stateless_apply`), noise from the seed generator's state. The loss pair is the
+    base's (`loss`, `loss_options`); of the penalties only WGAN-GP's "gradient_penalty"
+    has a keras.io analogue.
     """
 
-    LOSSES = {
-        "gan": (losses.minimax_discriminator_loss, losses.non_saturating_generator_loss),
-        "lsgan": (losses.least_squares_discriminator_loss, losses.least_squares_generator_loss),
-        "hinge": (losses.hinge_discriminator_loss, losses.hinge_generator_loss),
-        "wgan_gp": (losses.wasserstein_critic_loss, losses.wasserstein_generator_loss),
-    }
-
-    def __init__(self, generator, discriminator, latent_dim, d_steps=1, loss="gan", gp_weight=10.0,
-                 **kwargs):
+    def __init__(self, generator, discriminator, latent_dim, d_steps=1, **kwargs):
         super().__init__(generator, discriminator, latent_dim, d_steps=d_steps, **kwargs)
-        self.loss = models.base.check_choice("loss", loss, self.LOSSES)
-        self.gp_weight = float(gp_weight)
+        if set(self.penalties) - {"gradient_penalty"}:
+            raise ValueError(f"PlainGAN has no keras.io analogue of the penalties {sorted(self.penalties)}.")
+        self.gp_weight = self.penalties.get("gradient_penalty", 0.0)
 
     def train_step(self, *args):
         if keras.backend.backend() == "jax":
@@ -55,15 +48,14 @@ class PlainGAN(models.BaseGAN):
     def _tensorflow_train_step(self, images):
         import tensorflow as tf
 
-        d_loss_fn, g_loss_fn = self.LOSSES[self.loss]
         m = tf.shape(images)[0] // self.d_steps
         for i in range(self.d_steps):
             real = images[i * m:(i + 1) * m]
             fake = self.generator(tf.random.normal([m, self.latent_dim]), training=True)
             with tf.GradientTape() as tape:
-                d_loss = tf.reduce_mean(d_loss_fn(self.discriminator(real, training=True),
-                                                  self.discriminator(fake, training=True)))
-                if self.loss == "wgan_gp":
+                d_loss = tf.reduce_mean(self.discriminator_loss(self.discriminator(real, training=True),
+                                                                self.discriminator(fake, training=True)))
+                if self.gp_weight:
                     epsilon = tf.random.uniform([m])
                     d_loss += self.gp_weight * tf.reduce_mean(
                         losses.gradient_penalty(self.stepper.input_gradient, self.discriminator,
@@ -72,7 +64,7 @@ class PlainGAN(models.BaseGAN):
             self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables, strict=True))
         with tf.GradientTape() as tape:
             fake = self.generator(tf.random.normal([m, self.latent_dim]), training=True)
-            g_loss = tf.reduce_mean(g_loss_fn(self.discriminator(fake, training=True)))
+            g_loss = tf.reduce_mean(self.generator_loss(self.discriminator(fake, training=True)))
         grads = tape.gradient(g_loss, self.generator.trainable_variables)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables, strict=True))
         return self.record(d_loss=d_loss, g_loss=g_loss)
@@ -80,7 +72,6 @@ class PlainGAN(models.BaseGAN):
     def _jax_train_step(self, state, images):
         import jax
 
-        d_loss_fn, g_loss_fn = self.LOSSES[self.loss]
         trainable, non_trainable, optimizer_values, metric_values = state
         G, D = self.generator, self.discriminator
         index = {id(v): i for i, v in enumerate(self.trainable_variables)}
@@ -101,8 +92,8 @@ class PlainGAN(models.BaseGAN):
         def d_loss(d_tv, d_ntv, real, fake, seed_state):
             real_out, d_ntv = D.stateless_call(d_tv, d_ntv, real, training=True)
             fake_out, d_ntv = D.stateless_call(d_tv, d_ntv, fake, training=True)
-            loss = ops.mean(d_loss_fn(real_out, fake_out))
-            if self.loss == "wgan_gp":
+            loss = ops.mean(self.discriminator_loss(real_out, fake_out))
+            if self.gp_weight:
                 with keras.StatelessScope([(self.seed_generator.state, seed_state)]) as scope:
                     epsilon = keras.random.uniform((ops.shape(real)[0],), seed=self.seed_generator)
                 seed_state = scope.get_current_value(self.seed_generator.state)
@@ -123,7 +114,7 @@ class PlainGAN(models.BaseGAN):
         def g_loss(g_tv, g_ntv, d_ntv, z):
             fake, g_ntv = G.stateless_call(g_tv, g_ntv, z, training=True)
             fake_out, d_ntv = D.stateless_call(d_tv, d_ntv, fake, training=True)
-            return ops.mean(g_loss_fn(fake_out)), (g_ntv, d_ntv)
+            return ops.mean(self.generator_loss(fake_out)), (g_ntv, d_ntv)
 
         z, seed_state = noise(m, seed_state)
         (g_value, (g_ntv, d_ntv)), grads = jax.value_and_grad(g_loss, has_aux=True)(g_tv, g_ntv, d_ntv, z)
@@ -144,14 +135,16 @@ class PlainGAN(models.BaseGAN):
         metric_values = [scope.get_current_value(v) for v in self.metrics_variables]
         return logs, (trainable, non_trainable, [*g_opt, *d_opt], metric_values)
 
-    def get_config(self):
-        return {**super().get_config(), "loss": self.loss, "gp_weight": self.gp_weight}
+
+
+# The variants with a keras.io example (DCGAN, WGAN-GP) or one loss swap away from it.
+PLAIN_VARIANTS = ("gan", "lsgan", "hinge", "wgan_gp")
 
 
 def build_baseline(config, info) -> PlainGAN | None:
-    """`PlainGAN` on float32 copies of the config's networks (None: no keras.io analogue)."""
-    variant = config.model.variant
-    if variant not in PlainGAN.LOSSES:
+    """`PlainGAN` on float32 copies of the config's networks and the config's loss pair
+    and penalties (None: no keras.io analogue)."""
+    if config.model.variant not in PLAIN_VARIANTS:
         return None
     fp32 = config.copy_and_resolve_references()
     with fp32.unlocked():
@@ -161,8 +154,8 @@ def build_baseline(config, info) -> PlainGAN | None:
         fp32.train.jit_compile = False
     zoo = train.build_gan(fp32, info)
     baseline = PlainGAN(zoo.generator, zoo.discriminator, config.model.latent_dim,
-                        d_steps=config.model.d_steps, loss=variant,
-                        gp_weight=config.model.get("gp_weight", 10.0))
+                        d_steps=config.model.d_steps, loss=zoo.loss_name, loss_options=zoo.loss_options,
+                        penalties=zoo.penalties)
     baseline.compile(g_optimizer=train.make_optimizer(config.g_optimizer),
                      d_optimizer=train.make_optimizer(config.d_optimizer))
     return baseline
@@ -210,9 +203,9 @@ def step_flops(gan: models.BaseGAN, batch_size: int) -> int:
     g, d = forward_flops(gan.generator), forward_flops(gan.discriminator)
     k = gan.d_steps
     per_d_step = g + 2 * d + 2 * (2 * d)
-    if isinstance(gan, models.WGANGP) or getattr(gan, "loss", None) == "wgan_gp":
+    if "gradient_penalty" in gan.penalties:
         per_d_step += 6 * d
-    reused = getattr(gan, "reuse_generator_pass", False) and not isinstance(gan, PlainGAN)
+    reused = gan.reuse_generator_pass and not isinstance(gan, PlainGAN)
     g_step = (0 if reused else g) + d + d + 2 * g
     return batch_size * (k * per_d_step + g_step)
 

@@ -142,10 +142,16 @@ def validate(config) -> None:
                               f"got {config[name].name!r}.")
 
 
+# Hyper-parameters a variant no longer takes, with the only value it ever trained with:
+# WGAN-GP's paper has no burst of critic steps (that is WGAN's reference code).
+RETIRED = {"wgan_gp": {"reference_schedule": False}}
+
+
 def with_later_defaults(previous: dict) -> dict:
     """A workdir's config.json with the model and network keys added since it was
-    written filled in at their defaults, which is what that run trained with: a new
-    hyper-parameter does not make older runs unresumable."""
+    written filled in at their defaults, which is what that run trained with, and retired
+    ones at their only value dropped: a changed signature does not make older runs
+    unresumable."""
     defaults = {"networks": default_config().networks.to_dict()}
     variant = previous.get("model", {}).get("variant")
     if variant in models.VARIANTS:
@@ -154,4 +160,7 @@ def with_later_defaults(previous: dict) -> dict:
     for section, values in defaults.items():
         if isinstance(previous.get(section), dict):
             filled[section] = {**json.loads(json.dumps(values)), **previous[section]}
+    if isinstance(filled.get("model"), dict):
+        retired = RETIRED.get(variant, {})
+        filled["model"] = {k: v for k, v in filled["model"].items() if retired.get(k, object()) != v}
     return filled

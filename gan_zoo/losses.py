@@ -4,7 +4,14 @@ Every function takes logits or scores (never probabilities) and returns one valu
 example, shape [batch], so that a model can average it over the global batch and get gradients that are
 correct when the batch is split across devices. Discriminator outputs of shape
 [batch, 1] are accepted. Written in `keras.ops`: they run on every Keras backend.
+
+`LOSS_PAIRS` names each paper's pair (D's loss, G's loss) for `BaseGAN(loss=...)`, as
+compare_gan's `loss_lib` and TF-GAN's `gan_loss` make the loss a choice of its own.
 """
+
+import dataclasses
+import inspect
+from collections.abc import Callable
 
 from keras import ops
 
@@ -120,9 +127,14 @@ def reconstruction_energy(inputs, reconstructions):
     return ops.mean(ops.square(reconstructions - inputs), axis=axes)
 
 
-def energy_discriminator_loss(real_energy, fake_energy, margin: float):
-    """D(x) + [m - D(G(z))]^+ (Zhao et al. 2017, eq. 1)."""
-    return real_energy + ops.relu(margin - fake_energy)
+def energy_discriminator_loss(real_energy, fake_energy, margin: float = 10.0):
+    """D(x) + [m - D(G(z))]^+ (Zhao et al. 2017, eq. 1; m = 10 is their MNIST margin)."""
+    return _flat(real_energy) + ops.relu(margin - _flat(fake_energy))
+
+
+def energy_generator_loss(fake_energy):
+    """D(G(z)) (Zhao et al. 2017, eq. 2)."""
+    return _flat(fake_energy)
 
 
 def pulling_away_term(embeddings):
@@ -152,3 +164,69 @@ def feature_matching_loss(real_features, fake_features):
     real_mean = ops.mean(real_features, axis=axes)
     fake_mean = ops.mean(fake_features, axis=axes)
     return ops.sum(ops.square(real_mean - fake_mean))
+
+
+# --- The pairs, by name -------------------------------------------------------------
+
+
+def _probabilities(real_logits, fake_logits):
+    return {"d_real": ops.sigmoid(_flat(real_logits)), "d_fake": ops.sigmoid(_flat(fake_logits))}
+
+
+def _scores(real_scores, fake_scores):
+    return {"d_real": _flat(real_scores), "d_fake": _flat(fake_scores)}
+
+
+def _wasserstein_estimate(real_scores, fake_scores):
+    # Per example: the tracker's mean over the batch is E D(x) - E D(G(z)).
+    return {"wasserstein": _flat(real_scores) - _flat(fake_scores)}
+
+
+def _energies(real_energy, fake_energy):
+    return {"real_energy": _flat(real_energy), "fake_energy": _flat(fake_energy)}
+
+
+@dataclasses.dataclass(frozen=True)
+class LossPair:
+    """A paper's (discriminator loss, generator loss), what D's output means to them
+    ("logits", "scores" or "energies"), and what to log of D's outputs on real and fake
+    data (`summaries(real_out, fake_out)`: name -> per-example values)."""
+
+    discriminator: Callable
+    generator: Callable
+    outputs: str
+    summaries: Callable
+
+    def options(self) -> list[str]:
+        """The keyword options of the two losses (label_smoothing, a, b, c, margin)."""
+        return _options(self.discriminator, 2) + _options(self.generator, 1)
+
+    def bind(self, options: dict) -> tuple[Callable, Callable]:
+        """The two losses with `options` given to whichever of them takes each."""
+        unknown = set(options) - set(self.options())
+        if unknown:
+            raise ValueError(f"loss_options {sorted(unknown)} are not options of this loss; it takes "
+                             f"{self.options()}.")
+
+        def bound(fn, num_outputs):
+            mine = {k: v for k, v in options.items() if k in _options(fn, num_outputs)}
+            return lambda *outputs: fn(*outputs, **mine)
+
+        return bound(self.discriminator, 2), bound(self.generator, 1)
+
+
+def _options(loss: Callable, num_outputs: int) -> list[str]:
+    return list(inspect.signature(loss).parameters)[num_outputs:]
+
+
+LOSS_PAIRS = {
+    "non_saturating": LossPair(minimax_discriminator_loss, non_saturating_generator_loss, "logits",
+                               _probabilities),
+    "minimax": LossPair(minimax_discriminator_loss, minimax_generator_loss, "logits", _probabilities),
+    "least_squares": LossPair(least_squares_discriminator_loss, least_squares_generator_loss, "scores",
+                              _scores),
+    "hinge": LossPair(hinge_discriminator_loss, hinge_generator_loss, "scores", _scores),
+    "wasserstein": LossPair(wasserstein_critic_loss, wasserstein_generator_loss, "scores",
+                            _wasserstein_estimate),
+    "energy": LossPair(energy_discriminator_loss, energy_generator_loss, "energies", _energies),
+}

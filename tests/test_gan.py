@@ -58,9 +58,9 @@ def spy_on_minibatches(gan) -> list:
     seen = []
     step = gan.discriminator_step
 
-    def spy(real, fake=None):
+    def spy(real, labels=None, fake=None):
         seen.append(real)
-        return step(real, fake)
+        return step(real, labels, fake)
 
     gan.discriminator_step = spy
     return seen
@@ -92,7 +92,7 @@ def test_minibatches_are_interleaved_and_split_back_by_stride():
     gan = make_gan(d_steps=3)
     batches = [np.full((4, 1), i, np.float32) + np.arange(4)[:, None] * 10 for i in range(3)]
     joined = base._interleave_numpy(batches)
-    parts = [np.asarray(p).ravel().tolist() for p in gan.real_minibatches(joined)]
+    parts = [np.asarray(p).ravel().tolist() for p, _ in gan.real_minibatches(joined)]
     assert parts == [b.ravel().tolist() for b in batches]
 
 

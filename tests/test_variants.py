@@ -9,8 +9,8 @@ import pytest
 from keras import ops
 from scipy import stats
 
-from gan_zoo import data, losses, models, networks
-from gan_zoo.models import wgan as wgan_module
+from gan_zoo import data, layers, losses, models, networks
+from gan_zoo.models import penalties as penalties_module
 
 pytestmark = pytest.mark.both_backends
 TOY_BATCH = 128
@@ -65,7 +65,7 @@ def test_gradient_penalty_interpolates_with_uniform_per_sample_epsilon(monkeypat
         drawn.append(np.asarray(epsilon))
         return penalty(input_gradient, critic, real, fake, epsilon)
 
-    monkeypatch.setattr(wgan_module.losses, "gradient_penalty", spy)
+    monkeypatch.setattr(penalties_module.losses, "gradient_penalty", spy)
     gan = build("wgan_gp", d_steps=1)
     gan.compile(g_optimizer=gan.g_optimizer, d_optimizer=gan.d_optimizer, run_eagerly=True)
     gan.fit(toy_data(), steps_per_epoch=8, epochs=1, verbose=0)
@@ -126,8 +126,8 @@ def test_semi_supervised_adversarial_term_is_the_non_saturating_loss_on_log_z():
     real = next(iter(toy_data()))
     gan = models.SemiSupervisedGAN(g, d, latent_dim=4, seed=0, adversarial_weight=0.5)
     fake = gan.generate_like(real)
-    _, alone = models.SemiSupervisedGAN(g, d, latent_dim=4).generator_objective((real, None), fake)
-    objective, logs = gan.generator_objective((real, None), fake)
+    _, alone = models.SemiSupervisedGAN(g, d, latent_dim=4).generator_objective(real, fake)
+    objective, logs = gan.generator_objective(real, fake)
     log_z = ops.logsumexp(gan.discriminator(fake, training=True), axis=-1)
     expected = 0.5 * ops.mean(ops.softplus(-log_z))  # -log D(G(z)), D = Z / (Z + 1)
     adversarial = objective - ops.mean(logs["feature_matching"])
@@ -140,6 +140,80 @@ def test_ebgan_logs_energies_and_the_pulling_away_term():
     logs = gan.fit(toy_data(), steps_per_epoch=5, epochs=1, verbose=0).history
     assert set(logs) == {"d_loss", "g_loss", "real_energy", "fake_energy", "pulling_away"}
     assert 0.0 <= logs["pulling_away"][-1] <= 1.0
+
+
+# -- the base's choices: loss pair, penalties, weight constraint ----------------------
+
+# What each preset is in the base's terms, at its paper's defaults.
+PRESETS = {
+    "wgan": {"d_steps": 5, "loss": "wasserstein", "discriminator_constraint": layers.WeightClip(0.01)},
+    "wgan_gp": {"d_steps": 5, "loss": "wasserstein", "penalties": {"gradient_penalty": 10.0}},
+    "lsgan": {"loss": "least_squares", "loss_options": {"a": 0.0, "b": 1.0, "c": 1.0}},
+    "hinge": {"loss": "hinge"},
+    "gan": {"loss": "non_saturating", "loss_options": {"label_smoothing": 0.0}},
+}
+
+
+def base_like(gan, **choices):
+    """A BaseGAN on copies of `gan`'s networks (same weights), with the same seed."""
+    g, d = (keras.models.clone_model(net) for net in (gan.generator, gan.discriminator))
+    g.set_weights(gan.generator.get_weights())
+    d.set_weights(gan.discriminator.get_weights())
+    base = models.BaseGAN(g, d, latent_dim=gan.latent_dim, seed=0, **choices)
+    base.compile(g_optimizer=keras.optimizers.Adam(2e-3, 0.5), d_optimizer=keras.optimizers.Adam(2e-3, 0.5))
+    return base
+
+
+@pytest.mark.parametrize("variant", sorted(PRESETS))
+def test_a_preset_is_the_base_with_its_papers_choices(variant):
+    preset = build(variant)
+    base = base_like(preset, **PRESETS[variant])
+    for gan in (preset, base):
+        gan.fit(toy_data(), steps_per_epoch=2 * gan.d_steps, epochs=1, verbose=0)
+    for a, b in zip(preset.weights, base.weights, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6, err_msg=f"{variant}: {a.path}")
+    assert int(base.d_optimizer.iterations) == 2 * preset.d_steps
+
+
+def test_the_base_combines_any_loss_penalty_and_constraint_and_round_trips(tmp_path):
+    gan = base_like(build("hinge"), loss="hinge", penalties={"gradient_penalty": 1.0},
+                    discriminator_constraint=layers.WeightClip(0.1))
+    logs = gan.fit(toy_data(), steps_per_epoch=3, epochs=1, verbose=0).history
+    assert set(logs) == {"d_loss", "g_loss", "d_real", "d_fake", "gradient_penalty"}
+    assert logs["gradient_penalty"][-1] > 0
+    assert max(float(np.abs(w.numpy()).max()) for w in gan.discriminator.trainable_variables) <= 0.1 + 1e-7
+    gan.save(tmp_path / "base.keras")
+    loaded = keras.saving.load_model(tmp_path / "base.keras")
+    assert (loaded.loss_name, loaded.penalties, loaded.discriminator_constraint.clip_value) == (
+        "hinge", {"gradient_penalty": 1.0}, 0.1)
+    np.testing.assert_array_equal(gan.generate(8, seed=0), loaded.generate(8, seed=0))
+    loaded.fit(toy_data(), steps_per_epoch=1, epochs=1, verbose=0)
+    assert int(loaded.g_optimizer.iterations) == 4
+
+
+def test_loss_options_reach_the_loss_that_takes_them():
+    gan = base_like(build("lsgan"), loss="least_squares", loss_options={"a": -1.0, "b": 1.0, "c": 0.0})
+    real, fake = np.array([[0.5], [2.0]], "float32"), np.array([[0.0], [-3.0]], "float32")
+    np.testing.assert_allclose(gan.discriminator_loss(real, fake),
+                               0.5 * (real[:, 0] - 1) ** 2 + 0.5 * (fake[:, 0] + 1) ** 2)
+    np.testing.assert_allclose(gan.generator_loss(fake), 0.5 * fake[:, 0] ** 2)
+
+
+@pytest.mark.parametrize("choices, message", [
+    ({"loss": "wgan"}, "loss must be one of"),
+    ({"penalties": {"r3": 1.0}}, "penalty must be one of"),
+    ({"loss": "hinge", "loss_options": {"margin": 1.0}}, "not options of this loss; it takes \\[\\]"),
+    ({"loss": "energy", "loss_options": {"label_smoothing": 0.1}}, "it takes \\['margin'\\]"),
+])
+def test_the_base_refuses_unknown_choices(choices, message):
+    with pytest.raises(ValueError, match=message):
+        base_like(build("gan"), **choices)
+
+
+def test_wgan_gp_takes_its_penalty_weight_as_gp_weight():
+    g, d = build("gan").generator, build("gan").discriminator
+    with pytest.raises(ValueError, match="gp_weight"):
+        models.WGANGP(g, d, latent_dim=4, penalties={"gradient_penalty": 5.0})
 
 
 # -- every variant learns, and round-trips --------------------------------------------

@@ -1,6 +1,7 @@
-"""Reusable layers from Salimans et al. 2016, "Improved Techniques for Training GANs".
+"""Reusable layers from Salimans et al. 2016, "Improved Techniques for Training GANs",
+and WGAN's weight clipping as a Keras constraint.
 
-Ordinary serializable Keras layers, usable in anyone's discriminator.
+Ordinary serializable Keras layers and constraints, usable in anyone's discriminator.
 """
 
 import keras
@@ -104,3 +105,21 @@ class VirtualBatchNormalization(keras.layers.Layer):
 
 
 __all__ = ["MinibatchDiscrimination", "VirtualBatchNormalization", "with_features"]
+
+
+@keras.saving.register_keras_serializable(package="gan_zoo")
+class WeightClip(keras.constraints.Constraint):
+    """w -> clip(w, -clip_value, clip_value): the critic's weight clipping of Arjovsky et
+    al. 2017, Algorithm 1, line 7 (c = 0.01). `BaseGAN(discriminator_constraint=...)`
+    applies it to every discriminator weight after every discriminator update."""
+
+    def __init__(self, clip_value: float = 0.01):
+        if not float(clip_value) > 0:
+            raise ValueError(f"clip_value must be positive, got {clip_value!r}.")
+        self.clip_value = float(clip_value)
+
+    def __call__(self, w):
+        return ops.clip(w, -self.clip_value, self.clip_value)
+
+    def get_config(self):
+        return {"clip_value": self.clip_value}

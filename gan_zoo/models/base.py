@@ -1,15 +1,19 @@
 """What every GAN variant shares: G, D, two optimizers, noise, trackers, saving.
 
-A variant subclasses `BaseGAN`, lists the quantities it logs in `tracked`, and changes
-the few lines its paper changes. `adversarial_step` is Algorithm 1 of Goodfellow et al.
-2014 (k discriminator steps, then one generator step), written once in `keras.ops` over
-these helpers:
+The choices that compare_gan and TF-GAN make independent are arguments of the base: the
+loss pair (`loss`, `loss_options`: `losses.LOSS_PAIRS`), a set of discriminator
+penalties (`penalties`: `models.penalties.PENALTIES`) and a discriminator weight
+constraint. The paper classes (`GAN`, `WGANGP`, ...) are presets holding their papers'
+choices and defaults; a variant changes only the few lines its paper changes beyond
+them, and lists what else it logs in `also_logged`. `adversarial_step` is Algorithm 1
+of Goodfellow et al. 2014 (k discriminator steps, then one generator step), written
+once in `keras.ops` over these helpers:
 
-- `real_minibatches(data)`: the k real minibatches of one generator step;
+- `real_minibatches(data)`: the k real minibatches of one generator step, each an
+  images tensor with its labels beside it (None for unlabelled data);
 - `sample_noise(n)`: z ~ N(0, I), different on every replica and every call;
-- `discriminator_step`, `generator_step`, with hooks (`discriminator_loss`,
-  `generator_loss`, `generator_objective`, `critic`, `penalty`,
-  `after_discriminator_step`, `summaries`) for what a paper changes;
+- `discriminator_step`, `generator_step`, with hooks (`discriminator_objective`,
+  `generator_objective`, `critic`, `after_discriminator_step`) for what a paper changes;
 - `average(per_example)`, `average_scalar`, `global_batch`: reductions that stay exact
   when the batch is split across devices;
 - `record(name=value, ...)`: update the trackers behind `metrics` and the logs.
@@ -25,7 +29,9 @@ import keras
 import numpy as np
 from keras import ops
 
+from gan_zoo import losses
 from gan_zoo.backends import OptimizerPair, stepper
+from gan_zoo.models.penalties import PENALTIES
 
 
 def split_batch(data):
@@ -35,14 +41,7 @@ def split_batch(data):
     return data, None
 
 
-def _map(fn, inputs):
-    return tuple(fn(t) for t in inputs) if isinstance(inputs, tuple) else fn(inputs)
-
-
-def _first(inputs):
-    return inputs[0] if isinstance(inputs, tuple) else inputs
-
-
+@keras.saving.register_keras_serializable(package="gan_zoo")
 class BaseGAN(keras.Model):
     """Generator, discriminator, the two optimizers and what training needs around them.
 
@@ -64,14 +63,23 @@ class BaseGAN(keras.Model):
         where it dominates the FLOPs (DCGAN), at the price of reusing that noise. Off
         by default (the paper's algorithm); the image configs turn it on
         (docs/PERFORMANCE.md measures both).
+      loss: the loss pair, a name in `losses.LOSS_PAIRS`: "non_saturating" (default),
+        "minimax", "least_squares", "hinge", "wasserstein" or "energy".
+      loss_options: keyword options of the pair's losses, e.g. {"label_smoothing": 0.1}
+        or {"a": -1, "b": 1, "c": 0}.
+      penalties: {name: weight} of discriminator penalties (`models.penalties`), e.g.
+        {"gradient_penalty": 10.0}; each is logged, unweighted, under its name.
+      discriminator_constraint: a Keras constraint applied to every discriminator weight
+        after every discriminator update, e.g. `gan_zoo.layers.WeightClip(0.01)`.
     """
 
-    tracked: tuple[str, ...] = ("d_loss", "g_loss")
+    also_logged: tuple[str, ...] = ()  # what a variant logs beyond the losses, D's outputs, penalties
     # The variant's protocol, read by the trainer, the plots and the benchmark.
     needs_labels = False  # batches are (images, labels)
     discriminator_kind = "classifier"  # or "autoencoder" (EBGAN)
-    discriminator_outputs_logits = True  # False: unbounded scores (critics) or energies
-    discriminator_output_name = "D(x)"  # what plots call D's output
+    # Base arguments that a preset derives from its own, paper-named ones (and so leaves
+    # out of its config).
+    preset_arguments: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -81,6 +89,10 @@ class BaseGAN(keras.Model):
         d_steps: int = 1,
         seed: int | None = None,
         reuse_generator_pass: bool = False,
+        loss: str = "non_saturating",
+        loss_options: dict | None = None,
+        penalties: dict | None = None,
+        discriminator_constraint=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -94,8 +106,17 @@ class BaseGAN(keras.Model):
         self.d_steps = int(d_steps)
         self.seed = seed
         self.reuse_generator_pass = bool(reuse_generator_pass)
+        self.loss_name = check_choice("loss", loss, losses.LOSS_PAIRS)
+        self.loss_pair = losses.LOSS_PAIRS[loss]
+        self.loss_options = dict(loss_options or {})
+        self._losses = self.loss_pair.bind(self.loss_options)
+        self.penalties = {check_choice("penalty", name, PENALTIES): float(weight)
+                          for name, weight in (penalties or {}).items()}
+        self.discriminator_constraint = keras.constraints.get(discriminator_constraint)
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.tracked}
+        outputs_logged = self.loss_pair.summaries(np.zeros(1), np.zeros(1))
+        logged = ("d_loss", "g_loss", *outputs_logged, *self.penalties, *self.also_logged)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in dict.fromkeys(logged)}
         self.stepper = stepper()
         # The GAN has no call(); without this, fit builds it by calling it on images.
         self.built = True
@@ -161,6 +182,16 @@ class BaseGAN(keras.Model):
     # -- training helpers ---------------------------------------------------------
 
     @property
+    def discriminator_outputs_logits(self) -> bool:
+        """Whether D outputs logits (False: unbounded scores or energies)."""
+        return self.loss_pair.outputs == "logits"
+
+    @property
+    def discriminator_output_name(self) -> str:
+        """What plots call D's output."""
+        return {"logits": "D(x)", "scores": "critic score", "energies": "energy"}[self.loss_pair.outputs]
+
+    @property
     def metrics(self):
         return list(self.trackers.values())
 
@@ -172,18 +203,18 @@ class BaseGAN(keras.Model):
             self.trackers[name].update_state(value, sample_weight=weight)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
-    def training_inputs(self, data):
-        """What a discriminator step consumes of a batch: the images (labels ignored)."""
-        return split_batch(data)[0]
-
     def real_minibatches(self, data) -> list:
         """The `d_steps` real minibatches of one generator step (strided split, see class
-        doc), each a slice of `training_inputs(data)` (a tensor or a tuple of tensors)."""
-        inputs = self.training_inputs(data)
+        doc): (images, labels) pairs, labels None where the batches have none."""
+        images, labels = split_batch(data)
         if self.d_steps == 1:
-            return [inputs]
-        size = ops.shape(_first(inputs))[0] // self.d_steps
-        return [_map(lambda t, i=i: t[i :: self.d_steps][:size], inputs) for i in range(self.d_steps)]
+            return [(images, labels)]
+        size = ops.shape(images)[0] // self.d_steps
+
+        def minibatch(t, i):
+            return None if t is None else t[i :: self.d_steps][:size]
+
+        return [(minibatch(images, i), minibatch(labels, i)) for i in range(self.d_steps)]
 
     def draw(self, kind: str, shape):
         """Noise of `kind` ("normal" or "uniform") from the training seed generator: a
@@ -196,7 +227,7 @@ class BaseGAN(keras.Model):
 
     def generate_like(self, real):
         """G(z) in float32 (whatever G's compute precision), as many as `real` holds."""
-        n = ops.shape(_first(real))[0]
+        n = ops.shape(real)[0]
         return ops.cast(self.generator(self.sample_noise(n), training=True), "float32")
 
     def average(self, per_example):
@@ -214,74 +245,79 @@ class BaseGAN(keras.Model):
         return self.stepper.global_batch(x)
 
     # -- the algorithm: k discriminator steps, then one generator step -------------------
-    # Variants change the few lines their paper changes: the losses, a penalty, what
-    # happens after a discriminator update, what is logged, or a whole step.
+    # Variants change the few lines their paper changes beyond the loss pair, the
+    # penalties and the constraint: what D's output is to the losses, an objective, what
+    # happens after a discriminator update, or a whole step.
 
-    def discriminator_loss(self, real_out, fake_out):  # pragma: no cover - abstract
-        raise NotImplementedError
+    def discriminator_loss(self, real_out, fake_out):
+        """The loss pair's discriminator loss, per example."""
+        return self._losses[0](real_out, fake_out)
 
-    def generator_loss(self, fake_out):  # pragma: no cover - abstract
-        raise NotImplementedError
+    def generator_loss(self, fake_out):
+        """The loss pair's generator loss, per example."""
+        return self._losses[1](fake_out)
 
     def critic(self, x, training=True):
         """What the losses see of D on samples x (and what plots show of D)."""
         return self.discriminator(x, training=training)
 
-    def penalty(self, real, fake):
-        """A regulariser added to the per-example discriminator loss (none by default)."""
-        return None
-
     def after_discriminator_step(self):
-        """Runs after every discriminator update (WGAN clips the critic's weights here)."""
+        """Runs after every discriminator update: the weight constraint (WGAN's clipping)."""
+        if self.discriminator_constraint is not None:
+            for w in self.discriminator.trainable_variables:
+                w.assign(self.discriminator_constraint(w))
 
-    def summaries(self, real_out, fake_out, penalty) -> dict:
-        """Quantities to log beside the losses, from the last discriminator step."""
-        return {}
-
-    def discriminator_objective(self, real, fake):
-        """(the objective D minimises, its logs) on a real minibatch and generated samples."""
+    def discriminator_objective(self, real, fake, labels=None):
+        """(the objective D minimises, its logs) on a real minibatch and generated samples:
+        the pair's loss plus the weighted penalties, per example."""
         real_out, fake_out = self.critic(real), self.critic(fake)
-        d_loss = self.discriminator_loss(real_out, fake_out)
-        penalty = self.penalty(real, fake)
-        if penalty is not None:
-            d_loss = d_loss + penalty
-        return self.average(d_loss), {"d_loss": d_loss, **self.summaries(real_out, fake_out, penalty)}
+        d_loss, penalties = self.add_penalties(self.discriminator_loss(real_out, fake_out), real, fake)
+        return self.average(d_loss), {"d_loss": d_loss, **self.loss_pair.summaries(real_out, fake_out),
+                                      **penalties}
 
-    def discriminator_step(self, real, fake=None) -> dict:
-        """One update of D on a real minibatch and as many generated samples (`fake`, or
-        fresh ones)."""
+    def add_penalties(self, d_loss, real, fake):
+        """(d_loss + sum of weight * penalty, {name: penalty}), per example."""
+        values = {name: PENALTIES[name](self, real, fake) for name in self.penalties}
+        for name, value in values.items():
+            d_loss = d_loss + self.penalties[name] * value
+        return d_loss, values
+
+    def discriminator_step(self, real, labels=None, fake=None) -> dict:
+        """One update of D on a real minibatch (with its labels, or None) and as many
+        generated samples (`fake`, or fresh ones)."""
         fake = self.generate_like(real) if fake is None else ops.stop_gradient(fake)
         logs = self.stepper.minimize(self.d_optimizer, self.discriminator.trainable_variables,
-                                     lambda: self.discriminator_objective(real, fake))
+                                     lambda: self.discriminator_objective(real, fake, labels))
         self.after_discriminator_step()
         return logs
 
-    def generator_objective(self, real, fake):
+    def generator_objective(self, real, fake, labels=None):
         """(the objective G minimises, its logs) on generated samples `fake`."""
         g_loss = self.generator_loss(self.critic(fake))
         return self.average(g_loss), {"g_loss": g_loss}
 
-    def generator_step(self, real, recorded=None) -> dict:
+    def generator_step(self, real, labels=None, recorded=None) -> dict:
         """One update of G on a fresh minibatch of noise, as large as `real`, or through
         the generator pass `recorded` (`stepper.record`)."""
         if recorded is None:
             return self.stepper.minimize(
                 self.g_optimizer, self.generator.trainable_variables,
-                lambda: self.generator_objective(real, self.generate_like(real)))
+                lambda: self.generator_objective(real, self.generate_like(real), labels))
         return self.stepper.minimize_through(
-            self.g_optimizer, recorded, lambda fake: self.generator_objective(real, fake))
+            self.g_optimizer, recorded, lambda fake: self.generator_objective(real, fake, labels))
 
     def adversarial_step(self, data):
         """Goodfellow et al. 2014, Algorithm 1: one iteration of the training loop."""
-        *first, last = self.real_minibatches(data)
-        for real in first:  # k steps of the discriminator...
-            self.discriminator_step(real)
+        *first, (last, labels) = self.real_minibatches(data)
+        for real, real_labels in first:  # k steps of the discriminator...
+            self.discriminator_step(real, real_labels)
         if not self.reuse_generator_pass:
-            return self.record(**self.discriminator_step(last), **self.generator_step(last))
+            return self.record(**self.discriminator_step(last, labels),
+                               **self.generator_step(last, labels))
         recorded = self.stepper.record(  # G's pass is recorded once and used twice
             self.generator.trainable_variables, lambda: self.generate_like(last))
-        d_logs = self.discriminator_step(last, recorded.output)
-        return self.record(**d_logs, **self.generator_step(last, recorded))  # ...then G
+        d_logs = self.discriminator_step(last, labels, recorded.output)
+        return self.record(**d_logs, **self.generator_step(last, labels, recorded))  # ...then G
 
     def train_step(self, *args):
         """Keras's entry point: `(data)` on TensorFlow, `(state, data)` on JAX; the
@@ -303,7 +339,7 @@ class BaseGAN(keras.Model):
     # -- serialization --------------------------------------------------------------
 
     def get_config(self):
-        return {
+        config = {
             "name": self.name,
             "generator": keras.saving.serialize_keras_object(self.generator),
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
@@ -311,7 +347,12 @@ class BaseGAN(keras.Model):
             "d_steps": self.d_steps,
             "seed": self.seed,
             "reuse_generator_pass": self.reuse_generator_pass,
+            "loss": self.loss_name,
+            "loss_options": dict(self.loss_options),
+            "penalties": dict(self.penalties),
+            "discriminator_constraint": keras.constraints.serialize(self.discriminator_constraint),
         }
+        return {key: value for key, value in config.items() if key not in self.preset_arguments}
 
     @classmethod
     def from_config(cls, config):

@@ -14,7 +14,8 @@ class EBGAN(BaseGAN):
 
     L_D = D(x) + [m - D(G(z))]^+ and L_G = D(G(z)) + pt_weight * PT(S), with PT the
     pulling-away term over the encoder's embeddings S of the generated batch (i != j
-    pairs only). The discriminator must return [reconstruction, embedding]
+    pairs only): a preset of the base's "energy" loss pair, with the generator objective
+    extended by PT. The discriminator must return [reconstruction, embedding]
     (`gan_zoo.networks.autoencoder_discriminator`).
 
     Defaults: margin m = 10 (the paper's MNIST value; its per-dataset margins are in the
@@ -22,17 +23,17 @@ class EBGAN(BaseGAN):
     the global generated batch, gathered across replicas, as on one device.
     """
 
-    tracked = ("d_loss", "g_loss", "real_energy", "fake_energy", "pulling_away")
-    discriminator_outputs_logits = False
+    also_logged = ("pulling_away",)
     discriminator_kind = "autoencoder"
-    discriminator_output_name = "energy"
+    preset_arguments = ("loss", "loss_options")
 
     def __init__(self, generator, discriminator, latent_dim, d_steps=1, margin=10.0,
                  pt_weight=0.1, **kwargs):
-        super().__init__(generator, discriminator, latent_dim, d_steps=d_steps, **kwargs)
         if len(discriminator.outputs) != 2:
             raise ValueError("EBGAN needs an autoencoder discriminator returning "
                              "[reconstruction, embedding]; see networks.autoencoder_discriminator.")
+        super().__init__(generator, discriminator, latent_dim, d_steps=d_steps, loss="energy",
+                         loss_options={"margin": float(margin)}, **kwargs)
         self.margin = float(margin)
         self.pt_weight = float(pt_weight)
 
@@ -43,17 +44,12 @@ class EBGAN(BaseGAN):
     def critic(self, x, training=True):
         return self.energy_and_embedding(x, training)[0]
 
-    def discriminator_loss(self, real_energy, fake_energy):
-        return losses.energy_discriminator_loss(real_energy, fake_energy, self.margin)
-
-    def summaries(self, real_energy, fake_energy, penalty):
-        return {"real_energy": real_energy, "fake_energy": fake_energy}
-
-    def generator_objective(self, real, fake):
+    def generator_objective(self, real, fake, labels=None):
         fake_energy, embedding = self.energy_and_embedding(fake)
+        g_loss = self.generator_loss(fake_energy)  # D(G(z))
         pulling_away = losses.pulling_away_term(self.global_batch(ops.cast(embedding, "float32")))
-        objective = self.average(fake_energy) + self.average_scalar(self.pt_weight * pulling_away)
-        return objective, {"g_loss": fake_energy + self.pt_weight * pulling_away,
+        objective = self.average(g_loss) + self.average_scalar(self.pt_weight * pulling_away)
+        return objective, {"g_loss": g_loss + self.pt_weight * pulling_away,
                            "pulling_away": pulling_away}
 
     def get_config(self):

@@ -5,7 +5,6 @@ from keras import ops
 
 from gan_zoo import losses
 from gan_zoo.layers import with_features
-from gan_zoo.models.base import split_batch
 from gan_zoo.models.gan import GAN
 
 
@@ -23,7 +22,7 @@ class ImprovedGAN(GAN):
       added to each player's cost; off (0) by default as in the paper's experiments.
     """
 
-    tracked = ("d_loss", "g_loss", "d_real", "d_fake", "feature_matching")
+    also_logged = ("feature_matching",)
 
     def __init__(self, generator, discriminator, latent_dim, d_steps=1, feature_layer="features",
                  adversarial_weight=0.0, label_smoothing=0.1, historical_weight=0.0, **kwargs):
@@ -56,10 +55,15 @@ class ImprovedGAN(GAN):
             for w, m in zip(network.trainable_variables, self.historical_means[name], strict=True):
                 m.assign(ops.where(t <= 1.0, w.value, m.value + (w.value - m.value) / t))
 
-    def penalty(self, real, fake):
-        return self.historical_penalty("d", self.discriminator) if self.historical_weight else None
+    def discriminator_objective(self, real, fake, labels=None):
+        objective, logs = super().discriminator_objective(real, fake, labels)
+        if not self.historical_weight:
+            return objective, logs
+        historical = self.historical_penalty("d", self.discriminator)
+        return objective + self.average_scalar(historical), {**logs, "d_loss": logs["d_loss"] + historical}
 
     def after_discriminator_step(self):
+        super().after_discriminator_step()
         self.update_historical_means("d", self.discriminator, self.d_optimizer)
 
     def logit(self, outputs):
@@ -69,7 +73,7 @@ class ImprovedGAN(GAN):
     def critic(self, x, training=True):
         return self.logit(self.discriminator(x, training=training))
 
-    def generator_objective(self, real, fake):
+    def generator_objective(self, real, fake, labels=None):
         real_features = ops.stop_gradient(self.feature_view(real, training=True)[1])
         fake_out, fake_features = self.feature_view(fake, training=True)
         fake_out = self.logit(fake_out)
@@ -83,8 +87,8 @@ class ImprovedGAN(GAN):
             objective = objective + self.average(adversarial)
         return objective, {"g_loss": g_loss, "feature_matching": matching}
 
-    def generator_step(self, real, recorded=None):
-        logs = super().generator_step(real, recorded)
+    def generator_step(self, real, labels=None, recorded=None):
+        logs = super().generator_step(real, labels, recorded)
         self.update_historical_means("g", self.generator, self.g_optimizer)
         return logs
 
@@ -118,15 +122,16 @@ class SemiSupervisedGAN(ImprovedGAN):
     sample quality), and smoothing the real class would bias the classifier.
     """
 
-    tracked = ("d_loss", "g_loss", "supervised_loss", "unsupervised_loss", "accuracy",
-               "feature_matching")
+    also_logged = ("supervised_loss", "unsupervised_loss", "accuracy", "feature_matching")
     needs_labels = True
 
-    def __init__(self, generator, discriminator, latent_dim, d_steps=1, feature_layer="features",
-                 adversarial_weight=0.0, label_smoothing=0.0, **kwargs):
-        super().__init__(generator, discriminator, latent_dim, d_steps=d_steps,
+    def __init__(self, generator, discriminator, latent_dim, d_steps=1, loss="non_saturating",
+                 feature_layer="features", adversarial_weight=0.0, label_smoothing=0.0,
+                 historical_weight=0.0, **kwargs):
+        super().__init__(generator, discriminator, latent_dim, d_steps=d_steps, loss=loss,
                          feature_layer=feature_layer, adversarial_weight=adversarial_weight,
-                         label_smoothing=label_smoothing, **kwargs)
+                         label_smoothing=label_smoothing, historical_weight=historical_weight,
+                         **kwargs)
 
     @property
     def classifier(self) -> keras.Model:
@@ -136,25 +141,19 @@ class SemiSupervisedGAN(ImprovedGAN):
         """log Z(x): the logit of D(x) = Z / (Z + 1) against the fixed zero logit."""
         return ops.logsumexp(outputs, axis=-1)
 
-    def training_inputs(self, data):
-        images, labels = split_batch(data)
-        if labels is None:
+    def real_minibatches(self, data):
+        minibatches = super().real_minibatches(data)
+        if minibatches[0][1] is None:
             raise ValueError("SemiSupervisedGAN needs (images, labels) batches, label -1 for "
                              "unlabelled examples: e.g. gan_zoo.data.load(name, batch_size, "
                              "labels_per_class=10).")
-        return images, labels
+        return minibatches
 
-    def discriminator_step(self, real, fake=None):
-        images, _ = real
-        return super().discriminator_step(real, self.generate_like(images) if fake is None else fake)
-
-    def discriminator_objective(self, real, fake):
-        images, labels = real
-        real_logits = self.discriminator(images, training=True)
-        fake_lse = self.critic(fake)
+    def discriminator_objective(self, real, fake, labels=None):
+        real_logits = self.discriminator(real, training=True)
+        real_lse, fake_lse = self.logit(real_logits), self.critic(fake)
         # -log D(x) = softplus(-lse), -log(1 - D(G(z))) = softplus(lse); real smoothed.
-        unsupervised = losses.minimax_discriminator_loss(self.logit(real_logits), fake_lse,
-                                                         self.label_smoothing)
+        unsupervised, penalties = self.add_penalties(self.discriminator_loss(real_lse, fake_lse), real, fake)
         labels = ops.cast(labels, "int32")
         labelled = ops.cast(labels >= 0, "float32")
         cross_entropy = ops.sparse_categorical_crossentropy(
@@ -163,14 +162,6 @@ class SemiSupervisedGAN(ImprovedGAN):
         correct = ops.cast(ops.argmax(real_logits, -1) == labels, "float32")
         return (self.average(unsupervised) + self.average_scalar(supervised),
                 {"d_loss": unsupervised + supervised, "supervised_loss": supervised,
-                 "unsupervised_loss": unsupervised,
+                 "unsupervised_loss": unsupervised, **penalties,
+                 **self.loss_pair.summaries(real_lse, fake_lse),  # D(x) = Z / (Z + 1)
                  "accuracy": (correct, labelled)})  # over the labelled examples only
-
-    def generator_objective(self, real, fake):
-        return super().generator_objective(real[0], fake)
-
-    def get_config(self):
-        config = super().get_config()
-        for key in ("historical_weight", "loss"):
-            config.pop(key)
-        return config

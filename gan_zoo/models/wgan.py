@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from gan_zoo import losses
+from gan_zoo.layers import WeightClip
 from gan_zoo.models.base import BaseGAN
 
 # The reference code's critic schedule (not in the paper): 100 critic iterations for the
@@ -17,7 +17,8 @@ class WGAN(BaseGAN):
 
     The critic (linear output) maximises E D(x) - E D(G(z)); after every critic update
     each of its weights is clipped to [-clip_value, clip_value]; the generator minimises
-    -E D(G(z)). Paper defaults: d_steps (n_critic) = 5, clip_value (c) = 0.01, RMSProp
+    -E D(G(z)). A preset of the base's "wasserstein" loss pair and a `WeightClip`
+    constraint. Paper defaults: d_steps (n_critic) = 5, clip_value (c) = 0.01, RMSProp
     with learning rate 5e-5 (set in the configs).
 
     Args:
@@ -28,49 +29,32 @@ class WGAN(BaseGAN):
         not apply to this schedule).
     """
 
-    tracked = ("d_loss", "g_loss", "wasserstein")
-    discriminator_outputs_logits = False
-    discriminator_output_name = "critic score"
+    preset_arguments = ("loss", "loss_options", "discriminator_constraint")
 
     def __init__(self, generator, discriminator, latent_dim, d_steps=5, clip_value=0.01,
                  reference_schedule=False, **kwargs):
-        super().__init__(generator, discriminator, latent_dim, d_steps=d_steps, **kwargs)
-        self.clip_value = None if clip_value is None else float(clip_value)
-        if self.clip_value is not None and self.clip_value <= 0:
-            raise ValueError(f"clip_value must be positive, got {clip_value!r}.")
+        clip = WeightClip(clip_value)
+        super().__init__(generator, discriminator, latent_dim, d_steps=d_steps, loss="wasserstein",
+                         discriminator_constraint=clip, **kwargs)
+        self.clip_value = clip.clip_value
         self.reference_schedule = bool(reference_schedule)
-
-    def discriminator_loss(self, real_out, fake_out):
-        return losses.wasserstein_critic_loss(real_out, fake_out)
-
-    def generator_loss(self, fake_out):
-        return losses.wasserstein_generator_loss(fake_out)
-
-    def after_discriminator_step(self):
-        if self.clip_value is not None:  # Algorithm 1, line 7: after every critic update
-            for w in self.discriminator.trainable_variables:
-                w.assign(ops.clip(w, -self.clip_value, self.clip_value))
-
-    def summaries(self, real_out, fake_out, penalty):
-        # Per example: the tracker's mean over the batch is E D(x) - E D(G(z)).
-        return {"wasserstein": ops.reshape(real_out - fake_out, (-1,))}
 
     def adversarial_step(self, data):
         if not self.reference_schedule:
             return super().adversarial_step(data)
         minibatches = self.real_minibatches(data)
-        for real in minibatches:
-            d_logs = self.discriminator_step(real)
+        for real, labels in minibatches:
+            d_logs = self.discriminator_step(real, labels)
         g_step = ops.convert_to_tensor(self.g_optimizer.iterations)
         burst = ops.logical_or(g_step < BURST_FIRST, g_step % BURST_EVERY == 0)
         extra = ops.where(burst, BURST_CRITIC_STEPS - self.d_steps, 0)
-        stacked = ops.stack(minibatches)
+        stacked = ops.stack([images for images, _ in minibatches])
 
         def critic_step(i):  # the extra steps cycle over the batch's k minibatches
             self.discriminator_step(ops.take(stacked, i % self.d_steps, axis=0))
 
         self.stepper.repeat(extra, critic_step)
-        return self.record(**d_logs, **self.generator_step(real))
+        return self.record(**d_logs, **self.generator_step(real, labels))
 
     def get_config(self):
         return {**super().get_config(), "clip_value": self.clip_value,
@@ -78,34 +62,29 @@ class WGAN(BaseGAN):
 
 
 @keras.saving.register_keras_serializable(package="gan_zoo")
-class WGANGP(WGAN):
+class WGANGP(BaseGAN):
     """Gulrajani et al. 2017, Algorithm 1: WGAN with a gradient penalty, no clipping.
 
-    Penalty gp_weight * (||grad D(x_hat)||_2 - 1)^2 on x_hat = eps x + (1 - eps) G(z),
-    eps ~ U[0, 1] drawn per sample. Paper defaults: gp_weight (lambda) = 10,
-    d_steps = 5, Adam(1e-4, beta_1=0, beta_2=0.9) (in the configs). The critic must not
-    use batch norm, which couples the samples the penalty treats independently: the
-    configs use layer norm or none.
+    A preset of the base's "wasserstein" loss pair and its "gradient_penalty"
+    (`models.penalties`): gp_weight * (||grad D(x_hat)||_2 - 1)^2 on
+    x_hat = eps x + (1 - eps) G(z), eps ~ U[0, 1] drawn per sample. Paper defaults:
+    gp_weight (lambda) = 10, d_steps = 5, Adam(1e-4, beta_1=0, beta_2=0.9) (in the
+    configs). The critic must not use batch norm, which couples the samples the penalty
+    treats independently: the configs use layer norm or none. Further penalties can be
+    added with `penalties`.
     """
 
-    tracked = ("d_loss", "g_loss", "wasserstein", "gradient_penalty")
+    preset_arguments = ("loss", "loss_options")
 
-    def __init__(self, generator, discriminator, latent_dim, d_steps=5, gp_weight=10.0, **kwargs):
-        kwargs.pop("clip_value", None)
-        super().__init__(generator, discriminator, latent_dim, d_steps=d_steps, clip_value=None,
-                         **kwargs)
+    def __init__(self, generator, discriminator, latent_dim, d_steps=5, gp_weight=10.0,
+                 penalties=None, **kwargs):
+        if "gradient_penalty" in (penalties or {}):
+            raise ValueError("WGANGP sets the gradient penalty's weight with gp_weight, not penalties.")
+        super().__init__(generator, discriminator, latent_dim, d_steps=d_steps, loss="wasserstein",
+                         penalties={"gradient_penalty": gp_weight, **(penalties or {})}, **kwargs)
         self.gp_weight = float(gp_weight)
-
-    def penalty(self, real, fake):
-        epsilon = self.draw("uniform", (ops.shape(real)[0],))
-        return self.gp_weight * losses.gradient_penalty(self.stepper.input_gradient,
-                                                        self.discriminator, real, fake, epsilon)
-
-    def summaries(self, real_out, fake_out, penalty):
-        return {**super().summaries(real_out, fake_out, penalty),
-                "gradient_penalty": penalty / self.gp_weight}
 
     def get_config(self):
         config = super().get_config()
-        config.pop("clip_value")
+        config["penalties"] = {k: v for k, v in config["penalties"].items() if k != "gradient_penalty"}
         return {**config, "gp_weight": self.gp_weight}

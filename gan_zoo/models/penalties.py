@@ -1,0 +1,22 @@
+"""Discriminator penalties, by name, for `BaseGAN(penalties={name: weight})`.
+
+Each takes the GAN (for its stepper's input gradients, its noise and its critic), a real
+minibatch and as many generated samples, and returns the unweighted penalty per
+example; the base adds weight * penalty to D's per-example loss and logs the penalty
+under its name. As compare_gan's `penalty_lib`, a penalty is a choice of its own,
+combinable with any loss pair.
+"""
+
+from keras import ops
+
+from gan_zoo import losses
+
+
+def gradient_penalty(gan, real, fake):
+    """(||grad D(x_hat)||_2 - 1)^2 at x_hat = eps x + (1 - eps) G(z), eps ~ U[0, 1] per
+    sample (Gulrajani et al. 2017, Algorithm 1; `losses.gradient_penalty`)."""
+    epsilon = gan.draw("uniform", (ops.shape(real)[0],))
+    return losses.gradient_penalty(gan.stepper.input_gradient, gan.critic, real, fake, epsilon)
+
+
+PENALTIES = {"gradient_penalty": gradient_penalty}
