@@ -61,6 +61,8 @@ def _jax_strategy(name: str, cpu_devices: int) -> JaxDistribution:
             raise DistributionError(f"cpu_devices must be set before JAX starts: {error}") from error
     if name == "multi_worker":
         try:
+            # Cross-process collectives on CPU go over gloo (tests/helpers/jax_processes_step.py).
+            jax.config.update("jax_cpu_collectives_implementation", "gloo")
             jax.distributed.initialize()
         except (RuntimeError, ValueError) as error:
             raise DistributionError(

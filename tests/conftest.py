@@ -46,9 +46,11 @@ def _seed():
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _hermetic_cache(tmp_path_factory):
-    """The evaluation classifier is trained once per test session, in a private cache."""
-    os.environ["GAN_ZOO_CACHE"] = str(tmp_path_factory.mktemp("gan_zoo_cache"))
+def _test_cache():
+    """The evaluation classifier is trained once per checkout, in a cache of the tests' own
+    (not the user's ~/.cache): the JAX pass loads what the TensorFlow pass trained. Its
+    file name carries the classifier's recipe version."""
+    os.environ["GAN_ZOO_CACHE"] = os.path.join(REPO, ".pytest_cache", "gan_zoo")
 
 
 def toy_networks(dim: int = 1, latent_dim: int = 4, hidden=(64, 64)):

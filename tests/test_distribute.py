@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from conftest import REPO
@@ -103,6 +104,31 @@ def test_two_multi_worker_processes_train_to_identical_weights(tmp_path):
     with open(tmp_path / "worker0" / "metrics.json") as f:
         figures = json.load(f)
     assert figures["step"] == 6 and np.isfinite(figures["train"]["d_loss"])
+
+
+def test_two_jax_processes_train_one_step_as_one_device():
+    """jax.distributed on 127.0.0.1: two processes, one CPU device each, under DataParallel
+    (each feeding half of every global minibatch) take the same step as one device."""
+    port = _free_ports(1)[0]
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": REPO, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    helper = [sys.executable, os.path.join(REPO, "tests", "helpers", "jax_processes_step.py"),
+              ",".join(VARIANTS)]
+    processes = [subprocess.Popen([*helper, str(port), str(index)], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, env=env) for index in range(2)]
+    single = subprocess.run([*helper, "single"], capture_output=True, text=True, timeout=300, env=env)
+    assert single.returncode == 0, single.stderr[-3000:]
+    runs = []
+    for process in processes:
+        stdout, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, stderr[-3000:]
+        runs.append(json.loads(stdout.strip().splitlines()[-1]))
+    one = json.loads(single.stdout.strip().splitlines()[-1])
+    for variant in VARIANTS:
+        first, second = (np.array(run[variant]["weights"]) for run in runs)
+        np.testing.assert_array_equal(first, second)
+        np.testing.assert_allclose(first, one[variant]["weights"], atol=1e-6, err_msg=variant)
+        assert runs[0][variant]["g_steps"] == one[variant]["g_steps"] == 1
+        assert runs[0][variant]["logs"]["d_loss"] == pytest.approx(one[variant]["logs"]["d_loss"], rel=1e-5)
 
 
 def test_streaming_metrics_under_mirrored_equal_one_device_and_the_functions():

@@ -17,7 +17,7 @@ from keras import ops
 
 from gan_zoo import models, networks
 
-VARIANTS, BATCH, LATENT = sys.argv[1:], 16, 4
+BATCH, LATENT = 16, 4
 
 
 def build(variant):
@@ -73,5 +73,6 @@ def compare(variant):
             "devices": len(sharded.device_set)}
 
 
-assert len(jax.devices()) == 2, jax.devices()
-print(json.dumps({variant: compare(variant) for variant in VARIANTS}))
+if __name__ == "__main__":
+    assert len(jax.devices()) == 2, jax.devices()
+    print(json.dumps({variant: compare(variant) for variant in sys.argv[1:]}))
