@@ -12,7 +12,10 @@ import keras
 import numpy as np
 from PIL import Image
 
-from gan_zoo.pictures import render_samples
+from gan_zoo import models
+from gan_zoo.config import model_config
+from gan_zoo.models.penalties import PENALTIES
+from gan_zoo.pictures import density_story, render_samples, upscale
 
 
 def global_step(model) -> int:
@@ -27,17 +30,65 @@ def global_step(model) -> int:
 # -- callbacks -------------------------------------------------------------------------
 
 
+# Tracked quantity -> (TensorBoard tag, description). The tags put G's and D's figures on
+# shared charts ("loss/", "D/"); a quantity not listed here keeps its own name.
+SCALARS = {
+    "d_loss": ("loss/discriminator", "D's loss, mean per example, its penalties included"),
+    "g_loss": ("loss/generator", "G's loss, mean per example"),
+    "wasserstein": ("critic/wasserstein", "E D(x) - E D(G(z)): the critic's estimate of the "
+                    "Wasserstein distance (up to the critic's Lipschitz constant)"),
+    "real_energy": ("D/real", "mean energy D(x) (autoencoder reconstruction error) on real data"),
+    "fake_energy": ("D/fake", "mean energy D(G(z)) (autoencoder reconstruction error) on generated data"),
+    "pulling_away": ("penalty/pulling_away", "EBGAN's pulling-away term on G's embeddings, in [0, 1], "
+                     "part of G's loss"),
+    "feature_matching": ("loss/feature_matching", "||E f(x) - E f(G(z))||^2 on D's feature layer, "
+                         "G's loss (feature matching)"),
+    "supervised_loss": ("classifier/supervised_loss", "cross-entropy of D's K classes on the labelled "
+                        "examples"),
+    "unsupervised_loss": ("loss/unsupervised", "D's real-vs-generated loss (K+1-class GAN)"),
+    "accuracy": ("classifier/accuracy", "accuracy of D's K classes on the labelled examples of the batch"),
+}
+
+
+def scalar_tag(name: str, model) -> tuple[str, str]:
+    """(TensorBoard tag, description) of a tracked quantity of `model`."""
+    if name in ("d_real", "d_fake"):
+        where = "real data" if name == "d_real" else "generated data"
+        what = ("mean D(x), a probability" if model.discriminator_outputs_logits
+                else "mean critic score (unbounded)")
+        return f"D/{name[2:]}", f"{what}, on {where}"
+    if name in PENALTIES:
+        return f"penalty/{name}", (PENALTIES[name].__doc__ or "").split("\n")[0] + " (unweighted)"
+    return SCALARS.get(name, (name, ""))
+
+
 class ScalarLogger(keras.callbacks.Callback):
-    """Every step's logs as TensorBoard scalars at the global step."""
+    """Each step's own value of every tracked quantity as a TensorBoard scalar at the
+    global step, on the charts `scalar_tag` names.
+
+    Keras's logs (and the progress bar) hold means since the epoch began. A step's own
+    value is the change of each tracker's running total over the change of its count
+    since the previous call: one step, or the `steps_per_execution` steps that one call
+    covers (exact up to the float32 rounding of Keras's totals).
+    """
 
     def __init__(self, writer):
         super().__init__()
         self.writer = writer
+        self.previous: dict[str, tuple[float, float]] = {}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.previous = {}  # Keras resets the trackers at every epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        step = global_step(self.model)
-        for name, value in (logs or {}).items():
-            self.writer.scalar(name, float(np.mean(value)), step)
+        step = global_step(self.model)  # also puts JAX's trackers back into their variables
+        for name, tracker in self.model.trackers.items():
+            total, count = float(tracker.total.numpy()), float(tracker.count.numpy())
+            last_total, last_count = self.previous.get(name, (0.0, 0.0))
+            self.previous[name] = (total, count)
+            if count > last_count:  # e.g. no labelled example in the batch: no accuracy
+                tag, description = scalar_tag(name, self.model)
+                self.writer.scalar(tag, (total - last_total) / (count - last_count), step, description)
 
     def on_train_end(self, logs=None):
         self.writer.flush()
@@ -59,9 +110,13 @@ class LinearDecay(keras.callbacks.Callback):
 
 
 class SampleWriter(keras.callbacks.Callback):
-    """Every `every` steps and at the end: samples from fixed noise, so frames compare.
+    """Frames of samples from fixed noise, so that frames compare: at step 0, every
+    `every` / 5 steps until step `every` (training changes most early), then every
+    `every` steps, and at the end.
 
-    Writes samples/step_XXXXXXX.png and the same picture as a TensorBoard image.
+    Writes samples/step_XXXXXXX.png and the same picture as a TensorBoard image, image
+    grids upscaled to at least 512 px; at the end, samples/samples.gif of every frame
+    on disk.
     """
 
     def __init__(self, directory: str, writer, every: int, dataset_name: str, is_image: bool,
@@ -73,22 +128,48 @@ class SampleWriter(keras.callbacks.Callback):
         self.noise = rng.standard_normal((num_samples, latent_dim)).astype("float32")
         os.makedirs(directory, exist_ok=True)
 
+    def is_frame(self, step: int) -> bool:
+        return step % self.every == 0 or (step < self.every and step % max(1, self.every // 5) == 0)
+
     def write(self, step: int):
-        picture = render_samples(self.model, self.dataset_name, self.is_image, step, self.noise)
+        picture = upscale(render_samples(self.model, self.dataset_name, self.is_image, step, self.noise))
         Image.fromarray(picture.squeeze(-1) if picture.shape[-1] == 1 else picture).save(
             os.path.join(self.directory, f"step_{step:07d}.png"))
-        self.writer.image("samples", picture, step)
+        self.writer.image("samples", picture, step, "samples from the same noise at every frame")
+        if not self.is_image and self.noise.shape[0] and self.model.generator.output_shape[-1] == 1:
+            samples = np.asarray(self.model.generator(self.noise, training=False), np.float32)
+            for tag, value in density_story(self.model, self.dataset_name, samples).items():
+                self.writer.scalar(tag, value, step, STORY[tag])
+
+    def on_train_begin(self, logs=None):
+        step = global_step(self.model)
+        if step == 0:
+            self.write(0)
 
     def on_train_batch_end(self, batch, logs=None):
         step = global_step(self.model)
-        if step % self.every == 0:
+        if self.is_frame(step):
             self.write(step)
 
     def on_train_end(self, logs=None):
         step = global_step(self.model)
-        if step % self.every:
+        if not self.is_frame(step):
             self.write(step)
         self.writer.flush()
+        write_gif(self.directory)
+
+
+def write_gif(directory: str, seconds_per_frame: float = 0.4) -> str | None:
+    """samples.gif in `directory` from its step_*.png frames, in step order."""
+    names = sorted(n for n in os.listdir(directory) if n.startswith("step_") and n.endswith(".png"))
+    if not names:
+        return None
+    frames = [Image.open(os.path.join(directory, n)).convert("RGB") for n in names]
+    frames = [f if f.size == frames[-1].size else f.resize(frames[-1].size) for f in frames]
+    path = os.path.join(directory, "samples.gif")
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=int(seconds_per_frame * 1000),
+                   loop=0)
+    return path
 
 
 class TrainingDiverged(RuntimeError):
@@ -142,19 +223,57 @@ class PeriodicEvaluation(keras.callbacks.Callback):
             write_eval_scalars(self.writer, step, self.evaluate(self.model))
 
 
+# The 1-D picture's numbers at every frame (Goodfellow et al. 2014, Figure 1).
+STORY = {
+    "story/max_abs_d_minus_half_on_real_support": "max |D(x) - 1/2| over the real mean +- 2 std: "
+    "large while D separates real from generated (Figure 1 b), 0 at the equilibrium (d)",
+    "story/generated_mean": "mean of the frame's generated samples",
+    "story/generated_std": "standard deviation of the frame's generated samples",
+}
+# Counts that do not change during a run (in metrics.json, not charts).
+CONSTANT_FIGURES = ("num_samples", "num_real", "num_modes", "labelled_examples", "test_examples",
+                    "classifier_test_accuracy")
+# Every figure an evaluation can write, declared as the HParams dashboard's metrics.
+EVAL_METRICS = {
+    "eval/classifier_fid": "FID on the project's classifier features (lower is better)",
+    "eval/classifier_kid": "KID x 1000 on the project's classifier features (lower is better)",
+    "eval/classifier_score": "Inception-style score of the project's classifier (higher is better)",
+    "eval/test_error": "semi-supervised GAN: test error of D's classifier",
+    "eval/labels_only_test_error": "the same classifier trained on the labelled examples alone",
+    "eval/modes/modes": "modes covered (VEEGAN / PacGAN protocol)",
+    "eval/modes/high_quality": "share of samples within 3 std of a mode",
+    "eval/modes/reverse_kl": "KL(generated mode histogram || uniform)",
+    "eval/stacked_mnist/modes": "Stacked MNIST: digit triples covered, of 1000",
+    "eval/stacked_mnist/reverse_kl": "Stacked MNIST: KL of the triples' histogram to uniform",
+    "eval/mean": "gauss1d: mean of the samples",
+    "eval/std": "gauss1d: standard deviation of the samples",
+}
+
+
 def write_eval_scalars(writer, step: int, figures: dict) -> None:
-    """An evaluation's figures ({"eval": {...}} or a toy's {"modes": {...}}) as "eval/..."."""
+    """An evaluation's figures ({"eval": {...}} or a toy's {"modes": {...}}) as "eval/...",
+    constants left out."""
     for name, value in flatten_figures(figures.get("eval", figures), "eval/").items():
-        writer.scalar(name, value, step)
+        if name.rsplit("/", 1)[-1] not in CONSTANT_FIGURES:
+            writer.scalar(name, value, step, EVAL_METRICS.get(name, ""))
     writer.flush()
 
 
-def write_hparams(writer, config, trial_id: str) -> None:
-    """The resolved config as a TensorBoard HParams record, so that runs of different
-    variants and settings line up, with their final "eval/..." figures, in the HParams tab."""
-    flat = {}
+def write_hparams(writer, config, trial_id: str, loss: str) -> None:
+    """The resolved config (and the model's loss pair) as a TensorBoard HParams record,
+    after the experiment that declares it: every config key and every variant's
+    hyper-parameters, so that one declaration serves a folder of runs of any variant, with
+    the data set and the model's keys first, and the evaluation figures and final losses
+    as metrics."""
+    flat = {"model.loss": loss}
     for key, value in _config_items(config.to_dict()):
         flat[key] = value if isinstance(value, (bool, int, float, str)) else str(value)
+    model_keys = {f"model.{key}" for variant in models.VARIANTS
+                  for key in model_config(variant, latent_dim=1)} | {"model.loss"}
+    names = sorted(model_keys | set(flat))
+    metrics = [("loss/generator", SCALARS["g_loss"][1]), ("loss/discriminator", SCALARS["d_loss"][1]),
+               *EVAL_METRICS.items()]
+    writer.hparams_config([(name, name == "dataset" or name in model_keys) for name in names], metrics)
     writer.hparams(flat, trial_id=trial_id)
     writer.flush()
 

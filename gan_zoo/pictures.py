@@ -31,9 +31,16 @@ def image_grid(images: np.ndarray, cols: int | None = None) -> np.ndarray:
     return grid
 
 
+def upscale(picture: np.ndarray, min_size: int = 512) -> np.ndarray:
+    """`picture` [H, W, C] enlarged by an integer factor (nearest neighbour, so pixels stay
+    sharp) until its smaller side is at least `min_size`."""
+    factor = int(np.ceil(min_size / min(picture.shape[:2])))
+    return picture if factor <= 1 else picture.repeat(factor, axis=0).repeat(factor, axis=1)
+
+
 def _figure_to_array(figure) -> np.ndarray:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=80)
+    figure.savefig(buffer, format="png", dpi=125)
     plt.close(figure)
     return np.asarray(Image.open(buffer).convert("RGB"))
 
@@ -50,34 +57,62 @@ def discriminator_view(model, x: np.ndarray, chunk: int = 512) -> tuple[np.ndarr
     return scores, model.discriminator_output_name
 
 
-def density_plot(model, name: str, step: int, samples: np.ndarray) -> np.ndarray:
-    """The picture of Goodfellow et al. 2014, Figure 1, for a 1-D toy: the real density
-    (black dashed), the generated density (green) and D(x) (blue dashed; model=None
-    leaves it out)."""
+def density_axes(name: str) -> tuple[float, float, float]:
+    """(x from, x to, density top) of a 1-D toy's figure: fixed for the whole run, so
+    that frames line up: the real mean +- 6 std, and 1.6 times the real density's peak."""
     spec = toy_spec(name)
     mean, std = float(spec.modes[0, 0]), spec.std
-    lo = min(mean - 4 * std, np.percentile(samples, 0.5))
-    hi = max(mean + 4 * std, np.percentile(samples, 99.5))
+    return mean - 6 * std, mean + 6 * std, 1.6 / (std * np.sqrt(2 * np.pi))
+
+
+def density_story(model, name: str, samples: np.ndarray) -> dict:
+    """The numbers behind Goodfellow et al.'s Figure 1: how far D is from 1/2 on the real
+    support (the real mean +- 2 std), and the generated mean and std."""
+    spec = toy_spec(name)
+    mean, std = float(spec.modes[0, 0]), spec.std
+    support = np.linspace(mean - 2 * std, mean + 2 * std, 101, dtype=np.float32)[:, None]
+    d, label = discriminator_view(model, support)
+    story = {"story/generated_mean": float(samples.mean()), "story/generated_std": float(samples.std())}
+    if label == "D(x)":
+        story["story/max_abs_d_minus_half_on_real_support"] = float(np.abs(d - 0.5).max())
+    return story
+
+
+def density_plot(model, name: str, step: int | None, samples: np.ndarray) -> np.ndarray:
+    """The picture of Goodfellow et al. 2014, Figure 1, for a 1-D toy: the real density
+    (black dashed), the generated density (green) and D(x) (blue dashed, on its own axis
+    from 0 to 1 with a line at 1/2; model=None leaves it out). The axes are the same for
+    every frame of a run (`density_axes`)."""
+    spec = toy_spec(name)
+    mean, std = float(spec.modes[0, 0]), spec.std
+    lo, hi, top = density_axes(name)
     xs = np.linspace(lo, hi, 400, dtype=np.float32)
-    figure, axis = plt.subplots(figsize=(6, 4))
+    figure, axis = plt.subplots(figsize=(6.4, 4.2))
     real = np.exp(-0.5 * ((xs - mean) / std) ** 2) / (std * np.sqrt(2 * np.pi))
     axis.plot(xs, real, "k--", label="real density")
-    axis.hist(samples.reshape(-1), bins=80, range=(lo, hi), density=True, color="green",
+    axis.hist(np.clip(samples.reshape(-1), lo, hi), bins=96, range=(lo, hi), density=True, color="green",
               alpha=0.5, label="generated density")
+    axis.set(xlim=(lo, hi), ylim=(0, top), xlabel="x", ylabel="density")
+    handles, labels = axis.get_legend_handles_labels()
     if model is not None:
         d, label = discriminator_view(model, xs[:, None])
-        other = axis.twinx() if label != "D(x)" else axis
-        other.plot(xs, d, "b--", label=label)
+        other = axis.twinx()
+        line = other.plot(xs, d, "b--", label=label)
         if label == "D(x)":
-            axis.axhline(0.5, color="gray", lw=0.5)
-    axis.set_title(f"{name}, step {step}")
-    axis.legend(loc="upper left", fontsize=8)
+            other.set_ylim(0, 1)
+            other.axhline(0.5, color="gray", lw=0.8, ls=":")
+        other.set_ylabel(label if label == "D(x)" else f"{label} (scale of this frame)", color="b")
+        handles, labels = handles + line, labels + [label]
+    axis.set_title(name if step is None else f"{name}, step {step}")
+    axis.legend(handles, labels, loc="upper left", fontsize=10)
     return _figure_to_array(figure)
 
 
-def scatter_plot(model, name: str, step: int, samples: np.ndarray, paths=None) -> np.ndarray:
+def scatter_plot(model, name: str, step: int | None, samples: np.ndarray, paths=None) -> np.ndarray:
     """Generated samples (green) over the real modes (black x), with D's contour (unless
-    model is None) and, optionally, generator paths [n, steps, 2] (orange)."""
+    model is None; D(x) on a fixed 0-1 scale, a critic's unbounded score on the scale of
+    the frame, as its colour bar says) and, optionally, generator paths [n, steps, 2]
+    (orange)."""
     modes = toy_spec(name).modes
     lo, hi = modes.min() - 1.0, modes.max() + 1.0
     grid = np.linspace(lo, hi, 120, dtype=np.float32)
@@ -85,16 +120,18 @@ def scatter_plot(model, name: str, step: int, samples: np.ndarray, paths=None) -
     figure, axis = plt.subplots(figsize=(5, 5))
     if model is not None:
         d, label = discriminator_view(model, np.stack([xx.ravel(), yy.ravel()], axis=1))
-        contour = axis.contourf(xx, yy, d.reshape(xx.shape), levels=20, cmap="Blues", alpha=0.6)
-        figure.colorbar(contour, ax=axis, label=label)
+        fixed = label == "D(x)"
+        contour = axis.contourf(xx, yy, d.reshape(xx.shape), levels=np.linspace(0, 1, 21) if fixed else 20,
+                                cmap="Blues", alpha=0.6)
+        figure.colorbar(contour, ax=axis, label=label if fixed else f"{label} (scale of this frame)")
     for path in paths if paths is not None else ():
         axis.plot(path[:, 0], path[:, 1], "-", color="orange", lw=1)
     axis.scatter(samples[:, 0], samples[:, 1], s=2, c="green", alpha=0.5, label="generated")
     axis.scatter(modes[:, 0], modes[:, 1], marker="x", c="black", label="real modes")
     axis.set_xlim(lo, hi)
     axis.set_ylim(lo, hi)
-    axis.set_title(f"{name}, step {step}")
-    axis.legend(loc="upper right", fontsize=8)
+    axis.set_title(name if step is None else f"{name}, step {step}")
+    axis.legend(loc="upper right", fontsize=10)
     return _figure_to_array(figure)
 
 

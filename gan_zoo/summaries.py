@@ -12,6 +12,8 @@ import time
 import numpy as np
 from PIL import Image
 from tensorboard.compat.proto import event_pb2, summary_pb2
+from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
+from tensorboard.plugins.hparams import metadata as hparams_metadata
 from tensorboard.plugins.hparams import summary_v2 as hparams_summary
 from tensorboard.plugins.image import metadata as image_metadata
 from tensorboard.plugins.scalar import metadata as scalar_metadata
@@ -20,7 +22,7 @@ from tensorboard.util import tensor_util
 
 
 class SummaryWriter:
-    """Scalars, images and an HParams record into the event files of `logdir`."""
+    """Scalars, images, an HParams experiment and record into the event files of `logdir`."""
 
     def __init__(self, logdir: str):
         self.writer = EventFileWriter(logdir)
@@ -44,6 +46,24 @@ class SummaryWriter:
             tensor=tensor_util.make_tensor_proto(
                 np.array([str(width).encode(), str(height).encode(), buffer.getvalue()], dtype=object)))
         self._write(summary_pb2.Summary(value=[value]), step)
+
+    def hparams_config(self, hparams: list[tuple[str, bool]], metrics: list[tuple[str, str]]):
+        """Declare the experiment up front: its hyper-parameters (name, whether it is a key
+        one, which the HParams dashboard lists first) and its metrics (scalar tag,
+        description), looked up in this run itself. Declared, the metric columns fill in
+        for a logdir that is this run (TensorBoard names it ".") as for a folder of runs;
+        inferred, TensorBoard looks for a run "./." that does not exist."""
+        experiment = api_pb2.Experiment(
+            hparam_infos=[api_pb2.HParamInfo(name=name, differs=key) for name, key in hparams],
+            metric_infos=[api_pb2.MetricInfo(name=api_pb2.MetricName(group="", tag=tag),
+                                             display_name=tag, description=description)
+                          for tag, description in metrics],
+            time_created_secs=time.time())
+        summary = summary_pb2.Summary()
+        summary.value.add(tag=hparams_metadata.EXPERIMENT_TAG, tensor=hparams_metadata.NULL_TENSOR,
+                          metadata=hparams_metadata.create_summary_metadata(
+                              plugin_data_pb2.HParamsPluginData(experiment=experiment)))
+        self._write(summary, 0)
 
     def hparams(self, values: dict, trial_id: str):
         self._write(hparams_summary.hparams_pb(values, trial_id=trial_id), 0)

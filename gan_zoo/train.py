@@ -166,7 +166,9 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
 
     if verbose:
         print(f"Workdir: {os.path.abspath(workdir)}")
-        print(f"TensorBoard: tensorboard --logdir {os.path.abspath(os.path.join(workdir, 'tb'))}")
+        # images=0: every sample frame (TensorBoard keeps 10 per tag by default).
+        print(f"TensorBoard: tensorboard --logdir {os.path.abspath(os.path.join(workdir, 'tb'))} "
+              "--samples_per_plugin=images=0")
         if start:
             print(f"Resuming from step {start} of {total}.")
     writer = summaries.SummaryWriter(os.path.join(workdir, "tb"))
@@ -186,7 +188,7 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
     if config.eval.every:
         cbs.append(callbacks.PeriodicEvaluation(lambda model: evaluate(model, config), writer,
                                                 config.eval.every))
-    callbacks.write_hparams(writer, config, trial_id=os.path.basename(os.path.abspath(workdir)))
+    callbacks.write_hparams(writer, config, os.path.basename(os.path.abspath(workdir)), gan.loss_name)
 
     metrics_path = os.path.join(workdir, "metrics.json")
     if start >= total and os.path.exists(metrics_path):

@@ -97,14 +97,15 @@ def test_the_tools_run_on_jax_without_tensorflow(tmp_path):
     assert metrics["step"] == 40 and metrics["modes"]["num_modes"] == 8
     assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == [
         "ckpt-20.npz", "ckpt-40.npz", "train_seconds.json"]
-    assert sorted(os.listdir(os.path.join(workdir, "samples"))) == ["step_0000020.png", "step_0000040.png"]
+    assert sorted(os.listdir(os.path.join(workdir, "samples"))) == [
+        "samples.gif", *(f"step_{step:07d}.png" for step in (0, 4, 8, 12, 16, 20, 40))]
     from tensorboard.backend.event_processing import event_accumulator
 
     events = event_accumulator.EventAccumulator(os.path.join(workdir, "tb"),
                                                 size_guidance={event_accumulator.TENSORS: 0})
     events.Reload()
-    assert [e.step for e in events.Tensors("d_loss")] == list(range(1, 41))
-    assert [e.step for e in events.Tensors("samples")] == [20, 40]
+    assert [e.step for e in events.Tensors("loss/discriminator")] == list(range(1, 41))
+    assert [e.step for e in events.Tensors("samples")] == [0, 4, 8, 12, 16, 20, 40]
     assert [e.step for e in events.Tensors("eval/modes/modes")] == [20, 40, 40]
 
     for tool, args in (("evaluate.py", [f"--workdir={workdir}"]), ("sample.py", [f"--workdir={workdir}"]),

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import adam, toy_networks
-from gan_zoo import data, models
+from gan_zoo import callbacks, data, models
 from gan_zoo.models import base
 
 pytestmark = pytest.mark.both_backends
@@ -34,6 +34,42 @@ def test_gan_learns_the_real_mean_and_std_of_gauss1d():
     assert set(history.history) >= {"d_loss", "g_loss", "d_real", "d_fake"}
     assert 0.35 < history.history["d_real"][-1] < 0.65
     assert 0.35 < history.history["d_fake"][-1] < 0.65
+
+
+class RecordingWriter:
+    """The scalar part of `summaries.SummaryWriter`, kept in memory: {tag: [(step, value)]}."""
+
+    def __init__(self):
+        self.scalars, self.descriptions = {}, {}
+
+    def scalar(self, tag, value, step, description=""):
+        self.scalars.setdefault(tag, []).append((step, value))
+        self.descriptions[tag] = description
+
+    def flush(self):
+        pass
+
+
+def test_tensorboard_scalars_are_each_steps_own_value():
+    """Not Keras's running mean since the epoch began (which jumps at every epoch): the
+    value of each step itself, as fitting one step at a time gives it."""
+    x = data.load_arrays("gauss1d")[0][:64 * 6]
+    logged, writer = make_gan(), RecordingWriter()
+    alone = make_gan()
+    alone.set_weights(logged.get_weights())
+    logged.fit(x, batch_size=64, epochs=2, shuffle=False, verbose=0,
+               callbacks=[callbacks.ScalarLogger(writer)])
+    own = {"d_loss": [], "d_real": []}
+    for _ in range(2):
+        for i in range(6):
+            history = alone.fit(x[i * 64:(i + 1) * 64], batch_size=64, shuffle=False, verbose=0).history
+            for name in own:
+                own[name] += history[name]
+    assert [step for step, _ in writer.scalars["loss/discriminator"]] == list(range(1, 13))
+    np.testing.assert_allclose([v for _, v in writer.scalars["loss/discriminator"]], own["d_loss"], rtol=1e-4)
+    np.testing.assert_allclose([v for _, v in writer.scalars["D/real"]], own["d_real"], rtol=1e-4)
+    assert writer.descriptions["D/real"] == "mean D(x), a probability, on real data"
+    assert set(writer.scalars) == {"loss/discriminator", "loss/generator", "D/real", "D/fake"}
 
 
 def test_generate_is_reproducible_with_a_seed():

@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from PIL import Image
 from tensorboard.backend.event_processing import event_accumulator
 
 from conftest import BACKEND, REPO
@@ -38,6 +39,41 @@ def tiny_config(name="gan_mnist_subset"):
     return config
 
 
+def assert_hparams_dashboard_fills_in(workdir):
+    """TensorBoard's HParams plugin, as the dashboard queries it, for the printed logdir
+    (the run alone, which TensorBoard names ".") and for the folder holding the run: the
+    session's metric columns hold the final figures, the model's keys come first."""
+    from tensorboard import context
+    from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
+    from tensorboard.plugins import base_plugin
+    from tensorboard.plugins.hparams import api_pb2, backend_context, get_experiment, list_session_groups
+
+    with open(os.path.join(workdir, "metrics.json")) as f:
+        fid = json.load(f)["eval"]["classifier_fid"]
+    for logdir in (os.path.join(workdir, "tb"), os.path.dirname(workdir)):
+        multiplexer = plugin_event_multiplexer.EventMultiplexer()
+        multiplexer.AddRunsFromDirectory(logdir)
+        multiplexer.Reload()
+        provider = data_provider.MultiplexerDataProvider(multiplexer, logdir)
+        plugin = backend_context.Context(base_plugin.TBContext(logdir=logdir, multiplexer=multiplexer,
+                                                               data_provider=provider))
+        experiment = get_experiment.Handler(context.RequestContext(), plugin, "",
+                                            api_pb2.GetExperimentRequest()).run()
+        names = [h.name for h in experiment.hparam_infos]
+        assert names.index("model.variant") < names.index("d_optimizer.name")
+        assert names.index("model.loss") < names.index("data_dir")
+        request = api_pb2.ListSessionGroupsRequest(
+            start_index=0, slice_size=10, allowed_statuses=[api_pb2.STATUS_UNKNOWN],
+            col_params=[api_pb2.ColParams(hparam=name) for name in names]
+            + [api_pb2.ColParams(metric=m.name) for m in experiment.metric_infos])
+        handler = list_session_groups.Handler(context.RequestContext(), plugin, "", request)
+        groups = handler.run().session_groups
+        assert len(groups) == 1, logdir
+        values = {v.name.tag: v.value for v in groups[0].metric_values}
+        assert values["eval/classifier_fid"] == pytest.approx(fid, rel=1e-6), logdir
+        assert groups[0].hparams["model.loss"].string_value == "non_saturating"
+
+
 def restore_latest(config, workdir):
     """The GAN of `config` (on mnist_subset) restored from the workdir's latest checkpoint."""
     gan = train.build_gan(config, data.load("mnist_subset", 16)[1])
@@ -50,7 +86,7 @@ def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
     workdir = str(tmp_path / "run")
     result = run_tool(f"--workdir={workdir}", *TINY)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert f"tensorboard --logdir {workdir}/tb" in result.stdout
+    assert f"tensorboard --logdir {workdir}/tb --samples_per_plugin=images=0" in result.stdout
     assert set(os.listdir(workdir)) >= {"config.json", "checkpoints", "tb", "samples",
                                         "generator.keras", "metrics.json"}
     with open(os.path.join(workdir, "config.json")) as f:
@@ -62,15 +98,24 @@ def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
     # An untrained generator is far from the digits in the classifier's feature space.
     assert metrics["eval"]["num_samples"] == 200 and metrics["eval"]["classifier_fid"] > 10
     assert metrics["eval"]["classifier_test_accuracy"] > 0.9
+    # Step 0, dense early frames (every sample_every / 5 steps, at least 1), then every 2.
     assert sorted(os.listdir(os.path.join(workdir, "samples"))) == [
-        "step_0000002.png", "step_0000004.png", "step_0000006.png"]
+        "samples.gif", "step_0000000.png", "step_0000001.png", "step_0000002.png", "step_0000004.png",
+        "step_0000006.png"]
+    assert Image.open(os.path.join(workdir, "samples", "samples.gif")).n_frames == 5
     generator = keras.saving.load_model(os.path.join(workdir, "generator.keras"))
     assert generator(np.zeros((2, 100), "float32")).shape == (2, 28, 28, 1)
 
     events = event_accumulator.EventAccumulator(os.path.join(workdir, "tb"))
     events.Reload()
-    assert [e.step for e in events.Tensors("d_loss")] == [1, 2, 3, 4, 5, 6]
-    assert [e.step for e in events.Tensors("samples")] == [2, 4, 6]
+    assert [e.step for e in events.Tensors("loss/discriminator")] == [1, 2, 3, 4, 5, 6]
+    assert {"loss/generator", "D/real", "D/fake", "eval/classifier_fid"} <= set(events.Tags()["tensors"])
+    assert not {"eval/num_samples", "eval/num_real", "d_loss"} & set(events.Tags()["tensors"])
+    assert "a probability" in events.SummaryMetadata("D/real").summary_description
+    frames = events.Tensors("samples")
+    assert [e.step for e in frames] == [0, 1, 2, 4, 6]
+    assert min(int(frames[-1].tensor_proto.string_val[i]) for i in (0, 1)) >= 512  # width, height
+    assert_hparams_dashboard_fills_in(workdir)
 
     # The same command with a longer schedule resumes at step 6 instead of starting over.
     result = run_tool(f"--workdir={workdir}", *TINY[1:], "--config.train.epochs=3")
@@ -168,7 +213,30 @@ def test_toy_configs_train_and_plot(tmp_path, name):
     config.train.update(epochs=1, steps_per_epoch=2, sample_every=2, batch_size=32)
     metrics = train.train_and_evaluate(config, str(tmp_path), verbose=0)
     assert metrics["step"] == 2
-    assert os.listdir(tmp_path / "samples") == ["step_0000002.png"]
+    assert sorted(os.listdir(tmp_path / "samples")) == [
+        "samples.gif", "step_0000000.png", "step_0000001.png", "step_0000002.png"]
+
+
+def test_gauss1d_shows_the_study_from_a_to_d(tmp_path):
+    """Goodfellow et al. 2014, Figure 1, on the logged numbers of zoo_configs/gan_gauss1d.py:
+    D separates real from generated early, then flattens to 1/2 as G matches the data."""
+    config = train.load_zoo_config("gan_gauss1d")
+    result = train.train_and_evaluate(config, str(tmp_path), verbose=0)
+    events = event_accumulator.EventAccumulator(str(tmp_path / "tb"),
+                                                size_guidance={event_accumulator.TENSORS: 0})
+    events.Reload()
+
+    def story(name):
+        return {e.step: float(tf.make_ndarray(e.tensor_proto)) for e in events.Tensors(f"story/{name}")}
+
+    separation = story("max_abs_d_minus_half_on_real_support")
+    assert sorted(separation)[:7] == [0, 20, 40, 60, 80, 100, 200]  # step 0 and dense early frames
+    assert max(v for step, v in separation.items() if step <= 100) >= 0.2  # (b): D separates
+    assert separation[result["step"]] <= 0.05  # (d): D(x) = 1/2 on the data
+    spec = data.toy_spec("gauss1d")
+    assert abs(story("generated_mean")[result["step"]] - spec.modes[0, 0]) <= 0.1
+    assert abs(story("generated_std")[result["step"]] - spec.std) <= 0.1
+    assert Image.open(tmp_path / "samples" / "samples.gif").n_frames == len(separation)
 
 
 def test_import_without_tensorflow_names_the_extras():
@@ -391,6 +459,7 @@ def test_tensorboard_gets_periodic_evaluations_and_an_hparams_record(tmp_path):
     hparams = events.PluginTagToContent("hparams")
     assert hparams, "no hparams record"
     assert b"model.variant" in b"".join(hparams.values()) and b"gan" in b"".join(hparams.values())
+    assert "eval/modes/num_modes" not in events.Tags()["tensors"]  # a constant: metrics.json only
 
 
 @pytest.mark.parametrize("name", sorted(

@@ -11,6 +11,7 @@ Writes into --output_dir (default: the workdir's samples/final/):
                       Gaussian); toys: the generator's image of those paths (orange)
 """
 
+import json
 import os
 
 from absl import app, flags
@@ -44,6 +45,15 @@ def slerp(z0, z1, steps: int):
     return (direction * ((1 - t) * n0 + t * n1)).astype(np.float32)
 
 
+def trained_steps(workdir: str | None) -> int | None:
+    """The generator steps behind a workdir's exported generator (its metrics.json)."""
+    path = os.path.join(workdir, "metrics.json") if workdir else ""
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f).get("step")
+
+
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
@@ -53,6 +63,7 @@ def main(argv):
     from gan_zoo import data, pictures
 
     generator, dataset, _ = load_generator(_WORKDIR.value, _GENERATOR.value, _DATASET.value)
+    step = trained_steps(_WORKDIR.value)  # the figures' titles; None for a bare generator file
     output_dir = _OUTPUT_DIR.value or (os.path.join(_WORKDIR.value, "samples", "final")
                                        if _WORKDIR.value else "samples")
     os.makedirs(output_dir, exist_ok=True)
@@ -69,11 +80,11 @@ def main(argv):
         pictures = {"samples": pictures.image_grid(samples),
                     "interpolations": pictures.image_grid(path_samples, cols=_STEPS.value)}
     elif samples.shape[-1] == 1:
-        pictures = {"samples": pictures.density_plot(None, dataset, 0, samples)}
+        pictures = {"samples": pictures.density_plot(None, dataset, step, samples)}
     elif samples.shape[-1] == 2 and toy:
         walks = path_samples.reshape(_ROWS.value, _STEPS.value, 2)
-        pictures = {"samples": pictures.scatter_plot(None, dataset, 0, samples),
-                    "interpolations": pictures.scatter_plot(None, dataset, 0, samples, paths=walks)}
+        pictures = {"samples": pictures.scatter_plot(None, dataset, step, samples),
+                    "interpolations": pictures.scatter_plot(None, dataset, step, samples, paths=walks)}
     else:
         fail(f"cannot draw samples of shape {samples.shape[1:]} from {dataset!r}.")
     for name, picture in pictures.items():
