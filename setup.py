@@ -30,6 +30,6 @@ setup(
         # KERAS_BACKEND=jax (or a tool's --backend=jax): jax's CPU build, or with CUDA.
         "jax": ["jax>=0.4.30"],
         "jax-cuda": ["jax[cuda13]>=0.7"],
-        "test": ["pytest>=8", "ruff>=0.5"],
+        "test": ["pytest>=8", "pytest-xdist>=3", "ruff>=0.5"],
     },
 )

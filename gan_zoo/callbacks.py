@@ -240,7 +240,16 @@ EVAL_METRICS = {
     "eval/classifier_score": "Inception-style score of the project's classifier (higher is better)",
     "eval/test_error": "semi-supervised GAN: test error of D's classifier",
     "eval/labels_only_test_error": "the same classifier trained on the labelled examples alone",
+    "eval/classifier_precision": "improved precision, k = 3, on classifier features: share of samples "
+    "on the real manifold (quality)",
+    "eval/classifier_recall": "improved recall, k = 3, on classifier features: share of real images on "
+    "the samples' manifold (diversity)",
+    "eval/classifier_density": "density, k = 3 (Naeem et al. 2020): ~1 when samples match the real law",
+    "eval/classifier_coverage": "coverage, k = 3 (Naeem et al. 2020): share of real neighbourhoods "
+    "holding a sample",
     "eval/modes/modes": "modes covered (VEEGAN / PacGAN protocol)",
+    "eval/modes/precision": "improved precision, k = 3, in the plane",
+    "eval/modes/recall": "improved recall, k = 3, in the plane",
     "eval/modes/high_quality": "share of samples within 3 std of a mode",
     "eval/modes/reverse_kl": "KL(generated mode histogram || uniform)",
     "eval/stacked_mnist/modes": "Stacked MNIST: digit triples covered, of 1000",

@@ -233,8 +233,10 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
 def evaluate_samples(generate, dataset: str, num_samples: int, seed: int) -> dict:
     """Quality figures of a generator, given as `generate(n, seed) -> samples`.
 
-    Toy mixtures: mode coverage of 2500 samples; gauss1d: their mean and std; embedded
-    image sets: FID / KID / score of `num_samples` images over the features of a
+    Toy mixtures: mode coverage of 2500 samples, and their precision / recall / density /
+    coverage against as many draws of the mixture; gauss1d: their mean and std; embedded
+    image sets: FID / KID / score and precision / recall / density / coverage of
+    `num_samples` images over the features of a
     classifier trained on the data set's train split (cached), against as many real train
     images; Stacked MNIST: the digit triples of `num_samples` images read by the
     mnist_subset classifier. Other data sets: {} (they need InceptionV3, see
@@ -244,7 +246,9 @@ def evaluate_samples(generate, dataset: str, num_samples: int, seed: int) -> dic
         samples = generate(metrics.NUM_SAMPLES, seed)
         if dataset == "gauss1d":
             return {"mean": float(samples.mean()), "std": float(samples.std())}
-        return {"modes": metrics.mode_metrics(samples, dataset)}
+        real, _ = data.load_arrays(dataset, "train", seed=seed)
+        return {"modes": {**metrics.mode_metrics(samples, dataset),
+                          **metrics.manifold_metrics(real[:len(samples)], samples)}}
     if dataset == data.STACKED and num_samples:
         classifier, info = metrics.train_classifier("mnist_subset")
         modes = metrics.stacked_mnist_modes(generate(num_samples, seed), classifier)

@@ -30,12 +30,13 @@ def one_step(backend: str, out: str) -> dict:
     return dict(np.load(out))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # computed once by the one worker of its group
 def steps(tmp_path_factory):
     folder = tmp_path_factory.mktemp("steps")
     return {backend: one_step(backend, str(folder / f"{backend}.npz")) for backend in ("tensorflow", "jax")}
 
 
+@pytest.mark.xdist_group("steps")
 def test_one_step_gives_the_same_weights_on_tensorflow_and_jax(steps):
     tf_step, jax_step = steps["tensorflow"], steps["jax"]
     assert tf_step.keys() == jax_step.keys()
@@ -45,6 +46,7 @@ def test_one_step_gives_the_same_weights_on_tensorflow_and_jax(steps):
         np.testing.assert_allclose(jax_step[key], tf_step[key], rtol=1e-4, atol=2e-6, err_msg=key)
 
 
+@pytest.mark.xdist_group("steps")
 def test_the_step_moved_every_network(steps):
     """Guards the comparison above against a step that did nothing on both."""
     for backend, step in steps.items():

@@ -22,17 +22,19 @@ def one_step_each(helper: str, env: dict) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-@pytest.fixture(scope="module")
+# Session scope: a worker that interleaves other modules' tests computes them once.
+@pytest.fixture(scope="session")
 def mirrored_steps():
     return one_step_each("mirrored_step.py", {"TF_CPP_MIN_LOG_LEVEL": "2"})
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def data_parallel_steps():
     return one_step_each("data_parallel_step.py", {
         "KERAS_BACKEND": "jax", "PYTHONPATH": REPO, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"})
 
 
+@pytest.mark.xdist_group("mirrored_steps")  # one worker computes the fixture
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_one_mirrored_step_equals_one_device(mirrored_steps, variant):
     """EBGAN's pulling-away term and Improved GAN's feature matching couple the batch:
@@ -46,6 +48,7 @@ def test_one_mirrored_step_equals_one_device(mirrored_steps, variant):
     assert result["noise_differs"]  # the replica id is folded into the noise seed
 
 
+@pytest.mark.xdist_group("data_parallel_steps")
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_one_data_parallel_step_on_jax_equals_one_device(data_parallel_steps, variant):
     """keras.distribution.DataParallel over 2 JAX CPU devices: one SPMD program over the

@@ -62,6 +62,45 @@ def test_mode_metrics_of_the_real_distribution():
     assert result["modes"] == 25 and result["high_quality"] > 0.98 and result["reverse_kl"] < 0.02
 
 
+# -- precision, recall, density, coverage on hand-built point sets ----------------------
+
+
+def test_manifold_metrics_of_identical_sets():
+    x = np.random.default_rng(0).normal(size=(300, 8))
+    figures = metrics.manifold_metrics(x, x.copy(), k=3)
+    # Every point lies in its own ball and its 3 neighbours': density (k + 1) / k.
+    assert figures == pytest.approx({"precision": 1.0, "recall": 1.0, "density": 4 / 3, "coverage": 1.0})
+
+
+def test_manifold_metrics_of_disjoint_sets_are_zero():
+    x = np.random.default_rng(0).normal(size=(300, 8))
+    assert metrics.manifold_metrics(x, x + 100.0) == {"precision": 0.0, "recall": 0.0, "density": 0.0,
+                                                      "coverage": 0.0}
+
+
+def test_manifold_metrics_of_a_subset_counted_by_hand():
+    """Real points 0..9 on a line, generated points 0..4, k = 1: every ball has radius 1.
+    Precision 5/5 (all inside); recall: the real points within 1 of a generated one, 0..5,
+    6/10; coverage: real balls holding a generated point, again 0..5; density: the real
+    balls holding 0 are those of 0 and 1, each of 1..4 lies in 3, so (2 + 4 * 3) / (1 * 5)."""
+    real, fake = np.arange(10.0)[:, None], np.arange(5.0)[:, None]
+    assert metrics.manifold_metrics(real, fake, k=1) == pytest.approx(
+        {"precision": 1.0, "recall": 0.6, "density": 2.8, "coverage": 0.6})
+    # Swapped, the subset is the real set: all of it is covered, half the samples are on it.
+    swapped = metrics.manifold_metrics(fake, real, k=1)
+    assert (swapped["precision"], swapped["recall"], swapped["coverage"]) == (0.6, 1.0, 1.0)
+
+
+def test_coverage_ignores_an_outlier_that_inflates_recall():
+    """Naeem et al.'s motivation: one far generated point gets a huge k-NN ball that holds
+    every real point (recall 1), while coverage counts only real neighbourhoods."""
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(200, 2))
+    fake = np.concatenate([rng.normal(size=(3, 2)) * 0.01, [[50.0, 50.0]]])
+    figures = metrics.manifold_metrics(real, fake, k=3)
+    assert figures["recall"] == 1.0 and figures["coverage"] < 0.1
+
+
 def test_classifier_is_accurate_cached_and_separates_real_from_noise(tmp_path):
     classifier, info = metrics.train_classifier("digits", epochs=20, directory=str(tmp_path))
     assert info["test_accuracy"] > 0.9 and info["test_examples"] == 179

@@ -98,6 +98,8 @@ def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
     # An untrained generator is far from the digits in the classifier's feature space.
     assert metrics["eval"]["num_samples"] == 200 and metrics["eval"]["classifier_fid"] > 10
     assert metrics["eval"]["classifier_test_accuracy"] > 0.9
+    # An untrained generator's samples are off the digits' manifold: precision near 0.
+    assert metrics["eval"]["classifier_precision"] < 0.2 and 0 <= metrics["eval"]["classifier_recall"] <= 1
     # Step 0, dense early frames (every sample_every / 5 steps, at least 1), then every 2.
     assert sorted(os.listdir(os.path.join(workdir, "samples"))) == [
         "samples.gif", "step_0000000.png", "step_0000001.png", "step_0000002.png", "step_0000004.png",
@@ -213,6 +215,9 @@ def test_toy_configs_train_and_plot(tmp_path, name):
     config.train.update(epochs=1, steps_per_epoch=2, sample_every=2, batch_size=32)
     metrics = train.train_and_evaluate(config, str(tmp_path), verbose=0)
     assert metrics["step"] == 2
+    if name != "gan_gauss1d":  # an untrained generator sits between the modes
+        assert metrics["modes"]["precision"] < 0.5
+        assert set(metrics["modes"]) >= {"recall", "density", "coverage"}
     assert sorted(os.listdir(tmp_path / "samples")) == [
         "samples.gif", "step_0000000.png", "step_0000001.png", "step_0000002.png"]
 

@@ -13,6 +13,7 @@ from gan_zoo.metrics.features import (
     inception_extractor,
     train_classifier,
 )
+from gan_zoo.metrics.manifolds import density_coverage, manifold_metrics, precision_recall
 from gan_zoo.metrics.modes import NUM_SAMPLES, mode_metrics, stacked_mnist_modes
 
 STREAMING = ("FrechetDistance", "InceptionScore", "KernelDistance", "ModeCoverage")
@@ -27,6 +28,6 @@ def __getattr__(name):
 
 
 __all__ = ["NUM_SAMPLES", "FrechetDistance", "InceptionScore", "InceptionUnavailable", "KernelDistance",
-           "ModeCoverage", "classifier_extractor", "fid", "frechet_distance",
+           "ModeCoverage", "classifier_extractor", "density_coverage", "fid", "frechet_distance",
            "gaussian_statistics", "image_metrics", "inception_extractor", "inception_score", "kid",
-           "mode_metrics", "stacked_mnist_modes", "train_classifier"]
+           "manifold_metrics", "mode_metrics", "precision_recall", "stacked_mnist_modes", "train_classifier"]

@@ -54,9 +54,15 @@ def train_classifier(dataset: str = "mnist_subset", epochs: int = 8, seed: int =
     info = {"dataset": dataset, "seed": seed, "epochs": epochs, "test_accuracy": accuracy,
             "test_examples": len(x_test), "version": CLASSIFIER_VERSION}
     os.makedirs(directory, exist_ok=True)
-    model.save(stem + ".keras")
-    with open(stem + ".json", "w") as f:
+    # Written under private names and renamed, the .json last: two processes training the
+    # same classifier at once (parallel test workers, two evaluations) never see or leave a
+    # half-written file.
+    private = f"{stem}.{os.getpid()}"
+    model.save(private + ".keras")
+    os.replace(private + ".keras", stem + ".keras")
+    with open(private + ".json", "w") as f:
         json.dump(info, f, indent=2)
+    os.replace(private + ".json", stem + ".json")
     return model, info
 
 
