@@ -105,6 +105,19 @@ def gradient_penalty(input_gradient, critic, real, fake, epsilon):
     return gradient_norm_penalty(input_gradient(lambda x: critic(x, training=True), x_hat))
 
 
+# --- Mescheder et al. 2018, "Which Training Methods for GANs do actually Converge?" --
+
+
+def zero_centred_gradient_penalty(input_gradient, critic, x):
+    """1/2 ||grad_x D(x)||_2^2 per example: R1 on real data, R2 on generated data
+    (Mescheder et al. 2018, eqs. 9 and 10; the weight is their gamma). D is the
+    discriminator's logit (or score), as in the paper. `input_gradient(fn, x)` is the
+    backend's d sum(fn(x)) / dx."""
+    gradients = input_gradient(lambda inputs: critic(inputs, training=True), ops.convert_to_tensor(x))
+    axes = tuple(range(1, len(gradients.shape)))
+    return 0.5 * ops.sum(ops.square(gradients), axis=axes)
+
+
 # --- Miyato et al. 2018 / Lim & Ye 2017: hinge loss --------------------------------
 
 

@@ -91,3 +91,33 @@ def test_gradient_penalty_of_a_linear_critic():
     epsilon = np.float32([0.1, 0.5, 0.9])
     penalty = losses.gradient_penalty(stepper().input_gradient, critic, real, fake, epsilon)
     np.testing.assert_allclose(penalty, [16.0, 16.0, 16.0], rtol=1e-5)
+
+
+def test_r1_and_r2_match_finite_differences_on_a_small_network():
+    """1/2 ||grad D(x)||^2 against central differences of a nonlinear D, on each point."""
+    import keras
+
+    from gan_zoo import models, networks
+
+    g, d = networks.build_networks("mlp", (3,), 2, is_image=False, hidden_units=(16,))
+    gan = models.BaseGAN(g, d, latent_dim=2, seed=0, penalties={"r1": 10.0, "r2": 1.0})
+    real = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    fake = np.random.default_rng(1).normal(size=(4, 3)).astype(np.float32)
+
+    def by_differences(x, h=1e-3):
+        gradients = np.zeros_like(x, np.float64)
+        for j in range(x.shape[1]):
+            step = np.zeros_like(x)
+            step[:, j] = h
+            up = keras.ops.convert_to_numpy(gan.critic(x + step, training=True)).ravel()
+            down = keras.ops.convert_to_numpy(gan.critic(x - step, training=True)).ravel()
+            gradients[:, j] = (up.astype(np.float64) - down) / (2 * h)
+        return 0.5 * np.sum(gradients ** 2, axis=1)
+
+    from gan_zoo.models.penalties import PENALTIES
+
+    r1 = keras.ops.convert_to_numpy(PENALTIES["r1"](gan, real, fake))
+    r2 = keras.ops.convert_to_numpy(PENALTIES["r2"](gan, real, fake))
+    np.testing.assert_allclose(r1, by_differences(real), rtol=2e-3, atol=1e-6)
+    np.testing.assert_allclose(r2, by_differences(fake), rtol=2e-3, atol=1e-6)
+    assert not np.allclose(r1, r2)

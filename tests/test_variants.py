@@ -191,6 +191,13 @@ def test_the_base_combines_any_loss_penalty_and_constraint_and_round_trips(tmp_p
     assert int(loaded.g_optimizer.iterations) == 4
 
 
+def test_r1_regularises_a_gan_through_fit():
+    gan = base_like(build("gan"), penalties={"r1": 10.0, "r2": 1.0})
+    logs = gan.fit(toy_data(), steps_per_epoch=3, epochs=1, verbose=0).history
+    assert logs["r1"][-1] > 0 and logs["r2"][-1] > 0
+    assert gan.get_config()["penalties"] == {"r1": 10.0, "r2": 1.0}
+
+
 def test_loss_options_reach_the_loss_that_takes_them():
     gan = base_like(build("lsgan"), loss="least_squares", loss_options={"a": -1.0, "b": 1.0, "c": 0.0})
     real, fake = np.array([[0.5], [2.0]], "float32"), np.array([[0.0], [-3.0]], "float32")

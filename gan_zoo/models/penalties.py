@@ -19,4 +19,16 @@ def gradient_penalty(gan, real, fake):
     return losses.gradient_penalty(gan.stepper.input_gradient, gan.critic, real, fake, epsilon)
 
 
-PENALTIES = {"gradient_penalty": gradient_penalty}
+def r1(gan, real, fake):
+    """R1 = 1/2 ||grad D(x)||^2 on real data (Mescheder et al. 2018, eq. 9); the penalty's
+    weight is their gamma."""
+    return losses.zero_centred_gradient_penalty(gan.stepper.input_gradient, gan.critic, real)
+
+
+def r2(gan, real, fake):
+    """R2 = 1/2 ||grad D(G(z))||^2 on generated data (Mescheder et al. 2018, eq. 10);
+    the penalty's weight is their gamma."""
+    return losses.zero_centred_gradient_penalty(gan.stepper.input_gradient, gan.critic, fake)
+
+
+PENALTIES = {"gradient_penalty": gradient_penalty, "r1": r1, "r2": r2}
