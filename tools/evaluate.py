@@ -40,14 +40,16 @@ def main(argv):
     generate = generate_fn(generator)
 
     try:
+        # Laid out as train_and_evaluate lays them out in metrics.json: "eval" for image
+        # sets, "modes" (or gauss1d's "mean" and "std") for the toys.
         figures = train.evaluate_samples(generate, dataset, _NUM_SAMPLES.value, _SEED.value)
-        figures = figures.get("eval", figures)
         if _INCEPTION.value and dataset not in data.TOYS:
             samples = generate(_NUM_SAMPLES.value, _SEED.value)
             ds, _ = data.load(dataset, 500, repeat=False)
             real = np.concatenate([b.numpy() for b in ds.take(len(samples) // 500 + 1)])
             extractor = metrics.inception_extractor(_INCEPTION.value)
-            figures.update(metrics.image_metrics(samples, real[: len(samples)], extractor, "inception"))
+            figures.setdefault("eval", {}).update(
+                metrics.image_metrics(samples, real[: len(samples)], extractor, "inception"))
     except (data.DataError, metrics.InceptionUnavailable) as error:
         fail(str(error))
     if not figures:
@@ -58,7 +60,7 @@ def main(argv):
     if os.path.exists(output):
         with open(output) as f:
             existing = json.load(f)
-    existing["eval"] = figures
+    existing.update(figures)
     with open(output, "w") as f:
         json.dump(existing, f, indent=2, sort_keys=True)
     width = max(len(k) for k in _flatten(figures))
