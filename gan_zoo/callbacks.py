@@ -132,12 +132,13 @@ class SampleWriter(keras.callbacks.Callback):
         return step % self.every == 0 or (step < self.every and step % max(1, self.every // 5) == 0)
 
     def write(self, step: int):
-        picture = upscale(render_samples(self.model, self.dataset_name, self.is_image, step, self.noise))
+        with self.model.averaged_generator():  # the samples users get: the average, when kept
+            picture = upscale(render_samples(self.model, self.dataset_name, self.is_image, step, self.noise))
+            samples = np.asarray(self.model.generator(self.noise, training=False), np.float32)
         Image.fromarray(picture.squeeze(-1) if picture.shape[-1] == 1 else picture).save(
             os.path.join(self.directory, f"step_{step:07d}.png"))
         self.writer.image("samples", picture, step, "samples from the same noise at every frame")
-        if not self.is_image and self.noise.shape[0] and self.model.generator.output_shape[-1] == 1:
-            samples = np.asarray(self.model.generator(self.noise, training=False), np.float32)
+        if not self.is_image and samples.shape[-1] == 1:
             for tag, value in density_story(self.model, self.dataset_name, samples).items():
                 self.writer.scalar(tag, value, step, STORY[tag])
 

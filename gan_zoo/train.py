@@ -70,7 +70,8 @@ def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
                 minibatch_kernels=net.minibatch_kernels, embedding_dim=net.embedding_dim,
                 discriminator=variant.discriminator_kind)
         gan = variant(generator=generator, discriminator=discriminator, seed=config.seed,
-                      reuse_generator_pass=config.train.reuse_generator_pass, **model_kwargs)
+                      reuse_generator_pass=config.train.reuse_generator_pass,
+                      ema_decay=config.train.ema_decay or None, **model_kwargs)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"config.model / config.networks: {error}") from error
     loss_scaling = precision == "mixed_float16"
@@ -211,7 +212,8 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
         step = callbacks.global_step(gan)
     wall = time.time() - started
 
-    gan.generator.save(os.path.join(workdir, "generator.keras"))
+    with gan.averaged_generator() as generator:  # the average of G's weights, when kept
+        generator.save(os.path.join(workdir, "generator.keras"))
     result = {"step": callbacks.global_step(gan), "steps_this_run": callbacks.global_step(gan) - start,
                "wall_seconds_this_run": round(wall, 2),
                "train_seconds_total": round(checkpointer.train_seconds, 2), "train": _final_logs(history),

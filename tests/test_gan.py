@@ -72,6 +72,33 @@ def test_tensorboard_scalars_are_each_steps_own_value():
     assert set(writer.scalars) == {"loss/discriminator", "loss/generator", "D/real", "D/fake"}
 
 
+def test_the_generator_average_warms_up_and_is_what_generate_uses(tmp_path):
+    """Yazici et al. 2019: m_t = d_t m_(t-1) + (1 - d_t) w_t, d_t = min(0.9, (1 + t) / (10 + t)),
+    from G's initial weights; generate() and the saved model use m, training keeps w."""
+    gan = make_gan(ema_decay=0.9)
+    x = data.load_arrays("gauss1d")[0][:64 * 3]
+    expected = [w.numpy().copy() for w in gan.generator.trainable_variables]
+    for t in range(1, 4):
+        gan.fit(x[(t - 1) * 64:t * 64], batch_size=64, shuffle=False, verbose=0)
+        decay = min(0.9, (1 + t) / (10 + t))
+        expected = [decay * m + (1 - decay) * w.numpy()
+                    for m, w in zip(expected, gan.generator.trainable_variables, strict=True)]
+    for m, average in zip(expected, gan.generator_average, strict=True):
+        np.testing.assert_allclose(average.numpy(), m, rtol=1e-5, atol=1e-6)
+    live = [w.numpy().copy() for w in gan.generator.trainable_variables]
+    z = np.random.default_rng(3).standard_normal((5, 4)).astype("float32")
+    averaged = make_gan()
+    averaged.generator.set_weights(expected + gan.generator.get_weights()[len(expected):])
+    with gan.averaged_generator() as generator:
+        np.testing.assert_allclose(generator(z), averaged.generator(z), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(gan.generate(50, seed=1), averaged.generate(50, seed=1), rtol=1e-5, atol=1e-6)
+    for before, w in zip(live, gan.generator.trainable_variables, strict=True):
+        np.testing.assert_array_equal(before, w.numpy())  # the live weights are back
+    gan.save(tmp_path / "ema.keras")
+    loaded = keras.saving.load_model(tmp_path / "ema.keras")
+    np.testing.assert_array_equal(loaded.generate(20, seed=0), gan.generate(20, seed=0))
+
+
 def test_generate_is_reproducible_with_a_seed():
     gan = make_gan()
     np.testing.assert_array_equal(gan.generate(10, seed=3), gan.generate(10, seed=3))

@@ -23,6 +23,7 @@ Gradients, optimizer updates and loops come from the backend's stepper
 JAX state. The same `adversarial_step` runs on both.
 """
 
+import contextlib
 from collections.abc import Iterable
 
 import keras
@@ -71,6 +72,12 @@ class BaseGAN(keras.Model):
         {"gradient_penalty": 10.0}; each is logged, unweighted, under its name.
       discriminator_constraint: a Keras constraint applied to every discriminator weight
         after every discriminator update, e.g. `gan_zoo.layers.WeightClip(0.01)`.
+      ema_decay: keep an exponential moving average of G's weights (Yazici et al. 2019;
+        Karras et al. 2018), updated after every generator step with decay
+        min(ema_decay, (1 + t) / (10 + t)) at generator step t (the warm-up of
+        `tf.train.ExponentialMovingAverage`), from G's initial weights. `generate`,
+        `averaged_generator` and so the samples, evaluations and exported generator of
+        the train tool use the average; the live weights keep training. None: off.
     """
 
     also_logged: tuple[str, ...] = ()  # what a variant logs beyond the losses, D's outputs, penalties
@@ -93,6 +100,7 @@ class BaseGAN(keras.Model):
         loss_options: dict | None = None,
         penalties: dict | None = None,
         discriminator_constraint=None,
+        ema_decay: float | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -114,6 +122,14 @@ class BaseGAN(keras.Model):
                           for name, weight in (penalties or {}).items()}
         self.discriminator_constraint = keras.constraints.get(discriminator_constraint)
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
+        if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
+            raise ValueError(f"ema_decay must be in (0, 1) or None, got {ema_decay!r}.")
+        self.ema_decay = None if ema_decay is None else float(ema_decay)
+        # "mean" across replicas: every replica computes the same average of the same weights.
+        self.generator_average = [
+            self.add_weight(shape=w.shape, initializer=lambda shape, dtype, w=w: ops.copy(w.value),
+                            trainable=False, name=f"generator_average_{i}", aggregation="mean")
+            for i, w in enumerate(generator.trainable_variables)] if self.ema_decay else []
         outputs_logged = self.loss_pair.summaries(np.zeros(1), np.zeros(1))
         logged = ("d_loss", "g_loss", *outputs_logged, *self.penalties, *self.also_logged)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in dict.fromkeys(logged)}
@@ -300,11 +316,23 @@ class BaseGAN(keras.Model):
         """One update of G on a fresh minibatch of noise, as large as `real`, or through
         the generator pass `recorded` (`stepper.record`)."""
         if recorded is None:
-            return self.stepper.minimize(
+            logs = self.stepper.minimize(
                 self.g_optimizer, self.generator.trainable_variables,
                 lambda: self.generator_objective(real, self.generate_like(real), labels))
-        return self.stepper.minimize_through(
-            self.g_optimizer, recorded, lambda fake: self.generator_objective(real, fake, labels))
+        else:
+            logs = self.stepper.minimize_through(
+                self.g_optimizer, recorded, lambda fake: self.generator_objective(real, fake, labels))
+        self.update_generator_average()
+        return logs
+
+    def update_generator_average(self):
+        """The moving average of G's weights, after a generator update (see `ema_decay`)."""
+        if not self.ema_decay:
+            return
+        t = ops.cast(self.g_optimizer.iterations, "float32")  # updates so far, this one included
+        decay = ops.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
+        for w, average in zip(self.generator.trainable_variables, self.generator_average, strict=True):
+            average.assign(decay * average.value + (1.0 - decay) * w.value)
 
     def adversarial_step(self, data):
         """Goodfellow et al. 2014, Algorithm 1: one iteration of the training loop."""
@@ -326,14 +354,32 @@ class BaseGAN(keras.Model):
 
     # -- inference ----------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def averaged_generator(self):
+        """G with its averaged weights in place while the block runs (G itself when
+        `ema_decay` is off); its live weights are put back after."""
+        if not self.ema_decay:
+            yield self.generator
+            return
+        live = [ops.copy(w.value) for w in self.generator.trainable_variables]
+        for w, average in zip(self.generator.trainable_variables, self.generator_average, strict=True):
+            w.assign(average.value)
+        try:
+            yield self.generator
+        finally:
+            for w, value in zip(self.generator.trainable_variables, live, strict=True):
+                w.assign(value)
+
     def generate(self, n: int, seed: int | None = None, batch_size: int = 1024) -> np.ndarray:
-        """n samples in the data's range as numpy; the same seed gives the same samples
-        (on every backend: the noise is drawn by numpy)."""
+        """n samples in the data's range as numpy, from the averaged generator when
+        `ema_decay` is set; the same seed gives the same samples (on every backend: the
+        noise is drawn by numpy)."""
         rng = np.random.default_rng(seed)
         z = rng.standard_normal((n, self.latent_dim)).astype(np.float32)
-        chunks = [ops.convert_to_numpy(ops.cast(self.generator(z[i : i + batch_size], training=False),
-                                                "float32"))
-                  for i in range(0, n, batch_size)]
+        with self.averaged_generator() as generator:
+            chunks = [ops.convert_to_numpy(ops.cast(generator(z[i : i + batch_size], training=False),
+                                                    "float32"))
+                      for i in range(0, n, batch_size)]
         return np.concatenate(chunks, axis=0)
 
     # -- serialization --------------------------------------------------------------
@@ -351,6 +397,7 @@ class BaseGAN(keras.Model):
             "loss_options": dict(self.loss_options),
             "penalties": dict(self.penalties),
             "discriminator_constraint": keras.constraints.serialize(self.discriminator_constraint),
+            "ema_decay": self.ema_decay,
         }
         return {key: value for key, value in config.items() if key not in self.preset_arguments}
 
@@ -369,6 +416,7 @@ class BaseGAN(keras.Model):
             "g_optimizer": self.g_optimizer,
             "d_optimizer": self.d_optimizer,
             "noise_seed": self.seed_generator.state,
+            **({"generator_average": list(self.generator_average)} if self.ema_decay else {}),
         }
 
 
