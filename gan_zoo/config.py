@@ -64,6 +64,7 @@ def default_config() -> ml_collections.ConfigDict:
     # Speed (docs/PERFORMANCE.md): "auto" is mixed_bfloat16 for images on hardware with
     # fast bf16 (AMX / AVX-512 BF16 CPUs, GPUs of compute capability >= 8), else float32.
     c.train.precision = "auto"  # or float32, mixed_bfloat16, mixed_float16 (GPU, loss scaling)
+    c.train.diff_augment = ""  # a DiffAugment policy, e.g. "color,translation,cutout" ("": off; images only)
     c.train.ema_decay = 0.0  # > 0: G's weights averaged with this decay for samples and export (BaseGAN)
     c.train.reuse_generator_pass = True  # see BaseGAN; the toy presets keep Algorithm 1's fresh pass
     c.train.steps_per_execution = 1  # train steps per call into TensorFlow (logs every N)
@@ -86,7 +87,7 @@ def model_config(variant: str, **overrides) -> ml_collections.ConfigDict:
     parameters = inspect.signature(models.VARIANTS[variant].__init__).parameters
     hyper = {name: p.default for name, p in parameters.items()
              if p.default is not inspect.Parameter.empty and p.kind is p.POSITIONAL_OR_KEYWORD
-             and name not in ("seed", "reuse_generator_pass", "ema_decay")}  # config.seed, config.train's
+             and name not in ("seed", "reuse_generator_pass")}  # config.seed, config.train's
     unknown = set(overrides) - set(hyper) - {"latent_dim"}
     if unknown:
         raise ConfigError(f"{variant} has no hyper-parameter {sorted(unknown)}; it has {sorted(hyper)}.")

@@ -13,7 +13,7 @@ import time
 import keras
 import numpy as np
 
-from gan_zoo import callbacks, checkpoints, data, devices, metrics, models, networks, summaries
+from gan_zoo import callbacks, checkpoints, data, devices, layers, metrics, models, networks, summaries
 from gan_zoo.config import (  # noqa: F401 - the schema, re-exported for the trainer's users
     IDENTITY_KEYS,
     OPTIMIZERS,
@@ -59,6 +59,9 @@ def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
             f"config.model has {foreign}, which {config.model.variant} does not take. To switch "
             f"variants start from its config, e.g. zoo_configs/{config.model.variant}_{config.dataset}.py.")
     needs_labels = variant.needs_labels
+    if config.train.diff_augment and not info.is_image:
+        raise ConfigError(f"config.train.diff_augment augments images; {config.dataset} is not an image "
+                          "data set: set it to \"\".")
     precision = resolve_precision(config.train.precision, info.is_image)
     try:
         with networks.precision_policy(precision):
@@ -71,7 +74,9 @@ def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
                 discriminator=variant.discriminator_kind)
         gan = variant(generator=generator, discriminator=discriminator, seed=config.seed,
                       reuse_generator_pass=config.train.reuse_generator_pass,
-                      ema_decay=config.train.ema_decay or None, **model_kwargs)
+                      ema_decay=config.train.ema_decay or None,
+                      augment=layers.DiffAugment(config.train.diff_augment, seed=config.seed)
+                      if config.train.diff_augment else None, **model_kwargs)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"config.model / config.networks: {error}") from error
     loss_scaling = precision == "mixed_float16"

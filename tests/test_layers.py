@@ -1,10 +1,11 @@
-"""Reusable layers: minibatch discrimination, the feature view, virtual batch norm."""
+"""Reusable layers: minibatch discrimination, the feature view, virtual batch norm, DiffAugment."""
 
 import keras
 import numpy as np
 import pytest
 
 from gan_zoo import layers, networks
+from gan_zoo.backends import stepper
 
 pytestmark = pytest.mark.both_backends
 
@@ -70,3 +71,44 @@ def test_virtual_batch_norm_output_ignores_the_rest_of_the_minibatch():
     normalized = np.asarray(large(reference))  # gamma = 1, beta = 0 at initialization
     np.testing.assert_allclose(normalized.mean(axis=0), 0.0, atol=0.05)
     np.testing.assert_allclose(normalized.std(axis=0), 1.0, atol=0.05)
+
+
+# -- DiffAugment (Zhao et al. 2020) ------------------------------------------------------
+
+
+def _augmented(policy, seed=1):
+    x = np.random.default_rng(0).uniform(0.1, 1.0, (8, 8, 8, 1)).astype("float32")  # no zeros
+    return x, keras.ops.convert_to_numpy(layers.DiffAugment(policy, seed=seed)(x, training=True))
+
+
+def test_diff_augment_translation_shifts_each_image_and_pads_zeros():
+    x, y = _augmented("translation")
+    for original, moved in zip(x, y, strict=True):
+        padded = np.pad(original, ((1, 1), (1, 1), (0, 0)))  # shifts of up to 8 * 0.125 = 1 pixel
+        shifts = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
+                  if np.array_equal(padded[1 + dy:9 + dy, 1 + dx:9 + dx], moved)]
+        assert shifts, "not a translation of the image"
+
+
+def test_diff_augment_cutout_zeroes_one_square_and_keeps_the_rest():
+    x, y = _augmented("cutout")
+    for original, cut in zip(x, y, strict=True):
+        hole = cut[..., 0] == 0
+        rows, cols = np.nonzero(hole)
+        assert 0 < hole.sum() <= 16  # a 4 x 4 square (8 * 0.5), clipped at the borders
+        assert rows.max() - rows.min() < 4 and cols.max() - cols.min() < 4
+        assert hole[rows.min():rows.max() + 1, cols.min():cols.max() + 1].all()  # one rectangle
+        np.testing.assert_array_equal(cut[~hole], original[~hole])
+
+
+def test_diff_augment_is_differentiable_random_per_example_and_off_at_inference():
+    x, y = _augmented("color,translation,cutout")
+    layer = layers.DiffAugment(seed=1)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(x)), x)  # inference: identity
+    assert len({float(np.abs(a - b).sum()) for a, b in zip(x, y, strict=True)}) == len(x)
+    gradient = stepper().input_gradient(lambda t: keras.ops.sum(layer(t, training=True) ** 2),
+                                        keras.ops.convert_to_tensor(x))
+    gradient = keras.ops.convert_to_numpy(gradient)
+    assert np.isfinite(gradient).all() and np.abs(gradient).sum() > 0
+    with pytest.raises(ValueError, match="policy takes"):
+        layers.DiffAugment("colour")

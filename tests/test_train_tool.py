@@ -201,6 +201,13 @@ def test_a_workdir_of_the_other_backend_is_refused_and_left_alone(tmp_path):
     assert os.listdir(os.path.join(workdir, "checkpoints")) == [written]
 
 
+def test_diff_augment_is_refused_for_data_that_are_not_images():
+    config = train.load_zoo_config("gan_ring8")
+    config.train.diff_augment = "translation"
+    with pytest.raises(train.ConfigError, match="not an image data set"):
+        train.build_gan(config, data.load("ring8", 16)[1])
+
+
 def test_unwritable_workdir_is_a_config_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")

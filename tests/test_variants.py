@@ -198,6 +198,19 @@ def test_r1_regularises_a_gan_through_fit():
     assert gan.get_config()["penalties"] == {"r1": 10.0, "r2": 1.0}
 
 
+def test_diff_augment_reaches_d_on_real_and_generated_data_in_both_steps():
+    g, d = networks.build_networks("dcgan", (8, 8, 1), 4, is_image=True, base_filters=4)
+    gan = models.GAN(g, d, latent_dim=4, seed=0, augment=layers.DiffAugment(seed=1))
+    gan.compile(g_optimizer=keras.optimizers.Adam(1e-3), d_optimizer=keras.optimizers.Adam(1e-3))
+    seen = []
+    call = gan.augment.call
+    gan.augment.call = lambda x, training=False: seen.append(training) or call(x, training)
+    x = np.random.default_rng(0).uniform(-1, 1, (32, 8, 8, 1)).astype("float32")
+    gan.fit(x, batch_size=32, epochs=1, verbose=0)
+    assert seen.count(True) >= 3  # traced: D on real and on fake, then G's pass through D
+    assert int(gan.g_optimizer.iterations) == 1
+
+
 def test_loss_options_reach_the_loss_that_takes_them():
     gan = base_like(build("lsgan"), loss="least_squares", loss_options={"a": -1.0, "b": 1.0, "c": 0.0})
     real, fake = np.array([[0.5], [2.0]], "float32"), np.array([[0.0], [-3.0]], "float32")

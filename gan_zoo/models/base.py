@@ -78,6 +78,8 @@ class BaseGAN(keras.Model):
         `tf.train.ExponentialMovingAverage`), from G's initial weights. `generate`,
         `averaged_generator` and so the samples, evaluations and exported generator of
         the train tool use the average; the live weights keep training. None: off.
+      augment: a layer applied to every input of D in training, real and generated
+        alike, in the D and the G steps (`gan_zoo.layers.DiffAugment`, Zhao et al. 2020).
     """
 
     also_logged: tuple[str, ...] = ()  # what a variant logs beyond the losses, D's outputs, penalties
@@ -101,6 +103,7 @@ class BaseGAN(keras.Model):
         penalties: dict | None = None,
         discriminator_constraint=None,
         ema_decay: float | None = None,
+        augment: keras.layers.Layer | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -125,6 +128,9 @@ class BaseGAN(keras.Model):
         if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
             raise ValueError(f"ema_decay must be in (0, 1) or None, got {ema_decay!r}.")
         self.ema_decay = None if ema_decay is None else float(ema_decay)
+        self.augment = augment
+        if augment is not None and not augment.built:  # Keras's JAX trainer wants every layer built
+            augment.build(discriminator.input_shape)
         # "mean" across replicas: every replica computes the same average of the same weights.
         self.generator_average = [
             self.add_weight(shape=w.shape, initializer=lambda shape, dtype, w=w: ops.copy(w.value),
@@ -273,9 +279,13 @@ class BaseGAN(keras.Model):
         """The loss pair's generator loss, per example."""
         return self._losses[1](fake_out)
 
+    def discriminator_input(self, x, training=True):
+        """What D is given of samples x: augmented (`augment`) in training."""
+        return self.augment(x, training=True) if training and self.augment is not None else x
+
     def critic(self, x, training=True):
         """What the losses see of D on samples x (and what plots show of D)."""
-        return self.discriminator(x, training=training)
+        return self.discriminator(self.discriminator_input(x, training), training=training)
 
     def after_discriminator_step(self):
         """Runs after every discriminator update: the weight constraint (WGAN's clipping)."""
@@ -398,14 +408,16 @@ class BaseGAN(keras.Model):
             "penalties": dict(self.penalties),
             "discriminator_constraint": keras.constraints.serialize(self.discriminator_constraint),
             "ema_decay": self.ema_decay,
+            "augment": keras.saving.serialize_keras_object(self.augment),
         }
         return {key: value for key, value in config.items() if key not in self.preset_arguments}
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        for key in ("generator", "discriminator"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
+        for key in ("generator", "discriminator", "augment"):
+            if config.get(key) is not None:
+                config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
 
     def checkpoint_items(self) -> dict:
@@ -417,6 +429,7 @@ class BaseGAN(keras.Model):
             "d_optimizer": self.d_optimizer,
             "noise_seed": self.seed_generator.state,
             **({"generator_average": list(self.generator_average)} if self.ema_decay else {}),
+            **({"augment_seed": self.augment.seed_generator.state} if self.augment is not None else {}),
         }
 
 

@@ -71,11 +71,11 @@ class ImprovedGAN(GAN):
         return outputs
 
     def critic(self, x, training=True):
-        return self.logit(self.discriminator(x, training=training))
+        return self.logit(self.discriminator(self.discriminator_input(x, training), training=training))
 
     def generator_objective(self, real, fake, labels=None):
-        real_features = ops.stop_gradient(self.feature_view(real, training=True)[1])
-        fake_out, fake_features = self.feature_view(fake, training=True)
+        real_features = ops.stop_gradient(self.feature_view(self.discriminator_input(real), training=True)[1])
+        fake_out, fake_features = self.feature_view(self.discriminator_input(fake), training=True)
         fake_out = self.logit(fake_out)
         matching = losses.feature_matching_loss(self.global_batch(ops.cast(real_features, "float32")),
                                                 self.global_batch(ops.cast(fake_features, "float32")))
@@ -150,7 +150,7 @@ class SemiSupervisedGAN(ImprovedGAN):
         return minibatches
 
     def discriminator_objective(self, real, fake, labels=None):
-        real_logits = self.discriminator(real, training=True)
+        real_logits = self.discriminator(self.discriminator_input(real), training=True)
         real_lse, fake_lse = self.logit(real_logits), self.critic(fake)
         # -log D(x) = softplus(-lse), -log(1 - D(G(z))) = softplus(lse); real smoothed.
         unsupervised, penalties = self.add_penalties(self.discriminator_loss(real_lse, fake_lse), real, fake)
