@@ -112,3 +112,28 @@ def test_diff_augment_is_differentiable_random_per_example_and_off_at_inference(
     assert np.isfinite(gradient).all() and np.abs(gradient).sum() > 0
     with pytest.raises(ValueError, match="policy takes"):
         layers.DiffAugment("colour")
+
+
+# -- ConditionalBatchNormalization (de Vries et al. 2017) -----------------------------------
+
+
+def test_conditional_batch_norm_scales_and_shifts_each_class_and_round_trips(tmp_path):
+    x_in, y_in = keras.Input((4, 4, 3)), keras.Input((), dtype="int32")
+    layer = layers.ConditionalBatchNormalization(num_classes=5, name="cbn")
+    model = keras.Model([x_in, y_in], layer([x_in, y_in]))
+    rng = np.random.default_rng(0)
+    gamma, beta = rng.normal(size=(5, 3)).astype("float32"), rng.normal(size=(5, 3)).astype("float32")
+    layer.gamma.assign(gamma)
+    layer.beta.assign(beta)
+    x = rng.normal(2.0, 3.0, size=(8, 4, 4, 3)).astype("float32")
+    labels = np.array([0, 1, 2, 3, 4, 0, 1, 2], "int32")
+    out = keras.ops.convert_to_numpy(model([x, labels], training=True))
+    mean, var = x.mean(axis=(0, 1, 2)), x.var(axis=(0, 1, 2))
+    expected = gamma[labels][:, None, None] * (x - mean) / np.sqrt(var + 1e-3) + beta[labels][:, None, None]
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
+    model.save(tmp_path / "cbn.keras")
+    loaded = keras.saving.load_model(tmp_path / "cbn.keras")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded([x, labels])),
+                               keras.ops.convert_to_numpy(model([x, labels])), rtol=1e-6)
+    with pytest.raises(ValueError, match="num_classes"):
+        layers.ConditionalBatchNormalization(num_classes=0)

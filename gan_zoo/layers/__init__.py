@@ -203,3 +203,48 @@ class DiffAugment(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "policy": self.policy, "translation_ratio": self.translation_ratio,
                 "cutout_ratio": self.cutout_ratio, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="gan_zoo")
+class ConditionalBatchNormalization(keras.layers.Layer):
+    """Conditional batch normalization (de Vries et al. 2017; Miyato & Koyama 2018, BigGAN):
+    batch normalization whose scale and shift are learned per class,
+    y = gamma[c] * (x - mean) / sqrt(var + epsilon) + beta[c].
+
+    Called on [x, labels]: x of shape [batch, ..., channels], labels int of shape [batch]
+    in [0, num_classes). The statistics are those of `keras.layers.BatchNormalization`
+    (batch statistics in training, moving averages at inference); gamma starts at 1 and
+    beta at 0 for every class.
+    """
+
+    def __init__(self, num_classes: int, momentum: float = 0.99, epsilon: float = 1e-3, **kwargs):
+        super().__init__(**kwargs)
+        if int(num_classes) < 1:
+            raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}.")
+        self.num_classes = int(num_classes)
+        self.momentum, self.epsilon = float(momentum), float(epsilon)
+        self.normalize = keras.layers.BatchNormalization(momentum=momentum, epsilon=epsilon, center=False,
+                                                         scale=False, name="normalize")
+
+    def build(self, input_shape):
+        x_shape = input_shape[0]
+        self.normalize.build(x_shape)
+        channels = x_shape[-1]
+        self.gamma = self.add_weight(name="gamma", shape=(self.num_classes, channels), initializer="ones")
+        self.beta = self.add_weight(name="beta", shape=(self.num_classes, channels), initializer="zeros")
+
+    def call(self, inputs, training=None):
+        x, labels = inputs
+        normalized = self.normalize(x, training=training)
+        labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
+        shape = (-1,) + (1,) * (len(x.shape) - 2) + (x.shape[-1],)
+        gamma = ops.reshape(ops.take(self.gamma, labels, axis=0), shape)
+        beta = ops.reshape(ops.take(self.beta, labels, axis=0), shape)
+        return ops.cast(gamma, normalized.dtype) * normalized + ops.cast(beta, normalized.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes, "momentum": self.momentum,
+                "epsilon": self.epsilon}
