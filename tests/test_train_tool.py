@@ -201,6 +201,16 @@ def test_a_workdir_of_the_other_backend_is_refused_and_left_alone(tmp_path):
     assert os.listdir(os.path.join(workdir, "checkpoints")) == [written]
 
 
+@pytest.mark.parametrize("tool", ["train.py", "evaluate.py", "sample.py", "benchmark.py"])
+def test_an_unknown_backend_is_refused_before_anything_is_written(tmp_path, tool):
+    workdir = [f"--workdir={tmp_path / 'run'}"] if tool in ("train.py", "evaluate.py", "sample.py") else []
+    result = subprocess.run([sys.executable, os.path.join(REPO, "tools", tool), "--backend=torch", *workdir],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "--backend must be one of ('tensorflow', 'jax'), got 'torch'" in result.stderr
+    assert not (tmp_path / "run").exists()
+
+
 def test_diff_augment_is_refused_for_data_that_are_not_images():
     config = train.load_zoo_config("gan_ring8")
     config.train.diff_augment = "translation"
