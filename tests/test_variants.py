@@ -191,11 +191,19 @@ def test_the_base_combines_any_loss_penalty_and_constraint_and_round_trips(tmp_p
     assert int(loaded.g_optimizer.iterations) == 4
 
 
-def test_r1_regularises_a_gan_through_fit():
-    gan = base_like(build("gan"), penalties={"r1": 10.0, "r2": 1.0})
-    logs = gan.fit(toy_data(), steps_per_epoch=3, epochs=1, verbose=0).history
-    assert logs["r1"][-1] > 0 and logs["r2"][-1] > 0
-    assert gan.get_config()["penalties"] == {"r1": 10.0, "r2": 1.0}
+def test_penalties_enter_the_discriminator_loss_with_their_weights():
+    """From the same weights, noise and data, D's first loss with R1 (gamma 10) and R2
+    (1) is its loss without them plus 10 R1 + 1 R2."""
+    gan = build("gan")
+    plain = base_like(gan, penalties={"r1": 0.0, "r2": 0.0})
+    penalized = base_like(gan, penalties={"r1": 10.0, "r2": 1.0})
+    batch = next(iter(toy_data()))
+    without = plain.fit(batch, batch_size=TOY_BATCH, verbose=0).history
+    logs = penalized.fit(batch, batch_size=TOY_BATCH, verbose=0).history
+    assert logs["r1"][0] > 0 and logs["r2"][0] > 0
+    assert logs["d_loss"][0] == pytest.approx(without["d_loss"][0] + 10 * logs["r1"][0] + logs["r2"][0],
+                                              rel=1e-4)
+    assert penalized.get_config()["penalties"] == {"r1": 10.0, "r2": 1.0}
 
 
 def test_diff_augment_reaches_d_on_real_and_generated_data_in_both_steps():
@@ -224,6 +232,8 @@ def test_loss_options_reach_the_loss_that_takes_them():
     ({"penalties": {"r3": 1.0}}, "penalty must be one of"),
     ({"loss": "hinge", "loss_options": {"margin": 1.0}}, "not options of this loss; it takes \\[\\]"),
     ({"loss": "energy", "loss_options": {"label_smoothing": 0.1}}, "it takes \\['margin'\\]"),
+    ({"penalties": {"r1": -1.0}}, "weight of penalty 'r1' must be a non-negative number"),
+    ({"penalties": {"r1": "ten"}}, "weight of penalty 'r1' must be a non-negative number"),
 ])
 def test_the_base_refuses_unknown_choices(choices, message):
     with pytest.raises(ValueError, match=message):

@@ -121,7 +121,7 @@ class BaseGAN(keras.Model):
         self.loss_pair = losses.LOSS_PAIRS[loss]
         self.loss_options = dict(loss_options or {})
         self._losses = self.loss_pair.bind(self.loss_options)
-        self.penalties = {check_choice("penalty", name, PENALTIES): float(weight)
+        self.penalties = {check_choice("penalty", name, PENALTIES): _weight(name, weight)
                           for name, weight in (penalties or {}).items()}
         self.discriminator_constraint = keras.constraints.get(discriminator_constraint)
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
@@ -489,6 +489,17 @@ class _GroupedBatches(keras.utils.PyDataset):
 def _interleave_numpy(batches):
     stacked = np.stack([np.asarray(b) for b in batches], axis=1)
     return stacked.reshape(-1, *stacked.shape[2:])
+
+
+def _weight(penalty: str, weight) -> float:
+    """A penalty's weight as a non-negative float, or a clear error."""
+    try:
+        value = float(weight)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not value >= 0.0:
+        raise ValueError(f"the weight of penalty {penalty!r} must be a non-negative number, got {weight!r}.")
+    return value
 
 
 def check_choice(name: str, value, choices: Iterable):
