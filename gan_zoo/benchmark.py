@@ -144,8 +144,8 @@ PLAIN_VARIANTS = ("gan", "lsgan", "hinge", "wgan_gp")
 def build_baseline(config, info) -> PlainGAN | None:
     """`PlainGAN` on float32 copies of the config's networks and the config's loss pair
     and penalties (None: no keras.io analogue)."""
-    if config.model.variant not in PLAIN_VARIANTS:
-        return None
+    if config.model.variant not in PLAIN_VARIANTS or config.networks.conditioning:
+        return None  # (keras.io's conditional GAN example is a different network)
     fp32 = config.copy_and_resolve_references()
     with fp32.unlocked():
         fp32.train.precision = "float32"
@@ -329,7 +329,7 @@ def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds:
     images_per_step = config.train.batch_size * config.model.d_steps
     dataset, info = data.load(config.dataset, images_per_step, seed=config.seed,
                               data_dir=config.data_dir or None, image_size=config.image_size or None,
-                              with_labels=models.VARIANTS[config.model.variant].needs_labels,
+                              with_labels=train.needs_labelled_batches(config),
                               labels_per_class=config.labels_per_class)
     with strategy.scope():
         named = {"zoo": train.build_gan(config, info)}

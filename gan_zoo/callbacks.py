@@ -15,7 +15,7 @@ from PIL import Image
 from gan_zoo import models
 from gan_zoo.config import model_config
 from gan_zoo.models.penalties import PENALTIES
-from gan_zoo.pictures import density_story, render_samples, upscale
+from gan_zoo.pictures import class_grid_inputs, density_story, render_samples, upscale
 
 
 def global_step(model) -> int:
@@ -47,6 +47,11 @@ SCALARS = {
                         "examples"),
     "unsupervised_loss": ("loss/unsupervised", "D's real-vs-generated loss (K+1-class GAN)"),
     "accuracy": ("classifier/accuracy", "accuracy of D's K classes on the labelled examples of the batch"),
+    "class_loss": ("classifier/class_loss", "ACGAN: -L_C, D's cross-entropy of the class on real and "
+                   "generated data"),
+    "real_accuracy": ("classifier/real_accuracy", "ACGAN: accuracy of D's auxiliary classifier on real data"),
+    "fake_accuracy": ("classifier/fake_accuracy", "ACGAN: share of generated samples that D's auxiliary "
+                      "classifier reads as their class"),
 }
 
 
@@ -112,7 +117,9 @@ class LinearDecay(keras.callbacks.Callback):
 class SampleWriter(keras.callbacks.Callback):
     """Frames of samples from fixed noise, so that frames compare: at step 0, every
     `every` / 5 steps until step `every` (training changes most early), then every
-    `every` steps, and at the end.
+    `every` steps, and at the end. A class-conditional image GAN (`num_classes`) draws a
+    class grid (`pictures.class_grid_inputs`: a row per class, a noise vector per
+    column); a conditional toy, classes drawn once.
 
     Writes samples/step_XXXXXXX.png and the same picture as a TensorBoard image, image
     grids upscaled to at least 512 px; at the end, samples/samples.gif of every frame
@@ -120,12 +127,18 @@ class SampleWriter(keras.callbacks.Callback):
     """
 
     def __init__(self, directory: str, writer, every: int, dataset_name: str, is_image: bool,
-                 num_samples: int, latent_dim: int, seed: int = 0):
+                 num_samples: int, latent_dim: int, seed: int = 0, num_classes: int = 0):
         super().__init__()
         self.directory, self.writer, self.every = directory, writer, every
         self.dataset_name, self.is_image = dataset_name, is_image
         rng = np.random.default_rng([seed, 1])  # numpy: the same frames on every backend
-        self.noise = rng.standard_normal((num_samples, latent_dim)).astype("float32")
+        self.columns = None
+        if num_classes and is_image:
+            self.inputs, self.columns = class_grid_inputs(num_classes, latent_dim, rng)
+        else:
+            self.inputs = rng.standard_normal((num_samples, latent_dim)).astype("float32")
+            if num_classes:
+                self.inputs = [self.inputs, rng.integers(num_classes, size=num_samples).astype("int32")]
         os.makedirs(directory, exist_ok=True)
 
     def is_frame(self, step: int) -> bool:
@@ -133,11 +146,13 @@ class SampleWriter(keras.callbacks.Callback):
 
     def write(self, step: int):
         with self.model.averaged_generator():  # the samples users get: the average, when kept
-            picture = upscale(render_samples(self.model, self.dataset_name, self.is_image, step, self.noise))
-            samples = np.asarray(self.model.generator(self.noise, training=False), np.float32)
+            picture = upscale(render_samples(self.model, self.dataset_name, self.is_image, step, self.inputs,
+                                             self.columns))
+            samples = np.asarray(self.model.generator(self.inputs, training=False), np.float32)
         Image.fromarray(picture.squeeze(-1) if picture.shape[-1] == 1 else picture).save(
             os.path.join(self.directory, f"step_{step:07d}.png"))
-        self.writer.image("samples", picture, step, "samples from the same noise at every frame")
+        self.writer.image("samples", picture, step, "samples from the same noise at every frame" + (
+            "; a row per class, a noise vector per column" if self.columns else ""))
         if not self.is_image and samples.shape[-1] == 1:
             for tag, value in density_story(self.model, self.dataset_name, samples).items():
                 self.writer.scalar(tag, value, step, STORY[tag])
@@ -233,7 +248,7 @@ STORY = {
 }
 # Counts that do not change during a run (in metrics.json, not charts).
 CONSTANT_FIGURES = ("num_samples", "num_real", "num_modes", "labelled_examples", "test_examples",
-                    "classifier_test_accuracy")
+                    "classifier_test_accuracy", "cas_of_real_training_data", "conditional_samples")
 # Every figure an evaluation can write, declared as the HParams dashboard's metrics.
 EVAL_METRICS = {
     "eval/classifier_fid": "FID on the project's classifier features (lower is better)",
@@ -248,6 +263,13 @@ EVAL_METRICS = {
     "eval/classifier_density": "density, k = 3 (Naeem et al. 2020): ~1 when samples match the real law",
     "eval/classifier_coverage": "coverage, k = 3 (Naeem et al. 2020): share of real neighbourhoods "
     "holding a sample",
+    "eval/conditional_accuracy": "class-conditional: share of samples the classifier reads as the class "
+    "they were made for",
+    "eval/conditional_min_class_accuracy": "class-conditional: that share for the worst class",
+    "eval/classifier_intra_fid": "class-conditional: mean over classes of each class's classifier FID "
+    "(lower is better)",
+    "eval/cas": "class-conditional: Classification Accuracy Score, held-out accuracy of a classifier "
+    "trained on samples alone",
     "eval/modes/modes": "modes covered (VEEGAN / PacGAN protocol)",
     "eval/modes/precision": "improved precision, k = 3, in the plane",
     "eval/modes/recall": "improved recall, k = 3, in the plane",

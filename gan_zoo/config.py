@@ -49,6 +49,11 @@ def default_config() -> ml_collections.ConfigDict:
     c.networks.hidden_units = (128, 128)
     c.networks.minibatch_kernels = 0  # > 0 adds MinibatchDiscrimination(num_kernels=...)
     c.networks.embedding_dim = 32  # EBGAN's autoencoder code size
+    # Class-conditional networks on the data set's labels: "concat" (the one-hot label
+    # joined to z and to D's input, Mirza & Osindero 2014) or "projection" (conditional
+    # batch norm in G, a projection head in D, Miyato & Koyama 2018); "" unconditional.
+    # ACGAN conditions G alone (its D classifies).
+    c.networks.conditioning = ""
 
     for name in ("g_optimizer", "d_optimizer"):  # Radford et al. 2016: Adam(2e-4, 0.5)
         c[name] = ml_collections.ConfigDict(

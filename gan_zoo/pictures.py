@@ -135,11 +135,25 @@ def scatter_plot(model, name: str, step: int | None, samples: np.ndarray, paths=
     return _figure_to_array(figure)
 
 
-def render_samples(model, dataset_name: str, is_image: bool, step: int, noise) -> np.ndarray:
-    """The picture of the generator's state: an image grid, or the toy's plot."""
-    samples = np.asarray(model.generator(noise, training=False), np.float32)
+def class_grid_inputs(num_classes: int, latent_dim: int, seed, columns: int = 10,
+                      max_rows: int = 20) -> tuple[list[np.ndarray], int]:
+    """([z, labels], columns) of a class grid: one row per class (10 classes evenly
+    spaced when there are more than `max_rows`), the same `columns` noise vectors in
+    every row, so that a column keeps its style and a row its class."""
+    rows = np.arange(num_classes) if num_classes <= max_rows else np.linspace(0, num_classes - 1, 10)
+    noise = np.random.default_rng(seed).standard_normal((columns, latent_dim)).astype("float32")
+    return [np.tile(noise, (len(rows), 1)), np.repeat(rows.astype(np.int32), columns)], columns
+
+
+def render_samples(model, dataset_name: str, is_image: bool, step: int, inputs,
+                   columns: int | None = None) -> np.ndarray:
+    """The picture of the generator's state on `inputs` (z, or [z, labels]): an image
+    grid (`columns` wide, e.g. a class grid), or the toy's plot (with D's view unless D
+    needs labels too)."""
+    samples = np.asarray(model.generator(inputs, training=False), np.float32)
     if is_image:
-        return image_grid(samples)
+        return image_grid(samples, columns)
+    critic = None if model.discriminator_takes_labels else model
     if samples.shape[-1] == 1:
-        return density_plot(model, dataset_name, step, samples)
-    return scatter_plot(model, dataset_name, step, samples)
+        return density_plot(critic, dataset_name, step, samples)
+    return scatter_plot(critic, dataset_name, step, samples)

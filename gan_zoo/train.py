@@ -58,7 +58,13 @@ def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
         raise ConfigError(
             f"config.model has {foreign}, which {config.model.variant} does not take. To switch "
             f"variants start from its config, e.g. zoo_configs/{config.model.variant}_{config.dataset}.py.")
-    needs_labels = variant.needs_labels
+    conditioning = config.networks.conditioning
+    if conditioning and not info.num_classes:
+        raise ConfigError(f"config.networks.conditioning={conditioning!r} needs a labelled data set; "
+                          f"{config.dataset!r} has no labels.")
+    if conditioning and config.labels_per_class:
+        raise ConfigError("A class-conditional GAN needs every example's label: set labels_per_class=0 "
+                          "(it keeps a few labels for the semi-supervised GAN).")
     if config.train.diff_augment and not info.is_image:
         raise ConfigError(f"config.train.diff_augment augments images; {config.dataset} is not an image "
                           "data set: set it to \"\".")
@@ -69,14 +75,16 @@ def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
                 net.kind, info.shape, config.model.latent_dim, is_image=info.is_image,
                 hidden_units=tuple(net.hidden_units), base_filters=net.base_filters,
                 kernel_size=net.kernel_size, norm=net.norm, spectral_norm=net.spectral_norm,
-                num_outputs=info.num_classes if needs_labels else 1,
+                num_outputs=info.num_classes if issubclass(variant, models.SemiSupervisedGAN) else 1,
                 minibatch_kernels=net.minibatch_kernels, embedding_dim=net.embedding_dim,
-                discriminator=variant.discriminator_kind)
+                discriminator=variant.discriminator_kind, conditioning=conditioning,
+                num_classes=info.num_classes if conditioning else 0)
         gan = variant(generator=generator, discriminator=discriminator, seed=config.seed,
                       reuse_generator_pass=config.train.reuse_generator_pass,
                       ema_decay=config.train.ema_decay or None,
                       augment=layers.DiffAugment(config.train.diff_augment, seed=config.seed)
-                      if config.train.diff_augment else None, **model_kwargs)
+                      if config.train.diff_augment else None,
+                      num_classes=info.num_classes if conditioning else 0, **model_kwargs)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"config.model / config.networks: {error}") from error
     loss_scaling = precision == "mixed_float16"
@@ -86,6 +94,12 @@ def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
                 # XLA is optional on TensorFlow (slower on the reference CPU); JAX always compiles.
                 jit_compile=config.train.jit_compile or keras.backend.backend() == "jax")
     return gan
+
+
+def needs_labelled_batches(config) -> bool:
+    """Whether the run trains on (images, labels): a conditional GAN, or a variant that
+    uses labels (the semi-supervised GAN, ACGAN)."""
+    return models.VARIANTS[config.model.variant].needs_labels or bool(config.networks.conditioning)
 
 
 def _check_workdir(config, workdir: str) -> None:
@@ -148,7 +162,7 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
         tf.config.experimental.enable_op_determinism()
 
     d_steps = config.model.d_steps
-    needs_labels = models.VARIANTS[config.model.variant].needs_labels
+    needs_labels = needs_labelled_batches(config)
     dataset, info = data.load(config.dataset, config.train.batch_size, seed=config.seed,
                               data_dir=config.data_dir or None, image_size=config.image_size or None,
                               with_labels=needs_labels, labels_per_class=config.labels_per_class)
@@ -185,7 +199,7 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
         callbacks.SampleWriter(os.path.join(workdir, "samples"), writer, config.train.sample_every,
                                config.dataset, info.is_image,
                                config.train.num_samples if info.is_image else 2000,
-                               config.model.latent_dim, seed=config.seed),
+                               config.model.latent_dim, seed=config.seed, num_classes=gan.num_classes),
         checkpointer,
     ]
     if config.train.lr_decay == "linear":
@@ -270,11 +284,50 @@ def evaluate_samples(generate, dataset: str, num_samples: int, seed: int) -> dic
     return {}
 
 
+def evaluate_conditional(generate, dataset: str, num_classes: int, seed: int) -> dict:
+    """Label-aware figures of a class-conditional generator, `generate(n, seed, labels)`,
+    on an embedded image set ({} elsewhere): as many samples as the train split holds,
+    every class equally often, read by the project's classifier:
+
+    - conditional_accuracy: the share classified as the class they were made for (with
+      per class and the worst class's);
+    - classifier_intra_fid: the mean over classes of the classifier FID between a class's
+      samples and its real training images (with per class);
+    - cas: the Classification Accuracy Score, the held-out accuracy of a fresh classifier
+      trained on the samples alone, beside cas_of_real_training_data, the same
+      classifier trained on the real training images.
+    """
+    if dataset not in data.EMBEDDED:
+        return {}
+    classifier, info = metrics.train_classifier(dataset)
+    x, y = data.load_arrays(dataset, "train")
+    x_test, y_test = data.load_arrays(dataset, "test")
+    labels = metrics.balanced_labels(num_classes, len(x), seed)
+    samples = generate(len(labels), seed, labels)
+    extract = metrics.classifier_extractor(classifier)
+    real_features, _ = extract(x)
+    fake_features, probabilities = extract(samples)
+    accuracy = metrics.conditional_accuracy(probabilities, labels, num_classes)
+    intra = metrics.intra_class_fid(real_features, y, fake_features, labels)
+    return {"conditional_accuracy": accuracy["accuracy"],
+            "conditional_min_class_accuracy": accuracy["min_class_accuracy"],
+            "conditional_per_class_accuracy": accuracy["per_class_accuracy"],
+            "classifier_intra_fid": intra["intra_fid"], "classifier_per_class_fid": intra["per_class_fid"],
+            "cas": metrics.classification_accuracy_score(samples, labels, x_test, y_test, num_classes,
+                                                         info["epochs"], info["seed"]),
+            "cas_of_real_training_data": info["test_accuracy"], "conditional_samples": len(samples)}
+
+
 def evaluate(gan, config) -> dict:
-    """The final figures of a run: `evaluate_samples`, plus the semi-supervised GAN's
-    test error beside its labels-only baseline."""
-    figures = evaluate_samples(gan.generate, config.dataset, config.eval.num_samples, config.seed + 12345)
-    if config.dataset in data.EMBEDDED and gan.needs_labels:
+    """The final figures of a run: `evaluate_samples` (of a conditional GAN, on classes
+    drawn uniformly), `evaluate_conditional` for a conditional GAN, and the
+    semi-supervised GAN's test error beside its labels-only baseline."""
+    seed = config.seed + 12345
+    figures = evaluate_samples(gan.generate, config.dataset, config.eval.num_samples, seed)
+    if gan.conditional and config.eval.num_samples and config.dataset in data.EMBEDDED:
+        figures.setdefault("eval", {}).update(
+            evaluate_conditional(gan.generate, config.dataset, gan.num_classes, seed))
+    if config.dataset in data.EMBEDDED and isinstance(gan, models.SemiSupervisedGAN):
         figures.setdefault("eval", {}).update(semi_supervised_errors(gan, config))
     return figures
 

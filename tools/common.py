@@ -153,12 +153,29 @@ def load_generator(workdir: str | None, generator_path: str | None, dataset: str
     return generator, dataset, config
 
 
+def latent_dim(generator) -> int:
+    """The size of z, a generator's (first) input."""
+    return int(generator.inputs[0].shape[-1])
+
+
 def generate_fn(generator):
-    """generate(n, seed) -> float32 samples of a loaded generator, z ~ N(0, I)."""
+    """generate(n, seed, labels=None) -> float32 samples of a loaded generator, z ~ N(0, I):
+    the samples `BaseGAN.generate` makes for the same seed. A class-conditional
+    generator ([z, labels]) makes the classes `labels`, or classes drawn uniformly with
+    the seed; an unconditional one refuses labels."""
     import numpy as np
 
-    def generate(n, seed):
-        z = np.random.default_rng(seed).standard_normal((n, generator.input_shape[-1])).astype("float32")
-        return np.asarray(generator.predict(z, batch_size=500, verbose=0), np.float32)
+    from gan_zoo.models.base import sample_labels
+    from gan_zoo.networks import generator_classes
 
+    num_classes = generator_classes(generator)
+
+    def generate(n, seed, labels=None):
+        rng = np.random.default_rng(seed)
+        z = rng.standard_normal((n, latent_dim(generator))).astype("float32")
+        labels = sample_labels(num_classes, n, rng, labels)
+        return np.asarray(generator.predict(z if labels is None else [z, labels], batch_size=500, verbose=0),
+                          np.float32)
+
+    generate.num_classes = num_classes
     return generate

@@ -3,8 +3,10 @@
   python tools/evaluate.py --workdir=runs/gan_mnist_subset
   python tools/evaluate.py --generator=path/generator.keras --dataset=mnist_subset --output=m.json
 
-Image sets are scored with the project's classifier (FID / KID / score); --inception
-adds InceptionV3 figures where its weights are available. Toy mixtures get mode coverage.
+Image sets are scored with the project's classifier (FID / KID / score, precision /
+recall / density / coverage; for a class-conditional generator also its conditional
+accuracy, intra-class FID and Classification Accuracy Score); --inception adds
+InceptionV3 figures where its weights are available. Toy mixtures get mode coverage.
 """
 
 import json
@@ -43,6 +45,9 @@ def main(argv):
         # Laid out as train_and_evaluate lays them out in metrics.json: "eval" for image
         # sets, "modes" (or gauss1d's "mean" and "std") for the toys.
         figures = train.evaluate_samples(generate, dataset, _NUM_SAMPLES.value, _SEED.value)
+        if generate.num_classes and dataset in data.EMBEDDED:
+            figures.setdefault("eval", {}).update(
+                train.evaluate_conditional(generate, dataset, generate.num_classes, _SEED.value))
         if _INCEPTION.value and dataset not in data.TOYS:
             samples = generate(_NUM_SAMPLES.value, _SEED.value)
             ds, _ = data.load(dataset, 500, repeat=False)

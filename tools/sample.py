@@ -9,6 +9,10 @@ Writes into --output_dir (default: the workdir's samples/final/):
   interpolations.png  images: each row walks the latent space from one z to another
                       along the great circle (slerp, which keeps |z| typical of a
                       Gaussian); toys: the generator's image of those paths (orange)
+  class_grid.png      class-conditional generators: a row per class, the same noise
+                      vector down each column (style in columns, class in rows); their
+                      samples.png draws classes uniformly, and row i of the
+                      interpolations keeps class i mod K
 """
 
 import json
@@ -16,7 +20,7 @@ import os
 
 from absl import app, flags
 
-from common import fail, generate_fn, load_generator, parse_flags
+from common import fail, generate_fn, latent_dim, load_generator, parse_flags
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A workdir written by tools/train.py.")
 _GENERATOR = flags.DEFINE_string("generator", None, "A generator .keras file (with --dataset).")
@@ -67,27 +71,35 @@ def main(argv):
     output_dir = _OUTPUT_DIR.value or (os.path.join(_WORKDIR.value, "samples", "final")
                                        if _WORKDIR.value else "samples")
     os.makedirs(output_dir, exist_ok=True)
-    latent = generator.input_shape[-1]
+    latent = latent_dim(generator)
+    generate = generate_fn(generator)
     rng = np.random.default_rng(_SEED.value)
     z0, z1 = (rng.standard_normal((_ROWS.value, latent)).astype("float32") for _ in range(2))
-    paths = slerp(z0, z1, _STEPS.value)
-    path_samples = np.asarray(generator.predict(paths.reshape(-1, latent), verbose=0), np.float32)
+    paths = slerp(z0, z1, _STEPS.value).reshape(-1, latent)
+    if generate.num_classes:  # row i keeps class i mod K
+        row_classes = np.arange(_ROWS.value) % generate.num_classes
+        paths = [paths, np.repeat(row_classes, _STEPS.value).astype("int32")]
+    path_samples = np.asarray(generator.predict(paths, verbose=0), np.float32)
     toy = dataset in data.TOYS
     if toy:
         data.toy_spec(dataset)  # a clear error for a misspelled toy name
-    samples = generate_fn(generator)(2000 if toy else _NUM_SAMPLES.value, _SEED.value)
+    samples = generate(2000 if toy else _NUM_SAMPLES.value, _SEED.value)
     if samples.ndim == 4:
-        pictures = {"samples": pictures.image_grid(samples),
-                    "interpolations": pictures.image_grid(path_samples, cols=_STEPS.value)}
+        figures = {"samples": pictures.image_grid(samples),
+                   "interpolations": pictures.image_grid(path_samples, cols=_STEPS.value)}
+        if generate.num_classes:
+            inputs, columns = pictures.class_grid_inputs(generate.num_classes, latent, _SEED.value)
+            grid = np.asarray(generator.predict(inputs, verbose=0), np.float32)
+            figures["class_grid"] = pictures.image_grid(grid, columns)
     elif samples.shape[-1] == 1:
-        pictures = {"samples": pictures.density_plot(None, dataset, step, samples)}
+        figures = {"samples": pictures.density_plot(None, dataset, step, samples)}
     elif samples.shape[-1] == 2 and toy:
         walks = path_samples.reshape(_ROWS.value, _STEPS.value, 2)
-        pictures = {"samples": pictures.scatter_plot(None, dataset, step, samples),
-                    "interpolations": pictures.scatter_plot(None, dataset, step, samples, paths=walks)}
+        figures = {"samples": pictures.scatter_plot(None, dataset, step, samples),
+                   "interpolations": pictures.scatter_plot(None, dataset, step, samples, paths=walks)}
     else:
         fail(f"cannot draw samples of shape {samples.shape[1:]} from {dataset!r}.")
-    for name, picture in pictures.items():
+    for name, picture in figures.items():
         path = os.path.join(output_dir, f"{name}.png")
         Image.fromarray(picture.squeeze(-1) if picture.shape[-1] == 1 else picture).save(path)
         print(f"Wrote {path}")

@@ -31,6 +31,10 @@ PAPER_SETTINGS = {
                     "kind": "resnet", "base_filters": 128, "norm": "none"}}}},
     # Mao et al. 2017: Adam(2e-4, 0.5).
     "lsgan": {"optimizer": {"name": "adam", "learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999}},
+    # Odena et al. 2017, appendix B: Adam(2e-4, 0.5); G conditioned by joining the
+    # (one-hot) class to z.
+    "acgan": {"optimizer": {"name": "adam", "learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999},
+              "networks": {"conditioning": "concat"}},
     # Miyato et al. 2018, hinge loss with spectral norm, setting C: Adam(2e-4, 0.5, 0.999).
     "hinge": {"optimizer": {"name": "adam", "learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.999},
               "networks": {"spectral_norm": True}},
@@ -97,6 +101,22 @@ TOY_OVERRIDES = {
     "hinge": {"optimizer": {"beta_1": 0.0, "beta_2": 0.9}},
 }
 TOYS = ("ring8", "grid25")
+
+
+# Class-conditional configs: name -> (variant, the networks' conditioning).
+CONDITIONAL = {
+    "cgan": ("gan", "concat"),  # Mirza & Osindero 2014 on DCGAN networks
+    "projection": ("hinge", "projection"),  # Miyato & Koyama 2018: hinge, spectral norm, CBN
+    "acgan": ("acgan", "concat"),  # Odena et al. 2017
+}
+
+
+def conditional_config(name: str, dataset: str):
+    """The config of the class-conditional model `name` (`CONDITIONAL`) on `dataset`."""
+    variant, conditioning = CONDITIONAL[name]
+    config = zoo_config(variant, dataset)
+    config.networks.conditioning = conditioning
+    return config
 
 
 def zoo_config(variant: str, dataset: str, **model_overrides):

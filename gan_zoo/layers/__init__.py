@@ -104,9 +104,6 @@ class VirtualBatchNormalization(keras.layers.Layer):
         return {**super().get_config(), "reference_size": self.reference_size, "epsilon": self.epsilon}
 
 
-__all__ = ["MinibatchDiscrimination", "VirtualBatchNormalization", "with_features"]
-
-
 @keras.saving.register_keras_serializable(package="gan_zoo")
 class WeightClip(keras.constraints.Constraint):
     """w -> clip(w, -clip_value, clip_value): the critic's weight clipping of Arjovsky et
@@ -217,14 +214,15 @@ class ConditionalBatchNormalization(keras.layers.Layer):
     beta at 0 for every class.
     """
 
-    def __init__(self, num_classes: int, momentum: float = 0.99, epsilon: float = 1e-3, **kwargs):
+    def __init__(self, num_classes: int, momentum: float = 0.99, epsilon: float = 1e-3,
+                 synchronized: bool = False, **kwargs):
         super().__init__(**kwargs)
-        if int(num_classes) < 1:
-            raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}.")
-        self.num_classes = int(num_classes)
-        self.momentum, self.epsilon = float(momentum), float(epsilon)
+        self.num_classes = _num_classes(num_classes)
+        self.momentum, self.epsilon, self.synchronized = float(momentum), float(epsilon), bool(synchronized)
+        # synchronized: statistics over every replica's rows (tf.distribute), as `batch_norm` in networks.
         self.normalize = keras.layers.BatchNormalization(momentum=momentum, epsilon=epsilon, center=False,
-                                                         scale=False, name="normalize")
+                                                         scale=False, synchronized=self.synchronized,
+                                                         name="normalize")
 
     def build(self, input_shape):
         x_shape = input_shape[0]
@@ -247,4 +245,44 @@ class ConditionalBatchNormalization(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "num_classes": self.num_classes, "momentum": self.momentum,
-                "epsilon": self.epsilon}
+                "epsilon": self.epsilon, "synchronized": self.synchronized}
+
+
+@keras.saving.register_keras_serializable(package="gan_zoo")
+class ConcatLabels(keras.layers.Layer):
+    """The label joined to an input as a one-hot vector (Mirza & Osindero 2014, the
+    conditional GAN): called on [h, labels], h of shape [batch, ..., channels] and labels
+    int of shape [batch] in [0, num_classes), it returns h with num_classes channels more,
+    the one-hot label repeated at every position of h (z: [batch, latent_dim + K]; an
+    image: K constant planes, the usual way to condition a convolutional D on its input).
+    """
+
+    def __init__(self, num_classes: int, **kwargs):
+        super().__init__(**kwargs)
+        self.num_classes = _num_classes(num_classes)
+
+    def call(self, inputs):
+        h, labels = inputs
+        one_hot = ops.one_hot(ops.reshape(ops.cast(labels, "int32"), (-1,)), self.num_classes, dtype=h.dtype)
+        spatial = tuple(h.shape[1:-1])
+        if spatial:
+            one_hot = ops.reshape(one_hot, (-1,) + (1,) * len(spatial) + (self.num_classes,))
+            one_hot = ops.broadcast_to(one_hot, (ops.shape(h)[0], *spatial, self.num_classes))
+        return ops.concatenate([h, one_hot], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        shape = input_shape[0]
+        return (*shape[:-1], shape[-1] + self.num_classes)
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes}
+
+
+def _num_classes(value) -> int:
+    if isinstance(value, bool) or int(value) != value or int(value) < 1:
+        raise ValueError(f"num_classes must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+__all__ = ["ConcatLabels", "ConditionalBatchNormalization", "DiffAugment", "MinibatchDiscrimination",
+           "VirtualBatchNormalization", "WeightClip", "with_features"]

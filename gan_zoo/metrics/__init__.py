@@ -5,11 +5,18 @@ The streaming Keras metrics (`FrechetDistance`, `KernelDistance`, `InceptionScor
 and need TensorFlow. The pure functions and extractors run on any backend.
 """
 
+from gan_zoo.metrics.conditional import (
+    balanced_labels,
+    classification_accuracy_score,
+    conditional_accuracy,
+    intra_class_fid,
+)
 from gan_zoo.metrics.distances import fid, frechet_distance, gaussian_statistics, inception_score, kid
 from gan_zoo.metrics.evaluate import image_metrics
 from gan_zoo.metrics.features import (
     InceptionUnavailable,
     classifier_extractor,
+    fit_classifier,
     inception_extractor,
     train_classifier,
 )
@@ -28,6 +35,8 @@ def __getattr__(name):
 
 
 __all__ = ["NUM_SAMPLES", "FrechetDistance", "InceptionScore", "InceptionUnavailable", "KernelDistance",
-           "ModeCoverage", "classifier_extractor", "density_coverage", "fid", "frechet_distance",
+           "ModeCoverage", "balanced_labels", "classification_accuracy_score", "classifier_extractor",
+           "conditional_accuracy", "density_coverage", "fid", "fit_classifier", "frechet_distance",
+           "intra_class_fid",
            "gaussian_statistics", "image_metrics", "inception_extractor", "inception_score", "kid",
            "manifold_metrics", "mode_metrics", "precision_recall", "stacked_mnist_modes", "train_classifier"]

@@ -1,5 +1,6 @@
 """GAN variants: each a keras.Model whose train_step follows its paper."""
 
+from gan_zoo.models.acgan import ACGAN
 from gan_zoo.models.base import BaseGAN
 from gan_zoo.models.ebgan import EBGAN
 from gan_zoo.models.gan import GAN
@@ -17,7 +18,8 @@ VARIANTS = {
     "wgan_gp": WGANGP,
     "lsgan": LSGAN,
     "hinge": HingeGAN,
+    "acgan": ACGAN,
 }
 
-__all__ = ["BaseGAN", "EBGAN", "GAN", "HingeGAN", "ImprovedGAN", "LSGAN", "SemiSupervisedGAN",
+__all__ = ["ACGAN", "BaseGAN", "EBGAN", "GAN", "HingeGAN", "ImprovedGAN", "LSGAN", "SemiSupervisedGAN",
            "VARIANTS", "WGAN", "WGANGP"]

@@ -11,6 +11,9 @@ once in `keras.ops` over these helpers:
 
 - `real_minibatches(data)`: the k real minibatches of one generator step, each an
   images tensor with its labels beside it (None for unlabelled data);
+- `generate_like(real, labels)`, `critic(x, labels)`: G and D, given the labels when
+  the GAN is class-conditional (`num_classes`): generated samples take the labels of the
+  real minibatch they are paired with, a draw from the data's label distribution;
 - `sample_noise(n)`: z ~ N(0, I), different on every replica and every call;
 - `discriminator_step`, `generator_step`, with hooks (`discriminator_objective`,
   `generator_objective`, `critic`, `after_discriminator_step`) for what a paper changes;
@@ -80,6 +83,10 @@ class BaseGAN(keras.Model):
         the train tool use the average; the live weights keep training. None: off.
       augment: a layer applied to every input of D in training, real and generated
         alike, in the D and the G steps (`gan_zoo.layers.DiffAugment`, Zhao et al. 2020).
+      num_classes: K > 0 makes the GAN class-conditional: G takes [z, labels] (labels
+        int of shape [batch] in [0, K)), D takes [x, labels] where its inputs are two
+        (`networks.build_networks(..., num_classes=K, conditioning=...)`), batches are
+        (images, labels), and `generate` takes labels. 0: unconditional.
     """
 
     also_logged: tuple[str, ...] = ()  # what a variant logs beyond the losses, D's outputs, penalties
@@ -104,6 +111,7 @@ class BaseGAN(keras.Model):
         discriminator_constraint=None,
         ema_decay: float | None = None,
         augment: keras.layers.Layer | None = None,
+        num_classes: int = 0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -111,6 +119,7 @@ class BaseGAN(keras.Model):
             raise ValueError(f"latent_dim must be a positive integer, got {latent_dim!r}.")
         if int(d_steps) < 1:
             raise ValueError(f"d_steps must be a positive integer, got {d_steps!r}.")
+        self.num_classes = _num_classes(num_classes, generator)
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = int(latent_dim)
@@ -214,6 +223,15 @@ class BaseGAN(keras.Model):
         return {"logits": "D(x)", "scores": "critic score", "energies": "energy"}[self.loss_pair.outputs]
 
     @property
+    def conditional(self) -> bool:
+        """Whether G (and, taking two inputs, D) are conditioned on class labels."""
+        return self.num_classes > 0
+
+    @property
+    def discriminator_takes_labels(self) -> bool:
+        return self.conditional and len(self.discriminator.inputs) == 2
+
+    @property
     def metrics(self):
         return list(self.trackers.values())
 
@@ -229,6 +247,10 @@ class BaseGAN(keras.Model):
         """The `d_steps` real minibatches of one generator step (strided split, see class
         doc): (images, labels) pairs, labels None where the batches have none."""
         images, labels = split_batch(data)
+        if self.conditional and labels is None:
+            raise ValueError(f"This GAN is class-conditional ({self.num_classes} classes): fit it on "
+                             "(images, labels) batches, e.g. gan_zoo.data.load(name, batch_size, "
+                             "with_labels=True).")
         if self.d_steps == 1:
             return [(images, labels)]
         size = ops.shape(images)[0] // self.d_steps
@@ -247,10 +269,20 @@ class BaseGAN(keras.Model):
         """z ~ N(0, I) of shape [batch_size, latent_dim]."""
         return self.draw("normal", (batch_size, self.latent_dim))
 
-    def generate_like(self, real):
-        """G(z) in float32 (whatever G's compute precision), as many as `real` holds."""
+    def generator_inputs(self, z, labels=None):
+        """What G is given: z, or [z, labels] when it is conditional."""
+        return [z, ops.cast(labels, "int32")] if self.conditional else z
+
+    def discriminator_inputs(self, x, labels=None):
+        """What D is given of (augmented) samples x: x, or [x, labels] when it is conditional."""
+        return [x, ops.cast(labels, "int32")] if self.discriminator_takes_labels else x
+
+    def generate_like(self, real, labels=None):
+        """G(z) in float32 (whatever G's compute precision), as many as `real` holds, of
+        the classes `labels` when G is conditional."""
         n = ops.shape(real)[0]
-        return ops.cast(self.generator(self.sample_noise(n), training=True), "float32")
+        return ops.cast(self.generator(self.generator_inputs(self.sample_noise(n), labels), training=True),
+                        "float32")
 
     def average(self, per_example):
         """Mean over the global batch: gradients summed across replicas are then exact."""
@@ -283,9 +315,10 @@ class BaseGAN(keras.Model):
         """What D is given of samples x: augmented (`augment`) in training."""
         return self.augment(x, training=True) if training and self.augment is not None else x
 
-    def critic(self, x, training=True):
-        """What the losses see of D on samples x (and what plots show of D)."""
-        return self.discriminator(self.discriminator_input(x, training), training=training)
+    def critic(self, x, labels=None, training=True):
+        """What the losses see of D on samples x of classes `labels` (and what plots show of D)."""
+        return self.discriminator(self.discriminator_inputs(self.discriminator_input(x, training), labels),
+                                  training=training)
 
     def after_discriminator_step(self):
         """Runs after every discriminator update: the weight constraint (WGAN's clipping)."""
@@ -296,14 +329,15 @@ class BaseGAN(keras.Model):
     def discriminator_objective(self, real, fake, labels=None):
         """(the objective D minimises, its logs) on a real minibatch and generated samples:
         the pair's loss plus the weighted penalties, per example."""
-        real_out, fake_out = self.critic(real), self.critic(fake)
-        d_loss, penalties = self.add_penalties(self.discriminator_loss(real_out, fake_out), real, fake)
+        real_out, fake_out = self.critic(real, labels), self.critic(fake, labels)
+        d_loss = self.discriminator_loss(real_out, fake_out)
+        d_loss, penalties = self.add_penalties(d_loss, real, fake, labels)
         return self.average(d_loss), {"d_loss": d_loss, **self.loss_pair.summaries(real_out, fake_out),
                                       **penalties}
 
-    def add_penalties(self, d_loss, real, fake):
+    def add_penalties(self, d_loss, real, fake, labels=None):
         """(d_loss + sum of weight * penalty, {name: penalty}), per example."""
-        values = {name: PENALTIES[name](self, real, fake) for name in self.penalties}
+        values = {name: PENALTIES[name](self, real, fake, labels) for name in self.penalties}
         for name, value in values.items():
             d_loss = d_loss + self.penalties[name] * value
         return d_loss, values
@@ -311,7 +345,7 @@ class BaseGAN(keras.Model):
     def discriminator_step(self, real, labels=None, fake=None) -> dict:
         """One update of D on a real minibatch (with its labels, or None) and as many
         generated samples (`fake`, or fresh ones)."""
-        fake = self.generate_like(real) if fake is None else ops.stop_gradient(fake)
+        fake = self.generate_like(real, labels) if fake is None else ops.stop_gradient(fake)
         logs = self.stepper.minimize(self.d_optimizer, self.discriminator.trainable_variables,
                                      lambda: self.discriminator_objective(real, fake, labels))
         self.after_discriminator_step()
@@ -319,7 +353,7 @@ class BaseGAN(keras.Model):
 
     def generator_objective(self, real, fake, labels=None):
         """(the objective G minimises, its logs) on generated samples `fake`."""
-        g_loss = self.generator_loss(self.critic(fake))
+        g_loss = self.generator_loss(self.critic(fake, labels))
         return self.average(g_loss), {"g_loss": g_loss}
 
     def generator_step(self, real, labels=None, recorded=None) -> dict:
@@ -328,7 +362,7 @@ class BaseGAN(keras.Model):
         if recorded is None:
             logs = self.stepper.minimize(
                 self.g_optimizer, self.generator.trainable_variables,
-                lambda: self.generator_objective(real, self.generate_like(real), labels))
+                lambda: self.generator_objective(real, self.generate_like(real, labels), labels))
         else:
             logs = self.stepper.minimize_through(
                 self.g_optimizer, recorded, lambda fake: self.generator_objective(real, fake, labels))
@@ -353,7 +387,7 @@ class BaseGAN(keras.Model):
             return self.record(**self.discriminator_step(last, labels),
                                **self.generator_step(last, labels))
         recorded = self.stepper.record(  # G's pass is recorded once and used twice
-            self.generator.trainable_variables, lambda: self.generate_like(last))
+            self.generator.trainable_variables, lambda: self.generate_like(last, labels))
         d_logs = self.discriminator_step(last, labels, recorded.output)
         return self.record(**d_logs, **self.generator_step(last, labels, recorded))  # ...then G
 
@@ -380,17 +414,30 @@ class BaseGAN(keras.Model):
             for w, value in zip(self.generator.trainable_variables, live, strict=True):
                 w.assign(value)
 
-    def generate(self, n: int, seed: int | None = None, batch_size: int = 1024) -> np.ndarray:
+    def generate(self, n: int, seed: int | None = None, labels=None, batch_size: int = 1024) -> np.ndarray:
         """n samples in the data's range as numpy, from the averaged generator when
         `ema_decay` is set; the same seed gives the same samples (on every backend: the
-        noise is drawn by numpy)."""
+        noise is drawn by numpy).
+
+        A conditional GAN makes samples of the classes `labels` (ints in [0,
+        num_classes), n of them), or of classes drawn uniformly with the seed when None;
+        `generate_labelled` returns them beside the samples.
+        """
+        return self.generate_labelled(n, seed, labels, batch_size)[0]
+
+    def generate_labelled(self, n: int, seed: int | None = None, labels=None,
+                          batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray | None]:
+        """(samples, their labels) as `generate` makes them (labels None when unconditional)."""
         rng = np.random.default_rng(seed)
         z = rng.standard_normal((n, self.latent_dim)).astype(np.float32)
+        labels = sample_labels(self.num_classes, n, rng, labels)
+        starts = range(0, n, batch_size)
+        chunks = [z[i : i + batch_size] for i in starts] if labels is None else [
+            [z[i : i + batch_size], labels[i : i + batch_size]] for i in starts]
         with self.averaged_generator() as generator:
-            chunks = [ops.convert_to_numpy(ops.cast(generator(z[i : i + batch_size], training=False),
-                                                    "float32"))
-                      for i in range(0, n, batch_size)]
-        return np.concatenate(chunks, axis=0)
+            chunks = [ops.convert_to_numpy(ops.cast(generator(chunk, training=False), "float32"))
+                      for chunk in chunks]
+        return np.concatenate(chunks, axis=0), labels
 
     # -- serialization --------------------------------------------------------------
 
@@ -409,6 +456,7 @@ class BaseGAN(keras.Model):
             "discriminator_constraint": keras.constraints.serialize(self.discriminator_constraint),
             "ema_decay": self.ema_decay,
             "augment": keras.saving.serialize_keras_object(self.augment),
+            "num_classes": self.num_classes,
         }
         return {key: value for key, value in config.items() if key not in self.preset_arguments}
 
@@ -489,6 +537,41 @@ class _GroupedBatches(keras.utils.PyDataset):
 def _interleave_numpy(batches):
     stacked = np.stack([np.asarray(b) for b in batches], axis=1)
     return stacked.reshape(-1, *stacked.shape[2:])
+
+
+def sample_labels(num_classes: int, n: int, rng: np.random.Generator, labels=None) -> np.ndarray | None:
+    """The int32 labels of n conditional samples: `labels` checked, or classes drawn
+    uniformly with `rng` when None; None for an unconditional generator (which refuses
+    labels)."""
+    if not num_classes:
+        if labels is not None:
+            raise ValueError("This generator is unconditional: it takes no labels (drop `labels`).")
+        return None
+    if labels is None:
+        return rng.integers(num_classes, size=n).astype(np.int32)
+    labels = np.asarray(labels)
+    if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"labels must be {n} integers (one per sample), got an array of shape "
+                         f"{labels.shape} and dtype {labels.dtype}.")
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"labels must lie in [0, {num_classes}), got values from {labels.min()} to "
+                         f"{labels.max()}.")
+    return labels.astype(np.int32)
+
+
+def _num_classes(num_classes, generator: keras.Model) -> int:
+    """num_classes checked against G's inputs: [z, labels] exactly when conditional."""
+    if isinstance(num_classes, bool) or int(num_classes) != num_classes or int(num_classes) < 0:
+        raise ValueError(f"num_classes must be a non-negative integer, got {num_classes!r}.")
+    inputs = len(generator.inputs) if getattr(generator, "inputs", None) else 1
+    if num_classes and inputs != 2:
+        raise ValueError(f"num_classes={num_classes} makes the GAN conditional, but the generator takes "
+                         f"{inputs} input(s), not [z, labels]: build the networks with num_classes and "
+                         "conditioning.")
+    if not num_classes and inputs != 1:
+        raise ValueError("The generator takes [z, labels]: pass num_classes (the number of classes) to "
+                         "the GAN.")
+    return int(num_classes)
 
 
 def _weight(penalty: str, weight) -> float:

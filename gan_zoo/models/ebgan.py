@@ -42,7 +42,7 @@ class EBGAN(BaseGAN):
         reconstruction, embedding = self.discriminator(x, training=training)
         return losses.reconstruction_energy(x, reconstruction), embedding
 
-    def critic(self, x, training=True):
+    def critic(self, x, labels=None, training=True):
         return self.energy_and_embedding(x, training)[0]
 
     def generator_objective(self, real, fake, labels=None):

@@ -70,12 +70,16 @@ class ImprovedGAN(GAN):
         """The real-vs-fake logit in D's outputs (D's output itself here)."""
         return outputs
 
-    def critic(self, x, training=True):
-        return self.logit(self.discriminator(self.discriminator_input(x, training), training=training))
+    def critic(self, x, labels=None, training=True):
+        return self.logit(super().critic(x, labels, training))
 
     def generator_objective(self, real, fake, labels=None):
-        real_features = ops.stop_gradient(self.feature_view(self.discriminator_input(real), training=True)[1])
-        fake_out, fake_features = self.feature_view(self.discriminator_input(fake), training=True)
+        def features(x):
+            inputs = self.discriminator_inputs(self.discriminator_input(x), labels)
+            return self.feature_view(inputs, training=True)
+
+        real_features = ops.stop_gradient(features(real)[1])
+        fake_out, fake_features = features(fake)
         fake_out = self.logit(fake_out)
         matching = losses.feature_matching_loss(self.global_batch(ops.cast(real_features, "float32")),
                                                 self.global_batch(ops.cast(fake_features, "float32")))
@@ -128,6 +132,10 @@ class SemiSupervisedGAN(ImprovedGAN):
     def __init__(self, generator, discriminator, latent_dim, d_steps=1, loss="non_saturating",
                  feature_layer="features", adversarial_weight=0.0, label_smoothing=0.0,
                  historical_weight=0.0, **kwargs):
+        if kwargs.get("num_classes"):
+            raise ValueError("The semi-supervised GAN's labels train its classifier (-1 for unlabelled "
+                             "examples); its generator is not class-conditional: set "
+                             "networks.conditioning to \"\".")
         super().__init__(generator, discriminator, latent_dim, d_steps=d_steps, loss=loss,
                          feature_layer=feature_layer, adversarial_weight=adversarial_weight,
                          label_smoothing=label_smoothing, historical_weight=historical_weight,

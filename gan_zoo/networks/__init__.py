@@ -1,12 +1,15 @@
-"""Builders of generators and discriminators: MLP (toys), DCGAN and ResNet."""
+"""Builders of generators and discriminators: MLP (toys), DCGAN and ResNet, each
+unconditional or class-conditional."""
 
 from gan_zoo.networks.builders import (
+    CONDITIONINGS,
     NETWORKS,
     PRECISIONS,
     autoencoder_discriminator,
     build_networks,
     dcgan_discriminator,
     dcgan_generator,
+    generator_classes,
     mlp_discriminator,
     mlp_generator,
     precision_policy,
@@ -15,12 +18,14 @@ from gan_zoo.networks.builders import (
 )
 
 __all__ = [
+    "CONDITIONINGS",
     "NETWORKS",
     "PRECISIONS",
     "autoencoder_discriminator",
     "build_networks",
     "dcgan_discriminator",
     "dcgan_generator",
+    "generator_classes",
     "mlp_discriminator",
     "mlp_generator",
     "precision_policy",

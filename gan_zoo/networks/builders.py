@@ -3,6 +3,16 @@
 Discriminators end in one linear unit (logits or critic scores, never a sigmoid). The
 layer that feeds that unit is named "features", the usual choice for feature matching.
 
+Class-conditional networks (`num_classes`, `conditioning`) take [z, labels] and [x,
+labels], labels int of shape [batch]:
+
+- "concat" joins the one-hot label to z and to D's input (Mirza & Osindero 2014;
+  `layers.ConcatLabels`);
+- "projection" gives G conditional batch normalization in place of batch normalization
+  (`layers.ConditionalBatchNormalization`, de Vries et al. 2017) and D the projection
+  head D(x, y) = psi(phi(x)) + embed(y) . phi(x) (Miyato & Koyama 2018, eq. 3), phi
+  being the "features" layer and the embedding spectrally normalised with D.
+
 Networks built under a mixed precision policy (`precision_policy`) compute in bfloat16
 or float16 but keep their output layers in float32, as Keras's mixed precision guide
 advises: losses, penalties and samples are then float32.
@@ -15,11 +25,12 @@ import keras
 from keras import layers
 
 from gan_zoo.backends import stepper
-from gan_zoo.layers import MinibatchDiscrimination
+from gan_zoo.layers import ConcatLabels, ConditionalBatchNormalization, MinibatchDiscrimination
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 OUTPUT_DTYPE = "float32"  # of every network's last layer, whatever the policy
 NORMS = ("batch", "layer", "none")
+CONDITIONINGS = ("", "concat", "projection")  # "": unconditional
 # Keras defaults to 0.99; with 0.9 the moving statistics that generate() uses
 # (training=False) track a GAN's fast-moving activations within a few hundred steps.
 BN_MOMENTUM = 0.9
@@ -48,6 +59,52 @@ def batch_norm(name: str):
     return layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=replicas > 1, name=name)
 
 
+def generator_norm(h, name: str, labels=None, num_classes: int = 0):
+    """`batch_norm` on h, or with labels (conditioning "projection") conditional batch
+    normalization: per-class scale and shift on the same statistics."""
+    if labels is None:
+        return batch_norm(name)(h)
+    return ConditionalBatchNormalization(num_classes, momentum=BN_MOMENTUM,
+                                         synchronized=stepper().num_replicas() > 1, name=name)([h, labels])
+
+
+def _check_conditioning(num_classes: int, conditioning: str):
+    if conditioning not in CONDITIONINGS:
+        raise ValueError(f"conditioning must be one of {CONDITIONINGS}, got {conditioning!r}.")
+    if conditioning and not (isinstance(num_classes, int) and num_classes >= 1):
+        raise ValueError(f"conditioning {conditioning!r} needs num_classes >= 1 (the data set's labels), "
+                         f"got {num_classes!r}.")
+
+
+def _generator_inputs(latent_dim: int, num_classes: int, conditioning: str):
+    """(inputs, h, labels): z, or [z, labels]; h, what the body starts from (z, with the
+    one-hot label joined under "concat"); labels for conditional batch norm under
+    "projection", else None."""
+    _check_conditioning(num_classes, conditioning)
+    z = keras.Input((latent_dim,), name="z")
+    if not conditioning:
+        return z, z, None
+    labels = keras.Input((), dtype="int32", name="labels")
+    if conditioning == "concat":
+        return [z, labels], ConcatLabels(num_classes, name="z_and_label")([z, labels]), None
+    return [z, labels], z, labels
+
+
+def _discriminator_inputs(input_shape, num_classes: int, conditioning: str):
+    """(inputs, x, labels): x, or [x, labels] with the int labels input."""
+    _check_conditioning(num_classes, conditioning)
+    x = keras.Input(tuple(input_shape), name="x")
+    if not conditioning:
+        return x, x, None
+    labels = keras.Input((), dtype="int32", name="labels")
+    return [x, labels], x, labels
+
+
+def _join_label(h, labels, num_classes: int, conditioning: str, name: str = "x_and_label"):
+    """h with the one-hot label joined under "concat" (D's input); h otherwise."""
+    return ConcatLabels(num_classes, name=name)([h, labels]) if conditioning == "concat" else h
+
+
 def _normalization(norm: str, name: str):
     if norm == "batch":
         return batch_norm(name)
@@ -58,42 +115,63 @@ def _normalization(norm: str, name: str):
     raise ValueError(f"norm must be one of {NORMS}, got {norm!r}.")
 
 
-def _maybe_spectral(layer, spectral_norm: bool):
-    return layers.SpectralNormalization(layer) if spectral_norm else layer
+def _maybe_spectral(layer, spectral_norm: bool, dtype=None):
+    return layers.SpectralNormalization(layer, dtype=dtype) if spectral_norm else layer
 
 
-def _head(features, num_outputs: int, spectral_norm: bool, minibatch_kernels: int, init=None):
-    """Optional minibatch discrimination on the features, then the linear output."""
+def _head(features, num_outputs: int, spectral_norm: bool, minibatch_kernels: int, init=None,
+          labels=None, num_classes: int = 0, conditioning: str = ""):
+    """Optional minibatch discrimination on the features, then the linear output psi;
+    under "projection", plus embed(y) . features (Miyato & Koyama 2018, eq. 3)."""
     h = features
     if minibatch_kernels:
         h = MinibatchDiscrimination(num_kernels=minibatch_kernels, name="minibatch")(h)
     dense = layers.Dense(num_outputs, kernel_initializer=init or "glorot_uniform", name="logit",
                          dtype=OUTPUT_DTYPE)
-    return (layers.SpectralNormalization(dense, dtype=OUTPUT_DTYPE) if spectral_norm else dense)(h)
+    out = _maybe_spectral(dense, spectral_norm, OUTPUT_DTYPE)(h)
+    if conditioning != "projection":
+        return out
+    if num_outputs != 1:
+        raise ValueError("The projection discriminator has one output (D(x, y)); got num_outputs="
+                         f"{num_outputs}.")
+    flat = layers.Flatten(name="projected_features")(features) if len(features.shape) > 2 else features
+    # embed(y) = one_hot(y) V: a Dense layer on the one-hot label, V its kernel [K, d], so
+    # that spectral norm normalises V (Keras's wrapper casts an Embedding's output to the
+    # labels' int dtype, which cuts V's gradient).
+    one_hot = layers.CategoryEncoding(num_classes, output_mode="one_hot", name="one_hot_label",
+                                      dtype=OUTPUT_DTYPE)(labels)
+    embed = layers.Dense(flat.shape[-1], use_bias=False, name="class_embedding", dtype=OUTPUT_DTYPE)
+    projection = layers.Dot(axes=1, name="projection", dtype=OUTPUT_DTYPE)(
+        [_maybe_spectral(embed, spectral_norm, OUTPUT_DTYPE)(one_hot), flat])
+    return layers.Add(name="logit_plus_projection", dtype=OUTPUT_DTYPE)([out, projection])
 
 
 def mlp_generator(output_shape, latent_dim: int, hidden_units=(128, 128),
-                  output_activation: str | None = None, name: str = "generator"):
-    """z -> ReLU MLP -> samples of `output_shape` (linear output for toy coordinates)."""
-    z = keras.Input((latent_dim,), name="z")
-    h = z
+                  output_activation: str | None = None, num_classes: int = 0, conditioning: str = "",
+                  name: str = "generator"):
+    """z -> ReLU MLP -> samples of `output_shape` (linear output for toy coordinates).
+    Under "projection", conditional batch norm follows every hidden layer."""
+    inputs, h, labels = _generator_inputs(latent_dim, num_classes, conditioning)
     for i, units in enumerate(hidden_units):
-        h = layers.Dense(units, activation="relu", name=f"dense_{i}")(h)
+        h = layers.Dense(units, activation=None if labels is not None else "relu", name=f"dense_{i}")(h)
+        if labels is not None:
+            h = layers.ReLU()(generator_norm(h, f"dense_{i}_bn", labels, num_classes))
     h = layers.Dense(math.prod(output_shape), activation=output_activation, name="output",
                      dtype=OUTPUT_DTYPE)(h)
-    return keras.Model(z, layers.Reshape(tuple(output_shape), dtype=OUTPUT_DTYPE)(h), name=name)
+    return keras.Model(inputs, layers.Reshape(tuple(output_shape), dtype=OUTPUT_DTYPE)(h), name=name)
 
 
 def mlp_discriminator(input_shape, hidden_units=(128, 128), spectral_norm: bool = False,
-                      num_outputs: int = 1, minibatch_kernels: int = 0,
-                      name: str = "discriminator"):
+                      num_outputs: int = 1, minibatch_kernels: int = 0, num_classes: int = 0,
+                      conditioning: str = "", name: str = "discriminator"):
     """samples -> LeakyReLU(0.2) MLP -> `num_outputs` logits."""
-    x = keras.Input(tuple(input_shape), name="x")
-    h = layers.Flatten()(x)
+    inputs, x, labels = _discriminator_inputs(input_shape, num_classes, conditioning)
+    h = _join_label(layers.Flatten()(x), labels, num_classes, conditioning)
     for i, units in enumerate(hidden_units):
         h = _maybe_spectral(layers.Dense(units, name=f"dense_{i}"), spectral_norm)(h)
         h = layers.LeakyReLU(0.2, name="features" if i == len(hidden_units) - 1 else None)(h)
-    return keras.Model(x, _head(h, num_outputs, spectral_norm, minibatch_kernels), name=name)
+    return keras.Model(inputs, _head(h, num_outputs, spectral_norm, minibatch_kernels, None, labels,
+                                     num_classes, conditioning), name=name)
 
 
 def _upsamplings(image_shape) -> tuple[int, int]:
@@ -113,7 +191,8 @@ def _upsamplings(image_shape) -> tuple[int, int]:
 
 
 def dcgan_generator(image_shape, latent_dim: int, base_filters: int = 64, kernel_size: int = 5,
-                    output_activation: str | None = "tanh", name: str = "generator"):
+                    output_activation: str | None = "tanh", num_classes: int = 0, conditioning: str = "",
+                    name: str = "generator"):
     """Radford et al. 2016: project z, then stride-2 transposed convolutions.
 
     Batch norm and ReLU everywhere but the tanh output layer; channels halve as the
@@ -122,24 +201,25 @@ def dcgan_generator(image_shape, latent_dim: int, base_filters: int = 64, kernel
     n, size = _upsamplings(image_shape)
     init = keras.initializers.RandomNormal(stddev=0.02)
     filters = base_filters * 2 ** (n - 1)
-    z = keras.Input((latent_dim,), name="z")
-    h = layers.Dense(size * size * filters, use_bias=False, kernel_initializer=init, name="project")(z)
+    inputs, h, labels = _generator_inputs(latent_dim, num_classes, conditioning)
+    h = layers.Dense(size * size * filters, use_bias=False, kernel_initializer=init, name="project")(h)
     h = layers.Reshape((size, size, filters))(h)
-    h = layers.ReLU()(batch_norm("project_bn")(h))
+    h = layers.ReLU()(generator_norm(h, "project_bn", labels, num_classes))
     for i in range(n - 1):
         filters //= 2
         h = layers.Conv2DTranspose(filters, kernel_size, strides=2, padding="same", use_bias=False,
                                    kernel_initializer=init, name=f"deconv_{i}")(h)
-        h = layers.ReLU()(batch_norm(f"deconv_{i}_bn")(h))
+        h = layers.ReLU()(generator_norm(h, f"deconv_{i}_bn", labels, num_classes))
     out = layers.Conv2DTranspose(image_shape[-1], kernel_size, strides=2, padding="same",
                                  activation=output_activation, kernel_initializer=init, name="image",
                                  dtype=OUTPUT_DTYPE)(h)
-    return keras.Model(z, out, name=name)
+    return keras.Model(inputs, out, name=name)
 
 
 def dcgan_discriminator(image_shape, base_filters: int = 64, kernel_size: int = 5,
                         norm: str = "batch", spectral_norm: bool = False, num_outputs: int = 1,
-                        minibatch_kernels: int = 0, name: str = "discriminator"):
+                        minibatch_kernels: int = 0, num_classes: int = 0, conditioning: str = "",
+                        name: str = "discriminator"):
     """Radford et al. 2016: stride-2 convolutions with LeakyReLU(0.2), no pooling.
 
     No normalization on the input layer (as in the paper). `norm="layer"` or "none"
@@ -148,8 +228,8 @@ def dcgan_discriminator(image_shape, base_filters: int = 64, kernel_size: int = 
     """
     n, _ = _upsamplings(image_shape)
     init = keras.initializers.RandomNormal(stddev=0.02)
-    x = keras.Input(tuple(image_shape), name="x")
-    h, filters = x, base_filters
+    inputs, x, labels = _discriminator_inputs(image_shape, num_classes, conditioning)
+    h, filters = _join_label(x, labels, num_classes, conditioning), base_filters
     for i in range(n):
         conv = layers.Conv2D(filters, kernel_size, strides=2, padding="same",
                              kernel_initializer=init, name=f"conv_{i}")
@@ -160,35 +240,39 @@ def dcgan_discriminator(image_shape, base_filters: int = 64, kernel_size: int = 
         h = layers.LeakyReLU(0.2)(h)
         filters *= 2
     h = layers.Flatten(name="features")(h)
-    return keras.Model(x, _head(h, num_outputs, spectral_norm, minibatch_kernels, init), name=name)
+    return keras.Model(inputs, _head(h, num_outputs, spectral_norm, minibatch_kernels, init, labels,
+                                     num_classes, conditioning), name=name)
 
 
-def _residual_up(h, filters: int, name: str):
+def _residual_up(h, filters: int, name: str, labels=None, num_classes: int = 0):
     """Gulrajani et al. 2017, appendix F: BN-ReLU-up-conv3-BN-ReLU-conv3, shortcut
-    up-conv1."""
+    up-conv1 (conditional BN with labels, as in Miyato & Koyama 2018)."""
     def conv(size, suffix):
         return layers.Conv2D(filters, size, padding="same", name=f"{name}_{suffix}")
 
+    def norm(x, suffix):
+        return generator_norm(x, f"{name}_{suffix}", labels, num_classes)
+
     shortcut = conv(1, "shortcut")(layers.UpSampling2D(name=f"{name}_up0")(h))
-    h = layers.UpSampling2D(name=f"{name}_up")(layers.ReLU()(batch_norm(f"{name}_bn1")(h)))
-    h = conv(3, "conv2")(layers.ReLU()(batch_norm(f"{name}_bn2")(conv(3, "conv1")(h))))
+    h = layers.UpSampling2D(name=f"{name}_up")(layers.ReLU()(norm(h, "bn1")))
+    h = conv(3, "conv2")(layers.ReLU()(norm(conv(3, "conv1")(h), "bn2")))
     return layers.Add(name=name)([shortcut, h])
 
 
 def resnet_generator(image_shape, latent_dim: int, base_filters: int = 128, output_activation="tanh",
-                     name: str = "generator"):
+                     num_classes: int = 0, conditioning: str = "", name: str = "generator"):
     """The CIFAR-10 ResNet generator of Gulrajani et al. 2017 (appendix F; also Miyato et
     al. 2018): z -> s x s x base_filters, n residual up-sampling blocks, BN-ReLU-conv3."""
     n, size = _upsamplings(image_shape)
-    z = keras.Input((latent_dim,), name="z")
-    h = layers.Dense(size * size * base_filters, name="project")(z)
+    inputs, h, labels = _generator_inputs(latent_dim, num_classes, conditioning)
+    h = layers.Dense(size * size * base_filters, name="project")(h)
     h = layers.Reshape((size, size, base_filters))(h)
     for i in range(n):
-        h = _residual_up(h, base_filters, f"block_{i}")
-    h = layers.ReLU()(batch_norm("out_bn")(h))
+        h = _residual_up(h, base_filters, f"block_{i}", labels, num_classes)
+    h = layers.ReLU()(generator_norm(h, "out_bn", labels, num_classes))
     out = layers.Conv2D(image_shape[-1], 3, padding="same", activation=output_activation, name="image",
                         dtype=OUTPUT_DTYPE)(h)
-    return keras.Model(z, out, name=name)
+    return keras.Model(inputs, out, name=name)
 
 
 def _residual_down(h, filters: int, name: str, norm: str, spectral_norm: bool, downsample: bool,
@@ -216,19 +300,20 @@ def _residual_down(h, filters: int, name: str, norm: str, spectral_norm: bool, d
 
 def resnet_discriminator(image_shape, base_filters: int = 128, norm: str = "none",
                          spectral_norm: bool = False, num_outputs: int = 1, minibatch_kernels: int = 0,
-                         name: str = "discriminator"):
+                         num_classes: int = 0, conditioning: str = "", name: str = "discriminator"):
     """The CIFAR-10 ResNet critic of Gulrajani et al. 2017 (appendix F): down-sampling
     residual blocks to 8 x 8 (two for 32 x 32), two more blocks, ReLU, global mean
     pooling ("features"), a linear output. No batch norm: `norm` is "none" (the paper)
     or "layer"; `spectral_norm=True` gives Miyato et al.'s critic."""
     n, _ = _upsamplings(image_shape)
-    x = keras.Input(tuple(image_shape), name="x")
-    h = x
+    inputs, x, labels = _discriminator_inputs(image_shape, num_classes, conditioning)
+    h = _join_label(x, labels, num_classes, conditioning)
     blocks = [True] * max(1, n - 1) + [False, False]
     for i, downsample in enumerate(blocks):
         h = _residual_down(h, base_filters, f"block_{i}", norm, spectral_norm, downsample, first=i == 0)
     h = layers.GlobalAveragePooling2D(name="features")(layers.ReLU()(h))
-    return keras.Model(x, _head(h, num_outputs, spectral_norm, minibatch_kernels), name=name)
+    return keras.Model(inputs, _head(h, num_outputs, spectral_norm, minibatch_kernels, None, labels,
+                                     num_classes, conditioning), name=name)
 
 
 def autoencoder_discriminator(data_shape, kind: str, embedding_dim: int = 32, hidden_units=(128, 128),
@@ -257,6 +342,20 @@ def autoencoder_discriminator(data_shape, kind: str, embedding_dim: int = 32, hi
     return keras.Model(x, [decoder(embedding), embedding], name=name)
 
 
+def generator_classes(generator: keras.Model) -> int:
+    """The number of classes a generator is conditioned on (0 when it takes z alone), read
+    from its conditioning layers: what a loaded generator.keras needs to draw labels."""
+    if len(generator.inputs) == 1:
+        return 0
+    counts = {layer.num_classes for layer in generator._flatten_layers()
+              if isinstance(layer, (ConcatLabels, ConditionalBatchNormalization))}
+    if len(counts) != 1:
+        raise ValueError(f"Cannot tell how many classes generator {generator.name!r} takes: it has "
+                         f"{len(generator.inputs)} inputs but no single ConcatLabels or "
+                         "ConditionalBatchNormalization class count.")
+    return counts.pop()
+
+
 NETWORKS = ("mlp", "dcgan", "resnet")
 
 
@@ -264,31 +363,42 @@ def build_networks(kind: str, data_shape, latent_dim: int, *, is_image: bool,
                    hidden_units=(128, 128), base_filters: int = 64, kernel_size: int = 5,
                    norm: str = "batch", spectral_norm: bool = False, num_outputs: int = 1,
                    minibatch_kernels: int = 0, discriminator: str = "classifier",
-                   embedding_dim: int = 32):
+                   embedding_dim: int = 32, num_classes: int = 0, conditioning: str = ""):
     """(generator, discriminator) for data of `data_shape`, from a config's network keys.
 
-    `discriminator="autoencoder"` gives EBGAN's autoencoder instead of a classifier.
+    `discriminator="autoencoder"` gives EBGAN's autoencoder instead of a classifier;
+    "auxiliary_classifier" gives ACGAN's: unconditional, with 1 + num_classes outputs
+    (the real-vs-fake logit, then the class logits). `conditioning` ("concat" or
+    "projection", with `num_classes`) makes G take [z, labels] and a classifier D take
+    [x, labels] (ACGAN's D excepted).
     """
     if kind not in NETWORKS:
         raise ValueError(f"networks.kind must be one of {NETWORKS}, got {kind!r}.")
     if kind != "mlp" and (not is_image or len(data_shape) != 3):
         raise ValueError(f"{kind.upper() if kind == 'dcgan' else 'ResNet'} networks need images "
                          f"[H, W, C]; this data has shape {tuple(data_shape)}: use networks.kind='mlp'.")
+    _check_conditioning(num_classes, conditioning)
+    conditional = {"num_classes": num_classes, "conditioning": conditioning}
     if kind == "mlp":
         generator = mlp_generator(data_shape, latent_dim, hidden_units,
-                                  output_activation="tanh" if is_image else None)
+                                  output_activation="tanh" if is_image else None, **conditional)
     elif kind == "resnet":
-        generator = resnet_generator(data_shape, latent_dim, base_filters)
+        generator = resnet_generator(data_shape, latent_dim, base_filters, **conditional)
     else:
-        generator = dcgan_generator(data_shape, latent_dim, base_filters, kernel_size)
+        generator = dcgan_generator(data_shape, latent_dim, base_filters, kernel_size, **conditional)
     if discriminator == "autoencoder":
+        if conditioning:
+            raise ValueError("EBGAN's autoencoder discriminator is not conditioned on labels: set "
+                             "networks.conditioning to \"\".")
         return generator, autoencoder_discriminator(data_shape, kind, embedding_dim, hidden_units,
                                                     base_filters, kernel_size, norm)
+    if discriminator == "auxiliary_classifier":
+        num_outputs, conditional = 1 + num_classes, {}
     if kind == "mlp":
         return generator, mlp_discriminator(data_shape, hidden_units, spectral_norm, num_outputs,
-                                            minibatch_kernels)
+                                            minibatch_kernels, **conditional)
     if kind == "resnet":
         return generator, resnet_discriminator(data_shape, base_filters, norm, spectral_norm, num_outputs,
-                                               minibatch_kernels)
+                                               minibatch_kernels, **conditional)
     return generator, dcgan_discriminator(data_shape, base_filters, kernel_size, norm, spectral_norm,
-                                          num_outputs, minibatch_kernels)
+                                          num_outputs, minibatch_kernels, **conditional)
