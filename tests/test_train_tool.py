@@ -520,15 +520,17 @@ def test_the_readmes_tables_are_those_of_docs_results():
         blocks = re.findall(r"<!-- results: (\w+) -->\n(.*?)<!-- /results: \1 -->", f.read(), re.S)
     with open(os.path.join(REPO, "docs", "RESULTS.md")) as f:
         results = rows(f.read())
-    assert [d for d, _ in blocks] == ["ring8", "grid25", "mnist_subset", "stacked_mnist"]
+    assert [d for d, _ in blocks] == ["ring8", "grid25", "mnist_subset", "mnist_subset_conditional",
+                                      "stacked_mnist"]
     for dataset, block in blocks:
-        assert len(rows(block)) > 8 and rows(block) <= results, dataset
+        assert len(rows(block)) > (3 if dataset.endswith("conditional") else 8), dataset
+        assert rows(block) <= results, dataset
 
 
 def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path):
     output, readme = tmp_path / "RESULTS.md", tmp_path / "README.md"
     readme.write_text("intro\n<!-- results: ring8 -->\nold table\n<!-- /results: ring8 -->\noutro\n")
-    command = [sys.executable, os.path.join(REPO, "tools", "results.py"), "--variants=gan,semi_supervised",
+    command = [sys.executable, os.path.join(REPO, "tools", "results.py"), "--variants=gan,semi_supervised,cgan",
                "--datasets=mnist_subset,ring8", f"--root={tmp_path / 'runs'}", f"--output={output}",
                f"--readme={readme}",
                "--override=train.epochs=1", "--override=train.steps_per_epoch=4",
@@ -540,8 +542,8 @@ def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     rows = json.loads((tmp_path / "RESULTS.json").read_text())
     assert {(r["variant"], r["dataset"]) for r in rows} == {
-        ("gan", "mnist_subset"), ("semi_supervised", "mnist_subset"), ("gan", "ring8"),
-        ("semi_supervised", "ring8")}
+        ("gan", "mnist_subset"), ("semi_supervised", "mnist_subset"), ("cgan", "mnist_subset"),
+        ("gan", "ring8"), ("semi_supervised", "ring8")}
     with open(tmp_path / "runs" / "gan_mnist_subset_seed0" / "metrics.json") as f:
         fid = json.load(f)["eval"]["classifier_fid"]
     gan_row = next(r for r in rows if r["variant"] == "gan" and r["dataset"] == "mnist_subset")
@@ -551,6 +553,12 @@ def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path)
     table = output.read_text()
     assert f"| gan | tensorflow | {fid:.1f} |" in table and "*published:* PacGAN4 (PacGAN Table 1)" in table
     assert "AMD" in table or "cores" in table  # the machine is named
+    # The conditional config has a table of its own, of its label-aware figures.
+    with open(tmp_path / "runs" / "cgan_mnist_subset_seed0" / "metrics.json") as f:
+        accuracy = json.load(f)["eval"]["conditional_accuracy"]
+    conditional = table[table.index("## mnist_subset, class-conditional"):]
+    assert "| conditional accuracy | worst class | intra-class FID | CAS |" in conditional
+    assert f"| cgan | tensorflow | {accuracy:.1%} |" in conditional
     # The README's marked block now holds the ring8 table, its machine numbered within the
     # block; the rest of the README is untouched.
     ring8 = [r for r in rows if r["dataset"] == "ring8"]

@@ -4,9 +4,12 @@
   python tools/results.py --datasets=ring8,grid25 --output=docs/TOY_MODES.md
   python tools/results.py --variants=gan,wgan_gp --datasets=mnist_subset --seeds=0,1,2
   python tools/results.py --backend=jax --variants=gan,wgan_gp,ebgan,improved_gan
+  python tools/results.py --variants=cgan,acgan,projection --datasets=mnist_subset
 
 Each run is zoo_configs/<variant>_<dataset>.py (pairs without a config file are left
-out), trained by train_and_evaluate in --root/<variant>_<dataset>_seed<k> (rerunning
+out; the variants are the zoo's and the class-conditional configs cgan, acgan and
+projection, which get a table of their own per data set), trained by
+train_and_evaluate in --root/<variant>_<dataset>_seed<k> (rerunning
 reuses finished runs) and evaluated as the run's metrics.json says: classifier FID / KID /
 score on mnist_subset (and the semi-supervised test error beside its labels-only
 baseline), modes and high-quality share on the toys (VEEGAN / PacGAN protocol), modes
@@ -32,7 +35,8 @@ from absl import app, flags
 from common import fail, parse_flags
 
 DATASETS = ("mnist_subset", "ring8", "grid25", "stacked_mnist")
-_VARIANTS = flags.DEFINE_list("variants", ["all"], "Variants (config names), or all.")
+_VARIANTS = flags.DEFINE_list("variants", ["all"], "Variants and conditional configs (config names), "
+                              "or all.")
 _DATASETS = flags.DEFINE_list("datasets", list(DATASETS), "Data sets.")
 _SEEDS = flags.DEFINE_list("seeds", ["0"], "Seeds; figures are averaged over them.")
 _ROOT = flags.DEFINE_string("root", "runs/results", "Where the runs' workdirs go.")
@@ -66,6 +70,16 @@ COLUMNS = {
     "stacked_mnist": [("modes", "eval.stacked_mnist.modes", "{:.0f}/1000"),
                       ("KL to uniform", "eval.stacked_mnist.reverse_kl", "{:.2f}")],
 }
+CONDITIONAL_COLUMNS = [
+    ("conditional accuracy", "eval.conditional_accuracy", "{:.1%}"),
+    ("worst class", "eval.conditional_min_class_accuracy", "{:.1%}"),
+    ("intra-class FID", "eval.classifier_intra_fid", "{:.1f}"),
+    ("CAS", "eval.cas", "{:.1%}"),
+    ("CAS of real data", "eval.cas_of_real_training_data", "{:.1%}"),
+    ("classifier FID", "eval.classifier_fid", "{:.1f}"),
+    ("precision", "eval.classifier_precision", "{:.2f}"),
+    ("recall", "eval.classifier_recall", "{:.2f}")]
+COLUMNS["mnist_subset_conditional"] = CONDITIONAL_COLUMNS
 # Published figures on the same protocol: (source, {column label: value}).
 PUBLISHED = {
     "mnist_subset": [("Improved GAN, 100 labels of full MNIST (Salimans et al. 2016, Table 1)",
@@ -76,6 +90,7 @@ PUBLISHED = {
                ("PacGAN4 (PacGAN Table 1)", {"modes": "24.8/25", "high quality": "94%"})],
     "stacked_mnist": [("DCGAN (VEEGAN Table 2)", {"modes": "99/1000", "KL to uniform": "3.40"}),
                       ("VEEGAN (VEEGAN Table 2)", {"modes": "150/1000", "KL to uniform": "2.95"})],
+    "mnist_subset_conditional": [],
 }
 NOTES = {
     "mnist_subset": "Classifier figures use the project's MNIST classifier (not InceptionV3), "
@@ -89,6 +104,31 @@ NOTES = {
                      "length; ours are the zoo configs (DCGAN, 32 base filters, 4500 steps on stacks of "
                      "the 4500 embedded digits), so they bracket rather than replicate those rows.",
 }
+
+
+NOTES["mnist_subset_conditional"] = (
+    "Class-conditional configs, scored on 4500 samples, 450 per class, read by the project's "
+    "MNIST classifier: the share read as their class (and the worst class's), the mean over classes "
+    "of each class's classifier FID against its real training digits, and the Classification "
+    "Accuracy Score (Ravuri & Vinyals 2019: the held-out accuracy of a fresh classifier trained on "
+    "the samples alone) beside the same classifier trained on the 4500 real training digits. FID, "
+    "precision and recall as in the unconditional table, on classes drawn uniformly. No paper "
+    "reports these on this protocol (the classifier and the 5000-digit subset are the project's).")
+
+
+def table_key(variant: str, dataset: str) -> str:
+    """The table a config's row goes in: its data set's, or its conditional table."""
+    from zoo_configs.common import CONDITIONAL
+
+    return f"{dataset}_conditional" if variant in CONDITIONAL else dataset
+
+
+def config_names() -> list[str]:
+    """Every variant and conditional config name, in table order."""
+    from gan_zoo import models
+    from zoo_configs.common import CONDITIONAL
+
+    return list(dict.fromkeys([*models.VARIANTS, *CONDITIONAL]))
 
 
 def lookup(metrics: dict, path: str):
@@ -141,15 +181,16 @@ def apply_overrides(config, overrides):
 def main(argv):
     import keras
 
-    from gan_zoo import data, models, train
+    from gan_zoo import data, train
 
     backend = keras.backend.backend()
 
-    variants = list(models.VARIANTS) if _VARIANTS.value == ["all"] else _VARIANTS.value
-    unknown = [v for v in variants if v not in models.VARIANTS]
+    names = config_names()
+    variants = names if _VARIANTS.value == ["all"] else _VARIANTS.value
+    unknown = [v for v in variants if v not in names]
     bad_data = [d for d in _DATASETS.value if d not in DATASETS]
     if unknown or bad_data:
-        fail(f"unknown variants {unknown} / data sets {bad_data}; variants: {sorted(models.VARIANTS)}; "
+        fail(f"unknown variants {unknown} / data sets {bad_data}; variants: {sorted(names)}; "
              f"data sets: {', '.join(DATASETS)}.")
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     if not all(s.isdigit() for s in _SEEDS.value) or not _SEEDS.value:
@@ -179,7 +220,7 @@ def main(argv):
             if len(runs) < len(seeds):
                 continue
             figures, spread = {}, {}
-            for label, path, _ in COLUMNS[dataset]:
+            for label, path, _ in COLUMNS[table_key(variant, dataset)]:
                 values = [lookup(r, path) for r in runs]
                 if all(v is not None for v in values):
                     figures[label] = float(np.mean(values))
@@ -231,10 +272,8 @@ def write(rows, readme: str, missing=()):
     """Write the tables of `rows` plus the kept ones, and `readme`'s blocks where it is
     not empty; `missing` holds ((variant, data set),
     description) of the runs not trained yet, listed where no kept row stands for them."""
-    from gan_zoo import models
-
     os.makedirs(os.path.dirname(_OUTPUT.value) or ".", exist_ok=True)
-    order = {key: i for i, key in enumerate((v, d, b) for d in DATASETS for v in models.VARIANTS
+    order = {key: i for i, key in enumerate((v, d, b) for d in DATASETS for v in config_names()
                                             for b in ("tensorflow", "jax"))}
     kept = [r for r in kept_rows(rows) if identity(r) in order]
     rows = sorted(rows + kept, key=lambda r: order[identity(r)])
@@ -249,10 +288,12 @@ def write(rows, readme: str, missing=()):
              "machine): " + numbered(machines) + ".", ""]
     if len(commands) > 1:
         lines += [f"Rows by command: {lettered(commands)}.", ""]
-    datasets = list(dict.fromkeys(r["dataset"] for r in rows))
-    for dataset in datasets:
-        lines += [f"## {dataset}", ""] + ([NOTES[dataset], ""] if dataset in NOTES else [])
-        lines += table(dataset, rows, list(machines), list(commands)) + [""]
+    tables = sorted(dict.fromkeys(table_key(r["variant"], r["dataset"]) for r in rows),
+                    key=lambda key: list(COLUMNS).index(key))
+    for key in tables:
+        title = key.replace("_conditional", ", class-conditional")
+        lines += [f"## {title}", ""] + ([NOTES[key], ""] if key in NOTES else [])
+        lines += table(key, rows, list(machines), list(commands)) + [""]
     if missing:
         lines += ["## Not run yet", "", "These configs have no finished run under the root; "
                   f"`{command.replace(' --notrain', '')}` trains them: "
@@ -263,7 +304,7 @@ def write(rows, readme: str, missing=()):
         json.dump(rows, f, indent=2)
     print(f"Wrote {_OUTPUT.value}")
     if readme:
-        update_readme(readme, {d: [r for r in rows if r["dataset"] == d] for d in datasets})
+        update_readme(readme, {key: in_table(key, rows) for key in tables})
 
 
 def readme_path() -> str:
@@ -280,22 +321,27 @@ def readme_path() -> str:
         return ""
     with open(_README.value) as f:
         text = f.read()
-    for dataset in DATASETS:
-        begin, end = markers(dataset)
+    for key in COLUMNS:
+        begin, end = markers(key)
         if begin in text and text.find(end) < text.find(begin):
             fail(f"{_README.value} opens `{begin}` but has no `{end}` after it; add the closing "
                  "line (the table goes between them) or remove the opening one.")
     return _README.value
 
 
-def table(dataset: str, rows: list[dict], machines: list[str], commands: list[str]) -> list[str]:
-    """The markdown table of `dataset`'s rows, each citing its machine as [i] and, where
-    there are several commands, the command that made it as (a), (b), ..."""
-    columns = COLUMNS[dataset]
+def in_table(key: str, rows: list[dict]) -> list[dict]:
+    return [r for r in rows if table_key(r["variant"], r["dataset"]) == key]
+
+
+def table(key: str, rows: list[dict], machines: list[str], commands: list[str]) -> list[str]:
+    """The markdown table `key` (a data set, or "<data set>_conditional") of its rows,
+    each citing its machine as [i] and, where there are several commands, the command
+    that made it as (a), (b), ..."""
+    columns = COLUMNS[key]
     header = ["backend"] + [c[0] for c in columns] + ["steps", "seeds", "train s/run", "machine"]
     lines = ["| variant | " + " | ".join(header) + " |",
              "|---" * (len(header) + 1) + "|"]
-    for r in (r for r in rows if r["dataset"] == dataset):
+    for r in in_table(key, rows):
         cells = [cell(r, label, fmt) for label, _, fmt in columns]
         where = f"[{machines.index(r['machine']) + 1}]"
         if len(commands) > 1:
@@ -303,7 +349,7 @@ def table(dataset: str, rows: list[dict], machines: list[str], commands: list[st
         seeds = ",".join(map(str, r["seeds"]))
         lines.append(f"| {r['variant']} | {r.get('backend', 'tensorflow')} | " + " | ".join(cells) +
                      f" | {r['steps']} | {seeds} | {r['wall_seconds']:.0f} | {where} |")
-    for name, published in PUBLISHED[dataset]:
+    for name, published in PUBLISHED[key]:
         lines.append(f"| *published:* {name} | | " +
                      " | ".join(published.get(c[0], "") for c in columns) + " | | | | |")
     return lines
@@ -320,9 +366,9 @@ def cell(row: dict, label: str, fmt: str) -> str:
     return text
 
 
-def markers(dataset: str) -> tuple[str, str]:
-    """The lines that open and close `dataset`'s table block in a README."""
-    return f"<!-- results: {dataset} -->", f"<!-- /results: {dataset} -->"
+def markers(key: str) -> tuple[str, str]:
+    """The lines that open and close a table's block in a README."""
+    return f"<!-- results: {key} -->", f"<!-- /results: {key} -->"
 
 
 def numbered(machines) -> str:
@@ -335,15 +381,16 @@ def lettered(commands) -> str:
     return "; ".join(f"({chr(97 + i)}) `{c}`" for i, c in enumerate(commands))
 
 
-def update_readme(path: str, rows_by_dataset: dict[str, list[dict]]) -> None:
-    """Replace each `<!-- results: DATASET -->` ... `<!-- /results: DATASET -->` block of
-    `path` with that data set's table and the machines and commands it cites, so that the
-    README shows what the results files hold. Data sets without a block are skipped."""
+def update_readme(path: str, rows_by_table: dict[str, list[dict]]) -> None:
+    """Replace each `<!-- results: TABLE -->` ... `<!-- /results: TABLE -->` block of
+    `path` (TABLE a data set, or "<data set>_conditional") with that table and the
+    machines and commands it cites, so that the README shows what the results files
+    hold. Tables without a block are skipped."""
     with open(path) as f:
         text = f.read()
     updated = text
-    for dataset, rows in rows_by_dataset.items():
-        begin, end = markers(dataset)
+    for key, rows in rows_by_table.items():
+        begin, end = markers(key)
         start, stop = updated.find(begin), updated.find(end)
         if start < 0 or stop < start:
             continue
@@ -351,7 +398,7 @@ def update_readme(path: str, rows_by_dataset: dict[str, list[dict]]) -> None:
         commands = list(dict.fromkeys(r["command"] for r in rows))
         cited = f"Machines: {numbered(machines)}. " + (
             f"Rows by command: {lettered(commands)}." if len(commands) > 1 else f"Rows by `{commands[0]}`.")
-        block = "\n".join([begin, *table(dataset, rows, machines, commands), "", cited, end])
+        block = "\n".join([begin, *table(key, rows, machines, commands), "", cited, end])
         updated = updated[:start] + block + updated[stop + len(end):]
     if updated != text:
         with open(path, "w") as f:
