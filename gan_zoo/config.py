@@ -136,6 +136,9 @@ def validate(config) -> None:
     if config.train.precision not in ("auto", *networks.PRECISIONS):
         raise ConfigError(f"config.train.precision must be one of {('auto', *networks.PRECISIONS)}, "
                           f"got {config.train.precision!r}.")
+    if config.networks.conditioning not in networks.CONDITIONINGS:
+        raise ConfigError(f"config.networks.conditioning must be one of {networks.CONDITIONINGS}, got "
+                          f"{config.networks.conditioning!r}.")
     if config.train.lr_decay not in LR_DECAYS:
         raise ConfigError(f"config.train.lr_decay must be one of {LR_DECAYS}, got {config.train.lr_decay!r}.")
     if config.deterministic and config.train.jit_compile:

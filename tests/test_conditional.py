@@ -245,18 +245,21 @@ def test_classification_accuracy_score_is_high_on_real_digits_and_zero_on_shifte
 
 
 def test_a_conditional_config_trains_draws_class_grids_and_is_scored_by_label(tmp_path):
+    """The cgan config on scikit-learn's 8 x 8 digits (1618 training images: the
+    label-aware figures score as many samples and train CAS's classifier on them)."""
     config = train.load_zoo_config("cgan_mnist_subset")
+    config.dataset = "digits"
     config.train.update(epochs=1, steps_per_epoch=4, checkpoint_every=4, sample_every=4, batch_size=16)
     config.networks.base_filters = 4
     config.eval.num_samples = 200
     workdir = str(tmp_path / "run")
     figures = train.train_and_evaluate(config, workdir, verbose=0)["eval"]
-    assert figures["conditional_samples"] == 4500 and len(figures["conditional_per_class_accuracy"]) == 10
+    assert figures["conditional_samples"] == 1618 and len(figures["conditional_per_class_accuracy"]) == 10
     assert 0.0 <= figures["cas"] <= 1.0 and figures["classifier_intra_fid"] > 0
     assert figures["cas_of_real_training_data"] == figures["classifier_test_accuracy"]
-    # A class grid: ten rows (classes) of ten columns (noise vectors) of 28 x 28 digits.
+    # A class grid: ten rows (classes) of ten columns (noise vectors) of 8 x 8 digits.
     grid = np.asarray(Image.open(os.path.join(workdir, "samples", "step_0000004.png")))
-    assert grid.shape[0] == grid.shape[1] and grid.shape[0] % (10 * 29 + 1) == 0
+    assert grid.shape[0] == grid.shape[1] and grid.shape[0] % (10 * 9 + 1) == 0
 
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     tool = [sys.executable, os.path.join(REPO, "tools", "evaluate.py"), f"--workdir={workdir}",
@@ -273,5 +276,5 @@ def test_a_conditional_config_trains_draws_class_grids_and_is_scored_by_label(tm
                              f"--output_dir={out}", "--num_samples=16", "--interpolations=3", "--steps=5"],
                             capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert Image.open(out / "class_grid.png").size == (10 * 29 + 1, 10 * 29 + 1)
-    assert Image.open(out / "interpolations.png").size == (5 * 29 + 1, 3 * 29 + 1)
+    assert Image.open(out / "class_grid.png").size == (10 * 9 + 1, 10 * 9 + 1)
+    assert Image.open(out / "interpolations.png").size == (5 * 9 + 1, 3 * 9 + 1)

@@ -142,9 +142,12 @@ def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
     ("--config.train.batch_size=0", "config.train.batch_size must be a positive number"),
     ("--config.d_optimizer.learning_rate=-0.1", "config.d_optimizer.learning_rate must be a positive number"),
     ("--config.dataset=gauss1d", "DCGAN networks need images"),
+    ("--config.networks.conditioning=film", "conditioning must be one of ('', 'concat', 'projection')"),
+    ("--config.networks.conditioning=concat --config.labels_per_class=10",
+     "A class-conditional GAN needs every example's label"),
 ])
 def test_bad_config_fails_clearly(tmp_path, override, message):
-    result = run_tool(f"--workdir={tmp_path / 'run'}", override)
+    result = run_tool(f"--workdir={tmp_path / 'run'}", *override.split())
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -530,8 +533,9 @@ def test_the_readmes_tables_are_those_of_docs_results():
 def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path):
     output, readme = tmp_path / "RESULTS.md", tmp_path / "README.md"
     readme.write_text("intro\n<!-- results: ring8 -->\nold table\n<!-- /results: ring8 -->\noutro\n")
-    command = [sys.executable, os.path.join(REPO, "tools", "results.py"), "--variants=gan,semi_supervised,cgan",
-               "--datasets=mnist_subset,ring8", f"--root={tmp_path / 'runs'}", f"--output={output}",
+    command = [sys.executable, os.path.join(REPO, "tools", "results.py"),
+               "--variants=gan,semi_supervised,cgan", "--datasets=mnist_subset,ring8",
+               f"--root={tmp_path / 'runs'}", f"--output={output}",
                f"--readme={readme}",
                "--override=train.epochs=1", "--override=train.steps_per_epoch=4",
                "--override=train.checkpoint_every=4", "--override=train.sample_every=4",
