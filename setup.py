@@ -31,5 +31,8 @@ setup(
         "jax": ["jax>=0.4.30"],
         "jax-cuda": ["jax[cuda13]>=0.7"],
         "test": ["pytest>=8", "pytest-xdist>=3", "ruff>=0.5"],
+        # tools/benchmark.py --peer=pytorch. Pinned: this release's CPU build is the one
+        # the project's machines hold; an open range fetches a CUDA build of several GB.
+        "bench": ["torch==2.13.0"],
     },
 )

@@ -1,5 +1,6 @@
 """The speed levers keep the maths: generator-pass reuse, mixed precision, the benchmark."""
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -11,7 +12,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import REPO, adam, toy_networks
-from gan_zoo import benchmark, data, devices, models, networks, train
+from gan_zoo import benchmark, data, devices, models, networks, pytorch_peer, train
 
 
 def _counting_gan(variant, reuse, z, **kwargs):
@@ -160,6 +161,51 @@ def test_benchmark_tool_reports_both_models_and_writes_json(tmp_path):
     assert figures["pipeline_images_per_second"] > figures["zoo"]["images_per_second"]["max"]
     assert figures["peak_rss_mib"] > 0 and figures["config"]["train"]["batch_size"] == 16
     assert figures["zoo"]["gflop_per_step"] < figures["baseline"]["gflop_per_step"]  # G pass reused
+
+    # The PyTorch peer (bench extra): timed in the same process, or a clear error without PyTorch.
+    peer = [*command[:-1], "--peer=pytorch", f"--output={output}"]
+    result = subprocess.run(peer, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    if importlib.util.find_spec("torch") is None:
+        assert result.returncode == 2 and "pip install -e '.[bench]'" in result.stderr
+        return
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(output.read_text())
+    assert set(figures["peer"]) == {"float32", "bfloat16_channels_last"}
+    for setting, peer_figures in figures["peer"].items():
+        rate = peer_figures["images_per_second"]["median"]
+        assert rate > 0 and peer_figures["generator_parameters"] > 0
+        assert figures["speedup_over_pytorch"][setting] == pytest.approx(
+            figures["zoo"]["images_per_second"]["median"] / rate)
+    assert "PyTorch float32" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["gan_mnist_subset", "gan_ring8", "gan_cifar10"])
+def test_the_pytorch_peer_builds_the_configs_networks_layer_for_layer(name):
+    torch = pytest.importorskip("torch")
+    config = train.load_zoo_config(name)
+    shape = (32, 32, 3) if config.dataset == "cifar10" else data.load_arrays(config.dataset)[0].shape[1:]
+    net = config.networks
+    g, d = networks.build_networks(net.kind, shape, config.model.latent_dim, is_image=len(shape) == 3,
+                                   hidden_units=net.hidden_units, base_filters=net.base_filters,
+                                   kernel_size=net.kernel_size, norm=net.norm)
+    peer_g, peer_d = pytorch_peer.build_networks(config, shape)
+    for keras_model, torch_model in ((g, peer_g), (d, peer_d)):
+        trainable = sum(int(np.prod(w.shape)) for w in keras_model.trainable_weights)
+        assert pytorch_peer.parameter_count(torch_model) == trainable
+    images = peer_g(torch.randn(4, config.model.latent_dim))
+    assert tuple(images.shape) == ((4, shape[-1], *shape[:2]) if len(shape) == 3 else (4, *shape))
+    assert tuple(peer_d(images).shape) == (4, 1)
+
+
+def test_the_pytorch_peer_refuses_what_dcgan_py_does_not_train(monkeypatch):
+    with pytest.raises(pytorch_peer.PeerError, match="non-saturating GAN with d_steps=1"):
+        pytorch_peer.check_config(train.load_zoo_config("wgan_gp_mnist_subset"))
+    with pytest.raises(pytorch_peer.PeerError, match="unconditional DCGAN or MLP"):
+        pytorch_peer.check_config(train.load_zoo_config("cgan_mnist_subset"))
+    monkeypatch.setitem(sys.modules, "torch", None)  # as on a machine without the bench extra
+    with pytest.raises(pytorch_peer.PeerError, match=r"pip install -e '\.\[bench\]'"):
+        pytorch_peer._torch()
 
 
 def test_a_mixed_float16_run_checkpoints_its_loss_scales_and_resumes(tmp_path):

@@ -3,6 +3,7 @@
   python tools/benchmark.py --config=zoo_configs/gan_mnist_subset.py
   python tools/benchmark.py --config=zoo_configs/wgan_gp_mnist_subset.py --config.train.precision=float32
   python tools/benchmark.py --config=... --quality_steps=3000   # + classifier FID of both
+  python tools/benchmark.py --peer=pytorch   # + PyTorch-GAN's dcgan.py loop, fp32 and bf16 (bench extra)
 
 Prints a one-line summary and writes the full figures as JSON (--output).
 """
@@ -30,6 +31,9 @@ _STRATEGY = flags.DEFINE_enum("strategy", "default",
                               "tf.distribute strategy; train.batch_size is the global batch.")
 _CPU_DEVICES = flags.DEFINE_integer("cpu_devices", 0, "Split the CPU into N logical devices.",
                                     lower_bound=0)
+_PEER = flags.DEFINE_enum("peer", "none", ["none", "pytorch"], "Also time, in this process, the loop a "
+                          "PyTorch user would write on the same networks (gan_zoo/pytorch_peer.py): fp32 "
+                          "as written and bf16 autocast + channels_last; needs the bench extra.")
 
 
 def summary_line(name: str, result: dict) -> str:
@@ -42,6 +46,9 @@ def summary_line(name: str, result: dict) -> str:
     if "baseline" in result:
         line += (f"; baseline {result['baseline']['images_per_second']['median']:.0f} img/s, "
                  f"speed-up x{result['speedup']['median']:.2f}")
+    for setting, figures in result.get("peer", {}).items():
+        line += (f"; PyTorch {setting} {figures['images_per_second']['median']:.0f} img/s "
+                 f"(zoo x{result['speedup_over_pytorch'][setting]:.2f})")
     for model, figures in result.get("quality", {}).items():
         fid = figures.get("eval", {}).get("fid")
         if fid is not None:
@@ -52,17 +59,31 @@ def summary_line(name: str, result: dict) -> str:
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-    from gan_zoo import benchmark, data, devices, train
+    from gan_zoo import benchmark, data, devices, pytorch_peer, train
 
     config = config_value(_CONFIG)
     try:
+        if _PEER.value == "pytorch":  # before minutes of timing, not after
+            pytorch_peer.check_config(config)
+            pytorch_peer._torch()
+            if config.dataset not in (*data.EMBEDDED, *data.TOYS):
+                raise data.DataError("--peer=pytorch draws real images from an embedded or toy data set "
+                                     f"in memory; {config.dataset!r} is neither.")
         strategy = devices.make_strategy(_STRATEGY.value, _CPU_DEVICES.value)
         result = benchmark.benchmark(config, baseline=_BASELINE.value, warmup_steps=_WARMUP.value,
                                      seconds=_SECONDS.value, repeats=_REPEATS.value, strategy=strategy)
+        if _PEER.value == "pytorch":
+            images = data.load_arrays(config.dataset, "train", seed=config.seed)[0]
+            result["peer"] = {setting: pytorch_peer.time_loop(config, images, setting, _WARMUP.value,
+                                                              _SECONDS.value, _REPEATS.value, config.seed)
+                              for setting in pytorch_peer.SETTINGS}
+            zoo = result["zoo"]["images_per_second"]["median"]
+            result["speedup_over_pytorch"] = {setting: zoo / figures["images_per_second"]["median"]
+                                              for setting, figures in result["peer"].items()}
         if _QUALITY_STEPS.value:
             result["quality"] = benchmark.quality(config, _QUALITY_STEPS.value)
             result["peak_rss_mib"] = round(train.peak_rss_mib(), 1)
-    except (train.ConfigError, data.DataError, devices.DistributionError) as error:
+    except (train.ConfigError, data.DataError, devices.DistributionError, pytorch_peer.PeerError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     result["command"] = " ".join(["python", "tools/benchmark.py", *sys.argv[1:]])
