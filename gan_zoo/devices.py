@@ -63,7 +63,7 @@ def _jax_strategy(name: str, cpu_devices: int) -> JaxDistribution:
         try:
             # Cross-process collectives on CPU go over gloo (tests/helpers/jax_processes_step.py).
             jax.config.update("jax_cpu_collectives_implementation", "gloo")
-            jax.distributed.initialize()
+            jax.distributed.initialize(**_jax_cluster_from_environment())
         except (RuntimeError, ValueError) as error:
             raise DistributionError(
                 f"jax.distributed.initialize() failed: {error}. Set JAX_COORDINATOR_ADDRESS, "
@@ -71,6 +71,30 @@ def _jax_strategy(name: str, cpu_devices: int) -> JaxDistribution:
     if name in ("default", "one_device"):
         return JaxDistribution(None)
     return JaxDistribution(keras.distribution.DataParallel(devices=jax.devices()))
+
+
+def _jax_cluster_from_environment() -> dict:
+    """jax.distributed.initialize's arguments from JAX_COORDINATOR_ADDRESS,
+    JAX_NUM_PROCESSES and JAX_PROCESS_ID where they are set (JAX reads only the first
+    itself; a cluster JAX detects, e.g. SLURM, needs none of them)."""
+    names = {"JAX_COORDINATOR_ADDRESS": ("coordinator_address", str),
+             "JAX_NUM_PROCESSES": ("num_processes", int), "JAX_PROCESS_ID": ("process_id", int)}
+    try:
+        return {argument: kind(os.environ[name]) for name, (argument, kind) in names.items()
+                if os.environ.get(name)}
+    except ValueError as error:
+        raise DistributionError(f"JAX_NUM_PROCESSES and JAX_PROCESS_ID must be integers: {error}.") from None
+
+
+def process_shard() -> tuple[int, int]:
+    """(this process's index, the process count) of a multi-process JAX run, whose
+    processes each feed their share of every global batch; (0, 1) otherwise (TensorFlow
+    strategies shard their tf.data input themselves)."""
+    if keras.backend.backend() != "jax":
+        return 0, 1
+    import jax
+
+    return jax.process_index(), jax.process_count()
 
 
 def _tensorflow_strategy(name: str, cpu_devices: int):

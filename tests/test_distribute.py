@@ -134,6 +134,38 @@ def test_two_jax_processes_train_one_step_as_one_device():
         assert runs[0][variant]["logs"]["d_loss"] == pytest.approx(one[variant]["logs"]["d_loss"], rel=1e-5)
 
 
+def test_the_train_tool_on_two_jax_processes_trains_as_one_process(tmp_path):
+    """`tools/train.py --backend=jax --strategy=multi_worker`, two processes on 127.0.0.1
+    joined through JAX_COORDINATOR_ADDRESS / JAX_NUM_PROCESSES / JAX_PROCESS_ID, each
+    feeding its half of every global batch: the same generator as one process."""
+    import keras
+
+    port = _free_ports(1)[0]
+    tool = [sys.executable, os.path.join(REPO, "tools", "train.py"), "--backend=jax",
+            f"--config={os.path.join(REPO, 'zoo_configs', 'gan_ring8.py')}", "--config.train.epochs=1",
+            "--config.train.steps_per_epoch=6", "--config.train.checkpoint_every=3",
+            "--config.train.sample_every=3", "--config.eval.every=0", "--config.train.batch_size=32"]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    processes = [subprocess.Popen([*tool, f"--workdir={tmp_path / f'process{index}'}",
+                                   "--strategy=multi_worker"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env={**env, "JAX_COORDINATOR_ADDRESS": f"127.0.0.1:{port}",
+                                       "JAX_NUM_PROCESSES": "2", "JAX_PROCESS_ID": str(index)})
+                 for index in range(2)]
+    single = subprocess.run([*tool, f"--workdir={tmp_path / 'single'}"], capture_output=True, text=True,
+                            timeout=300, env=env)
+    assert single.returncode == 0, single.stderr[-3000:]
+    for process in processes:
+        _, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, stderr[-3000:]
+    weights = {name: keras.saving.load_model(tmp_path / name / "generator.keras").get_weights()
+               for name in ("process0", "process1", "single")}
+    for a, b, c in zip(*weights.values(), strict=True):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, c, atol=1e-6)
+    with open(tmp_path / "process0" / "metrics.json") as f:
+        assert json.load(f)["step"] == 6
+
+
 def test_streaming_metrics_under_mirrored_equal_one_device_and_the_functions():
     result = subprocess.run([sys.executable, os.path.join(REPO, "tests", "helpers", "mirrored_metrics.py")],
                             capture_output=True, text=True, timeout=300,

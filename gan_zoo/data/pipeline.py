@@ -39,16 +39,25 @@ class ArrayBatches(keras.utils.PyDataset):
 
     Pass p visits the examples in the order of a permutation seeded by (seed, p), so
     batch i is the same on every run, and `skip(n)` resumes a run at batch n.
+
+    `shard` = (process index, process count) gives a JAX process its block of every
+    global batch (`batch_size` rows): the processes draw the same global batches and
+    each feeds its own 1/count of the rows, as Keras's JAX trainer expects under a
+    distribution over several processes.
     """
 
     def __init__(self, arrays: tuple, batch_size: int, seed: int = 0, shuffle: bool = True,
-                 repeat: bool = True, start: int = 0):
+                 repeat: bool = True, start: int = 0, shard: tuple[int, int] = (0, 1)):
         super().__init__()
         self.arrays, self.batch_size, self.seed = arrays, int(batch_size), seed
         self.shuffle, self.repeat, self.start = shuffle, repeat, int(start)
+        self.shard = (int(shard[0]), int(shard[1]))
         self.per_pass = len(arrays[0]) // self.batch_size
         if self.per_pass < 1:
             raise DataError(f"batch_size {batch_size} exceeds the {len(arrays[0])} examples.")
+        if self.batch_size % self.shard[1]:
+            raise DataError(f"The global batch_size {batch_size} must divide evenly among the "
+                            f"{self.shard[1]} processes.")
 
     @property
     def num_batches(self):
@@ -65,6 +74,8 @@ class ArrayBatches(keras.utils.PyDataset):
         n = len(self.arrays[0])
         order = np.random.default_rng([self.seed, epoch]).permutation(n) if self.shuffle else np.arange(n)
         rows = order[position * self.batch_size:(position + 1) * self.batch_size]
+        index, count = self.shard
+        rows = rows[index * len(rows) // count:(index + 1) * len(rows) // count]
         batch = tuple(array[rows] for array in self.arrays)
         return batch if len(batch) > 1 else batch[0]
 
@@ -75,7 +86,7 @@ class ArrayBatches(keras.utils.PyDataset):
     def skip(self, count: int) -> "ArrayBatches":
         """The same stream from batch `count` on (tf.data's `skip`)."""
         return ArrayBatches(self.arrays, self.batch_size, self.seed, self.shuffle, self.repeat,
-                            self.start + int(count))
+                            self.start + int(count), self.shard)
 
     def as_numpy_iterator(self):
         return iter(self)
@@ -209,8 +220,12 @@ def keep_labels(y: np.ndarray, labels_per_class: int, seed: int = 0) -> np.ndarr
 def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
          with_labels: bool = False, data_dir: str | None = None, image_size: int | None = None,
          repeat: bool = True, shuffle: bool = True, download: bool = True,
-         labels_per_class: int = 0):
+         labels_per_class: int = 0, shard: tuple[int, int] = (0, 1)):
     """(tf.data.Dataset, DataInfo) for `name`: batches of x, or of (x, y) with labels.
+
+    On JAX the embedded and toy sets come as `ArrayBatches`; `shard` (process index,
+    count) gives a process its share of every global batch (`devices.process_shard`).
+    tf.data pipelines are sharded by the strategy or Keras's distribution themselves.
 
     `labels_per_class` = N > 0 keeps N labels per class and marks the rest -1, for
     semi-supervised training: chosen with `seed` on the embedded sets and toys (whose
@@ -230,7 +245,7 @@ def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
         info = DataInfo(name, x.shape[1:], is_image, len(x), int(y.max()) + 1)
         arrays = (x, y) if with_labels else (x,)
         if keras.backend.backend() != "tensorflow":
-            return ArrayBatches(arrays, batch_size, seed, shuffle, repeat), info
+            return ArrayBatches(arrays, batch_size, seed, shuffle, repeat, shard=shard), info
         tf = _tensorflow(name)
         ds = tf.data.Dataset.from_tensor_slices(arrays if with_labels else x)
         return _pipeline(ds, batch_size, seed, len(x) if shuffle else 0, repeat), info
