@@ -146,11 +146,11 @@ def test_the_train_tool_on_two_jax_processes_trains_as_one_process(tmp_path):
             "--config.train.steps_per_epoch=6", "--config.train.checkpoint_every=3",
             "--config.train.sample_every=3", "--config.eval.every=0", "--config.train.batch_size=32"]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    processes = [subprocess.Popen([*tool, f"--workdir={tmp_path / f'process{index}'}",
-                                   "--strategy=multi_worker"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                  env={**env, "JAX_COORDINATOR_ADDRESS": f"127.0.0.1:{port}",
-                                       "JAX_NUM_PROCESSES": "2", "JAX_PROCESS_ID": str(index)})
-                 for index in range(2)]
+    cluster = [{"JAX_COORDINATOR_ADDRESS": f"127.0.0.1:{port}", "JAX_NUM_PROCESSES": "2",
+                "JAX_PROCESS_ID": str(index)} for index in range(2)]
+    processes = [subprocess.Popen([*tool, f"--workdir={tmp_path / f'process{i}'}", "--strategy=multi_worker"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env={**env, **cluster[i]}) for i in range(2)]
     single = subprocess.run([*tool, f"--workdir={tmp_path / 'single'}"], capture_output=True, text=True,
                             timeout=300, env=env)
     assert single.returncode == 0, single.stderr[-3000:]
