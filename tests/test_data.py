@@ -128,3 +128,17 @@ def test_stacked_mnist_stacks_three_labelled_digits_with_1000_modes():
     assert not np.array_equal(next(iter(other)).numpy(), images.numpy())
     stacked, triples = data.load_arrays("stacked_mnist", "train")
     assert stacked.shape == (10_000, 28, 28, 3) and len(np.unique(triples)) > 990
+
+
+@pytest.mark.both_backends
+def test_array_batches_give_each_process_its_block_of_every_global_batch():
+    x = np.arange(40, dtype="float32")[:, None]
+    y = np.arange(40)
+    whole = data.pipeline.ArrayBatches((x, y), 8, seed=3)
+    shards = [data.pipeline.ArrayBatches((x, y), 8, seed=3, shard=(i, 2)).skip(6) for i in range(2)]
+    for step in range(3):  # the same global batches (this pass and the next), split in two blocks
+        parts = [shard[step] for shard in shards]
+        np.testing.assert_array_equal(np.concatenate([p[0] for p in parts]), whole.skip(6)[step][0])
+        np.testing.assert_array_equal(np.concatenate([p[1] for p in parts]), whole.skip(6)[step][1])
+    with pytest.raises(data.DataError, match="must divide evenly among the 3 processes"):
+        data.pipeline.ArrayBatches((x,), 8, shard=(0, 3))
