@@ -6,8 +6,9 @@ layer in PyTorch (same shapes, same parameter count): each iteration draws z, ta
 generator step (the non-saturating loss of D on G(z)), then a discriminator step on the
 real minibatch and the detached G(z) (BCE, halved), with Adam at the config's rates.
 Two settings: fp32 as written, and the best a PyTorch user gets on the same code, bf16
-autocast with channels_last. Real minibatches are drawn from a tensor already in memory,
-so the loop times training, not a data loader.
+autocast with channels_last. Real minibatches are drawn from a tensor already on the
+device (the GPU where PyTorch sees one, else the CPU), so the loop times training, not a
+data loader.
 
 Only the pairing that `dcgan.py` trains is defined: the non-saturating GAN with one D
 step per G step, on DCGAN or MLP networks. Needs the `bench` extra (PyTorch).
@@ -127,10 +128,12 @@ def time_loop(config, images: np.ndarray, setting: str = "float32", warmup_steps
     if setting not in SETTINGS:
         raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}.")
     torch.manual_seed(seed)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
     shape = images.shape[1:]
-    g, d = build_networks(config, shape)
+    g, d = (network.to(device) for network in build_networks(config, shape))
     is_image = len(shape) == 3
     data = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2) if is_image else images))
+    data = data.to(device)
     channels_last = setting == "bfloat16_channels_last" and is_image
     if channels_last:
         g, d = g.to(memory_format=torch.channels_last), d.to(memory_format=torch.channels_last)
@@ -141,13 +144,17 @@ def time_loop(config, images: np.ndarray, setting: str = "float32", warmup_steps
     optimizer_d = torch.optim.Adam(d.parameters(), lr=opt.learning_rate, betas=(opt.beta_1, opt.beta_2))
     bce = torch.nn.BCEWithLogitsLoss()
     batch, latent = config.train.batch_size, config.model.latent_dim
-    valid, fake = torch.ones(batch, 1), torch.zeros(batch, 1)
-    autocast = (torch.autocast("cpu", dtype=torch.bfloat16) if setting != "float32"
-                else torch.autocast("cpu", enabled=False))
+    valid, fake = torch.ones(batch, 1, device=device), torch.zeros(batch, 1, device=device)
+    autocast = (torch.autocast(device, dtype=torch.bfloat16) if setting != "float32"
+                else torch.autocast(device, enabled=False))
+
+    def synchronize():  # CUDA runs asynchronously: a window ends when its work has
+        if device == "cuda":
+            torch.cuda.synchronize()
 
     def step():
-        real = data[torch.randint(len(data), (batch,))]
-        z = torch.randn(batch, latent)
+        real = data[torch.randint(len(data), (batch,), device=device)]
+        z = torch.randn(batch, latent, device=device)
         with autocast:  # generator step: -log D(G(z))
             generated = g(z)
             g_loss = bce(d(generated).float(), valid)
@@ -162,10 +169,12 @@ def time_loop(config, images: np.ndarray, setting: str = "float32", warmup_steps
 
     for _ in range(warmup_steps):
         step()
+    synchronize()
     steps = max(1, warmup_steps)
     start = time.perf_counter()
     for _ in range(steps):
         step()
+    synchronize()
     per_step = (time.perf_counter() - start) / steps
     calls = max(1, int(seconds / max(per_step, 1e-9)))
     rates = []
@@ -173,9 +182,11 @@ def time_loop(config, images: np.ndarray, setting: str = "float32", warmup_steps
         start = time.perf_counter()
         for _ in range(calls):
             step()
+        synchronize()
         rates.append(calls * batch / (time.perf_counter() - start))
     return {"setting": setting, "images_per_second": {"median": statistics.median(rates), "min": min(rates),
                                                       "max": max(rates)},
             "ms_per_step": 1000.0 * batch / statistics.median(rates), "threads": torch.get_num_threads(),
+            "device": torch.cuda.get_device_name() if device == "cuda" else "cpu",
             "torch": torch.__version__, "generator_parameters": parameter_count(g),
             "discriminator_parameters": parameter_count(d)}

@@ -10,8 +10,8 @@
 # the training takes the rest.
 # There: installs the wheels into /tmp/site, records the card and the versions, times every
 # variant's mnist_subset config with tools/benchmark.py on JAX (the plain keras-io baseline
-# side by side, matmul peaks measured in the same process), the default config also at
-# float32 and at batch 1024, then trains the default config end to end with
+# side by side, matmul peaks measured in the same process), the default config also beside
+# the PyTorch peer at batch 64 and 1024 and at float32, then trains the default config end to end with
 # tools/train.py --backend=jax, kills it partway and reruns it (it must resume), leaving the
 # workdir (generator.keras, metrics.json, tb/, samples/) in $OUT/run for evaluation on CPU.
 set -u
@@ -60,11 +60,14 @@ bench() {  # name, then flags for tools/benchmark.py
     "$@" > "$OUT/bench_$name.log" 2>&1 || echo "   failed or timed out (rc $?): see bench_$name.log"
   tail -n 3 "$OUT/bench_$name.log"
 }
-for variant in gan wgan_gp lsgan hinge ebgan improved_gan wgan semi_supervised; do
+# The default config beside PyTorch-GAN's dcgan.py loop on the same networks (the machine's
+# own torch, fp32 and bf16 autocast + channels_last), at batch 64 and 1024.
+bench gan --config=zoo_configs/gan_mnist_subset.py --peer=pytorch
+bench gan_batch1024 --config=zoo_configs/gan_mnist_subset.py --config.train.batch_size=1024 --peer=pytorch
+for variant in wgan_gp lsgan hinge ebgan improved_gan wgan semi_supervised cgan acgan projection; do
   bench "$variant" --config="zoo_configs/${variant}_mnist_subset.py"
 done
 bench gan_float32 --config=zoo_configs/gan_mnist_subset.py --config.train.precision=float32
-bench gan_batch1024 --config=zoo_configs/gan_mnist_subset.py --config.train.batch_size=1024
 
 echo "== train end to end, killed partway, then resumed"
 rm -rf "$OUT/run"
