@@ -18,7 +18,7 @@ OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop
               "sgd": keras.optimizers.SGD}
 # Config sections that must match to resume a workdir; the rest (training length,
 # logging cadence) may change between runs.
-IDENTITY_KEYS = ("dataset", "image_size", "model", "networks")
+IDENTITY_KEYS = ("dataset", "image_size", "num_train_examples", "model", "networks")
 LR_DECAYS = ("none", "linear")
 
 
@@ -36,6 +36,10 @@ def default_config() -> ml_collections.ConfigDict:
     c.dataset = "mnist_subset"
     c.data_dir = ""  # prepared tfds data ("" = tfds's default directory)
     c.image_size = 0  # resize tfds images to image_size^2 (0 = keep)
+    # Train on the first N examples of the train split only (0 = all of it), e.g. to see
+    # whether DiffAugment keeps D from memorising a small set; evaluation still compares
+    # with the whole train split.
+    c.num_train_examples = 0
 
     c.model = model_config("gan", latent_dim=100)
     c.labels_per_class = 0  # labelled examples per class for semi_supervised (0 = all)
@@ -112,6 +116,10 @@ def load_zoo_config(name: str) -> ml_collections.ConfigDict:
 
 def validate(config) -> None:
     """Fail early, naming the key, on values no run can use."""
+    if isinstance(config.num_train_examples, bool) or not isinstance(config.num_train_examples, int) \
+            or config.num_train_examples < 0:
+        raise ConfigError(f"config.num_train_examples must be a non-negative integer (0: the whole train "
+                          f"split), got {config.num_train_examples!r}.")
     positive = {"train.batch_size": config.train.batch_size, "train.epochs": config.train.epochs,
                 "train.steps_per_epoch": config.train.steps_per_epoch,
                 "train.checkpoint_every": config.train.checkpoint_every,
@@ -167,6 +175,9 @@ def with_later_defaults(previous: dict) -> dict:
     if variant in models.VARIANTS:
         defaults["model"] = model_config(variant, latent_dim=1).to_dict()
     filled = dict(previous)
+    for key, value in default_config().items():  # top-level keys added since, at their defaults
+        if not hasattr(value, "items"):
+            filled.setdefault(key, value)
     for section, values in defaults.items():
         if isinstance(previous.get(section), dict):
             filled[section] = {**json.loads(json.dumps(values)), **previous[section]}

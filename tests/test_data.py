@@ -142,3 +142,13 @@ def test_array_batches_give_each_process_its_block_of_every_global_batch():
         np.testing.assert_array_equal(np.concatenate([p[1] for p in parts]), whole.skip(6)[step][1])
     with pytest.raises(data.DataError, match="must divide evenly among the 3 processes"):
         data.pipeline.ArrayBatches((x,), 8, shard=(0, 3))
+
+
+@pytest.mark.both_backends
+def test_num_examples_keeps_the_first_examples_of_the_train_split():
+    dataset, info = data.load("mnist_subset", 50, num_examples=500, with_labels=True, shuffle=False)
+    x, y = data.load_arrays("mnist_subset", "train")
+    assert info.num_examples == 500
+    seen = np.concatenate([np.asarray(images) for images, _ in dataset.take(10)] if hasattr(dataset, "take")
+                          else [dataset[i][0] for i in range(10)])
+    np.testing.assert_array_equal(seen, x[:500])

@@ -143,6 +143,8 @@ def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
     ("--config.d_optimizer.learning_rate=-0.1", "config.d_optimizer.learning_rate must be a positive number"),
     ("--config.dataset=gauss1d", "DCGAN networks need images"),
     ("--config.networks.conditioning=film", "conditioning must be one of ('', 'concat', 'projection')"),
+    ("--config.num_train_examples=-5", "config.num_train_examples must be a non-negative integer"),
+    ("--config.num_train_examples=5000", "num_train_examples=5000 exceeds the 4500 examples"),
     ("--config.networks.conditioning=concat --config.labels_per_class=10",
      "A class-conditional GAN needs every example's label"),
 ])
@@ -178,6 +180,7 @@ def test_a_run_from_before_a_new_hyper_parameter_still_resumes(tmp_path):
     with open(path) as f:
         written = json.load(f)
     del written["model"]["adversarial_weight"], written["networks"]["embedding_dim"]
+    del written["num_train_examples"], written["networks"]["conditioning"]
     with open(path, "w") as f:  # as a run made before those keys existed wrote it
         json.dump(written, f)
     config.train.epochs = 2

@@ -220,8 +220,11 @@ def keep_labels(y: np.ndarray, labels_per_class: int, seed: int = 0) -> np.ndarr
 def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
          with_labels: bool = False, data_dir: str | None = None, image_size: int | None = None,
          repeat: bool = True, shuffle: bool = True, download: bool = True,
-         labels_per_class: int = 0, shard: tuple[int, int] = (0, 1)):
+         labels_per_class: int = 0, shard: tuple[int, int] = (0, 1), num_examples: int = 0):
     """(tf.data.Dataset, DataInfo) for `name`: batches of x, or of (x, y) with labels.
+
+    `num_examples` = N > 0 keeps the first N examples of the split (of the embedded
+    sets' fixed permutation; `split[:N]` of a tfds set).
 
     On JAX the embedded and toy sets come as `ArrayBatches`; `shard` (process index,
     count) gives a process its share of every global batch (`devices.process_shard`).
@@ -238,6 +241,11 @@ def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
         if image_size:
             raise DataError(f"image_size resizes tfds images; {name!r} has a fixed shape. Set it to 0.")
         x, y = load_arrays(name, split, seed)
+        if num_examples:
+            if num_examples > len(x):
+                raise DataError(f"num_train_examples={num_examples} exceeds the {len(x)} examples of "
+                                f"{name!r}'s {split} split.")
+            x, y = x[:num_examples], y[:num_examples]
         if labels_per_class:
             y = keep_labels(y, labels_per_class, seed)
         is_image = name in EMBEDDED
@@ -250,6 +258,9 @@ def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
         ds = tf.data.Dataset.from_tensor_slices(arrays if with_labels else x)
         return _pipeline(ds, batch_size, seed, len(x) if shuffle else 0, repeat), info
     if name == STACKED:
+        if num_examples:
+            raise DataError("num_train_examples does not apply to stacked_mnist (triples drawn on the "
+                            "fly); set it to 0.")
         if labels_per_class:
             raise DataError("labels_per_class does not apply to stacked_mnist (1000 classes of "
                             "digit triples drawn on the fly); set it to 0.")
@@ -257,6 +268,7 @@ def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
             raise DataError(f"image_size resizes tfds images; {name!r} has a fixed shape. Set it to 0.")
         return _stacked(batch_size, seed, split, with_labels, repeat), DataInfo(
             name, (28, 28, 3), True, None, 1000)
+    split = f"{split}[:{num_examples}]" if num_examples else split
     return _load_tfds(name, batch_size, seed=seed, split=split, with_labels=with_labels,
                       data_dir=data_dir, image_size=image_size, repeat=repeat,
                       shuffle=shuffle, download=download, labels_per_class=labels_per_class)
