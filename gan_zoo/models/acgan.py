@@ -23,9 +23,10 @@ class ACGAN(GAN):
     data's label distribution.
 
     Args:
-      loss: "minimax" (default), the paper's G: its source term -L_S is
-        log(1 - D(G(z))) on the source logit; "non_saturating" swaps that term for
-        -log D(G(z)), Goodfellow et al.'s section 3 heuristic, which most ACGAN code uses.
+      loss: "minimax" (default), the paper's G, which minimises L_S's term on generated
+        data, log(1 - D(G(z))) on the source logit; "non_saturating" minimises
+        -log D(G(z)) instead, Goodfellow et al.'s section 3 heuristic, which most ACGAN
+        code uses. Either way G also minimises -log P(C = c | X_fake).
       label_smoothing: one-sided smoothing of the real source target (0 in the paper).
       num_classes: the number of classes (required), passed to the base.
     """
