@@ -88,7 +88,8 @@ def main(argv):
         return 2
     result["command"] = " ".join(["python", "tools/benchmark.py", *sys.argv[1:]])
     result["config"] = json.loads(config.to_json())
-    name = f"{config.model.variant}/{config.dataset}"
+    name = f"{config.model.variant}/{config.dataset}" + (
+        f" ({config.networks.conditioning}-conditional)" if config.networks.conditioning else "")
     print(summary_line(name, result))
     if _OUTPUT.value:
         os.makedirs(os.path.dirname(os.path.abspath(_OUTPUT.value)), exist_ok=True)
