@@ -112,10 +112,19 @@ CONDITIONAL = {
 
 
 def conditional_config(name: str, dataset: str):
-    """The config of the class-conditional model `name` (`CONDITIONAL`) on `dataset`."""
+    """The config of the class-conditional model `name` (`CONDITIONAL`) on `dataset`.
+
+    On mnist_subset they train 6000 generator steps (20 epochs of 300), not the
+    unconditional preset's 4500: measured on TensorFlow (seed 0, Zen 4 EPYC, mixed
+    bfloat16), cgan's worst class rose from 88.0% to 91.8% and acgan's CAS from 84.4% to
+    87.0% between the two lengths, in 207 s and 219 s of training, within the default's
+    10-minute budget.
+    """
     variant, conditioning = CONDITIONAL[name]
     config = zoo_config(variant, dataset)
     config.networks.conditioning = conditioning
+    if dataset == "mnist_subset":
+        config.train.epochs = 20
     return config
 
 
