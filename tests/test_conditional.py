@@ -1,20 +1,14 @@
-"""Class-conditional GANs: the conditioning layers and networks, ACGAN's objectives, the
-labels API of `generate` and the exported generator, the label-aware metrics, and the
-tools on a conditional run. Every test here runs on both backends."""
-
-import json
-import os
-import subprocess
-import sys
+"""Class-conditional GANs: the conditioning layers and networks, ACGAN's objectives and
+the labels API of `generate` and the exported generator. Every test here runs on both
+backends; the label-aware metrics are tested in test_metrics.py and the tools on a
+conditional run in test_train_tool.py."""
 
 import keras
 import numpy as np
 import pytest
 from keras import ops
-from PIL import Image
 
-from conftest import REPO
-from gan_zoo import data, layers, metrics, models, networks, train
+from gan_zoo import data, layers, models, networks
 
 pytestmark = pytest.mark.both_backends
 RING = data.toy_spec("ring8").modes
@@ -199,82 +193,3 @@ def test_generate_takes_labels_checks_them_and_round_trips(tmp_path):
     z = np.random.default_rng(3).standard_normal((200, 2)).astype("float32")
     np.testing.assert_allclose(numpy(generator([z, labels.astype("int32")])),
                                gan.generate(200, seed=3, labels=labels), rtol=1e-6, atol=1e-6)
-
-
-# -- label-aware metrics -----------------------------------------------------------------------
-
-
-def test_conditional_accuracy_counts_by_hand():
-    probabilities = np.eye(3)[[0, 1, 2, 2, 1, 0]]
-    labels = np.array([0, 1, 2, 0, 1, 1])  # right, right, right, wrong, right, wrong
-    figures = metrics.conditional_accuracy(probabilities, labels, 3)
-    assert figures["accuracy"] == pytest.approx(4 / 6)
-    assert figures["per_class_accuracy"] == pytest.approx([1 / 2, 2 / 3, 1.0])
-    assert figures["min_class_accuracy"] == pytest.approx(0.5)
-
-
-def test_intra_class_fid_catches_good_samples_of_the_wrong_class():
-    rng = np.random.default_rng(0)
-    centres = np.array([[0.0, 0.0], [5.0, 0.0], [0.0, 5.0]])
-    real_labels = np.repeat(np.arange(3), 400)
-    real = centres[real_labels] + rng.normal(size=(1200, 2))
-    same = metrics.intra_class_fid(real, real_labels, real, real_labels)
-    assert same["intra_fid"] == pytest.approx(0.0, abs=1e-6)
-    # The same images, each labelled one class on: FID over all classes stays 0, and each
-    # class's FID is that of two unit Gaussians 5 or sqrt(50) apart (||mu1 - mu2||^2).
-    swapped = metrics.intra_class_fid(real, real_labels, real, (real_labels + 1) % 3)
-    assert metrics.fid(real, real) == pytest.approx(0.0, abs=1e-6)
-    assert swapped["per_class_fid"] == pytest.approx([25.0, 25.0, 50.0], rel=0.05)
-    with pytest.raises(ValueError, match="at least 2 samples of every class"):
-        metrics.intra_class_fid(real, real_labels, real[:2], np.array([0, 1]))
-
-
-def test_classification_accuracy_score_is_high_on_real_digits_and_zero_on_shifted_labels():
-    """CAS of the real training digits is the real classifier's accuracy; the same
-    images labelled one class on teach the classifier the wrong map."""
-    x, y = data.load_arrays("digits", "train")
-    x_test, y_test = data.load_arrays("digits", "test")
-    right = metrics.classification_accuracy_score(x, y, x_test, y_test, 10, epochs=20)
-    wrong = metrics.classification_accuracy_score(x, (y + 1) % 10, x_test, y_test, 10, epochs=20)
-    assert right > 0.9
-    assert wrong < 0.05
-    assert sorted(np.bincount(metrics.balanced_labels(10, 95, seed=0))) == [9] * 5 + [10] * 5
-
-
-# -- the tools on a conditional run ------------------------------------------------------------
-
-
-def test_a_conditional_config_trains_draws_class_grids_and_is_scored_by_label(tmp_path):
-    """The cgan config on scikit-learn's 8 x 8 digits (1618 training images: the
-    label-aware figures score as many samples and train CAS's classifier on them)."""
-    config = train.load_zoo_config("cgan_mnist_subset")
-    config.dataset = "digits"
-    config.train.update(epochs=1, steps_per_epoch=4, checkpoint_every=4, sample_every=4, batch_size=16)
-    config.networks.base_filters = 4
-    config.eval.num_samples = 200
-    workdir = str(tmp_path / "run")
-    figures = train.train_and_evaluate(config, workdir, verbose=0)["eval"]
-    assert figures["conditional_samples"] == 1618 and len(figures["conditional_per_class_accuracy"]) == 10
-    assert 0.0 <= figures["cas"] <= 1.0 and figures["classifier_intra_fid"] > 0
-    assert figures["cas_of_real_training_data"] == figures["classifier_test_accuracy"]
-    # A class grid: ten rows (classes) of ten columns (noise vectors) of 8 x 8 digits.
-    grid = np.asarray(Image.open(os.path.join(workdir, "samples", "step_0000004.png")))
-    assert grid.shape[0] == grid.shape[1] and grid.shape[0] % (10 * 9 + 1) == 0
-
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    tool = [sys.executable, os.path.join(REPO, "tools", "evaluate.py"), f"--workdir={workdir}",
-            "--seed=12345", "--num_samples=200", f"--output={tmp_path / 'm.json'}"]
-    result = subprocess.run(tool, capture_output=True, text=True, timeout=300, env=env)
-    assert result.returncode == 0, result.stderr[-2000:]
-    with open(tmp_path / "m.json") as f:
-        rescored = json.load(f)["eval"]
-    for key in ("classifier_fid", "conditional_accuracy", "classifier_intra_fid"):  # the run's seed
-        assert rescored[key] == pytest.approx(figures[key], rel=1e-4), key
-
-    out = tmp_path / "pictures"
-    result = subprocess.run([sys.executable, os.path.join(REPO, "tools", "sample.py"), f"--workdir={workdir}",
-                             f"--output_dir={out}", "--num_samples=16", "--interpolations=3", "--steps=5"],
-                            capture_output=True, text=True, timeout=300, env=env)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert Image.open(out / "class_grid.png").size == (10 * 9 + 1, 10 * 9 + 1)
-    assert Image.open(out / "interpolations.png").size == (5 * 9 + 1, 3 * 9 + 1)

@@ -141,3 +141,43 @@ def test_stacked_mnist_modes_count_real_triples_and_catch_collapse():
 def test_kernel_distance_refuses_features_too_wide_to_stream():
     with pytest.raises(ValueError, match="at most 160"):
         metrics.KernelDistance(2048)
+
+
+# -- label-aware metrics of conditional GANs ------------------------------------------------
+
+
+def test_conditional_accuracy_counts_by_hand():
+    probabilities = np.eye(3)[[0, 1, 2, 2, 1, 0]]
+    labels = np.array([0, 1, 2, 0, 1, 1])  # right, right, right, wrong, right, wrong
+    figures = metrics.conditional_accuracy(probabilities, labels, 3)
+    assert figures["accuracy"] == pytest.approx(4 / 6)
+    assert figures["per_class_accuracy"] == pytest.approx([1 / 2, 2 / 3, 1.0])
+    assert figures["min_class_accuracy"] == pytest.approx(0.5)
+
+
+def test_intra_class_fid_catches_good_samples_of_the_wrong_class():
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [5.0, 0.0], [0.0, 5.0]])
+    real_labels = np.repeat(np.arange(3), 400)
+    real = centres[real_labels] + rng.normal(size=(1200, 2))
+    same = metrics.intra_class_fid(real, real_labels, real, real_labels)
+    assert same["intra_fid"] == pytest.approx(0.0, abs=1e-6)
+    # The same images, each labelled one class on: FID over all classes stays 0, and each
+    # class's FID is that of two unit Gaussians 5 or sqrt(50) apart (||mu1 - mu2||^2).
+    swapped = metrics.intra_class_fid(real, real_labels, real, (real_labels + 1) % 3)
+    assert metrics.fid(real, real) == pytest.approx(0.0, abs=1e-6)
+    assert swapped["per_class_fid"] == pytest.approx([25.0, 25.0, 50.0], rel=0.05)
+    with pytest.raises(ValueError, match="at least 2 samples of every class"):
+        metrics.intra_class_fid(real, real_labels, real[:2], np.array([0, 1]))
+
+
+def test_classification_accuracy_score_is_high_on_real_digits_and_zero_on_shifted_labels():
+    """CAS of the real training digits is the real classifier's accuracy; the same
+    images labelled one class on teach the classifier the wrong map."""
+    x, y = data.load_arrays("digits", "train")
+    x_test, y_test = data.load_arrays("digits", "test")
+    right = metrics.classification_accuracy_score(x, y, x_test, y_test, 10, epochs=20)
+    wrong = metrics.classification_accuracy_score(x, (y + 1) % 10, x_test, y_test, 10, epochs=20)
+    assert right > 0.9
+    assert wrong < 0.05
+    assert sorted(np.bincount(metrics.balanced_labels(10, 95, seed=0))) == [9] * 5 + [10] * 5

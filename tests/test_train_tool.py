@@ -143,18 +143,29 @@ def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
     ("--config.d_optimizer.learning_rate=-0.1", "config.d_optimizer.learning_rate must be a positive number"),
     ("--config.dataset=gauss1d", "DCGAN networks need images"),
     ("--config.networks.conditioning=film", "conditioning must be one of ('', 'concat', 'projection')"),
-    ("--config.num_train_examples=-5", "config.num_train_examples must be a non-negative integer"),
-    ("--config.num_train_examples=5000", "num_train_examples=5000 exceeds the 4500 examples"),
-    ("--config.networks.conditioning=concat --config.labels_per_class=10",
-     "A class-conditional GAN needs every example's label"),
 ])
 def test_bad_config_fails_clearly(tmp_path, override, message):
-    result = run_tool(f"--workdir={tmp_path / 'run'}", *override.split())
+    result = run_tool(f"--workdir={tmp_path / 'run'}", override)
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     if "batch_sise" in override:
         assert "Valid keys:" in result.stderr and "train.batch_size" in result.stderr
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("labels_per_class", 10, "A class-conditional GAN needs every example's label"),
+    ("num_train_examples", -5, "config.num_train_examples must be a non-negative integer"),
+    ("num_train_examples", 5000, "num_train_examples=5000 exceeds the 4500 examples"),
+])
+def test_conditioning_and_subsets_refuse_what_they_cannot_train(tmp_path, key, value, message):
+    """In process (the tool turns these errors into exit 2 as above), before anything is
+    trained or checkpointed."""
+    config = tiny_config("cgan_mnist_subset")
+    config[key] = value
+    with pytest.raises((train.ConfigError, data.DataError), match=message):
+        train.train_and_evaluate(config, str(tmp_path / "run"), verbose=0)
+    assert not (tmp_path / "run" / "checkpoints").exists()
 
 
 @pytest.mark.both_backends
@@ -533,11 +544,33 @@ def test_the_readmes_tables_are_those_of_docs_results():
         assert rows(block) <= results, dataset
 
 
+def test_conditional_configs_get_a_table_of_their_label_aware_figures():
+    """tools/results.py puts cgan / acgan / projection rows in "<data set>_conditional",
+    whose columns read the label-aware figures of metrics.json."""
+    sys.path.insert(0, os.path.join(REPO, "tools"))
+    import results
+
+    metrics_json = {"eval": {"conditional_accuracy": 0.977, "conditional_min_class_accuracy": 0.926,
+                             "classifier_intra_fid": 10.1, "cas": 0.93}}
+    figures = {label: results.lookup(metrics_json, path) for label, path, _ in results.CONDITIONAL_COLUMNS}
+    row = {"variant": "cgan", "dataset": "mnist_subset", "backend": "tensorflow", "seeds": [0],
+           "figures": {k: v for k, v in figures.items() if v is not None}, "steps": 6000, "machine": "m",
+           "command": "c", "wall_seconds": 290.0}
+    key = results.table_key("cgan", "mnist_subset")
+    assert key == "mnist_subset_conditional" and results.table_key("gan", "mnist_subset") == "mnist_subset"
+    lines = results.table(key, [row], ["m"], ["c"])
+    assert lines[0].startswith("| variant | backend | conditional accuracy | worst class | intra-class FID |"
+                               " CAS |")
+    assert lines[2] == ("| cgan | tensorflow | 97.7% | 92.6% | 10.1 | 93.0% |  |  |  |  | 6000 | 0 | 290 "
+                        "| [1] |")
+    assert {"cgan", "acgan", "projection"} <= set(results.config_names())
+
+
 def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path):
     output, readme = tmp_path / "RESULTS.md", tmp_path / "README.md"
     readme.write_text("intro\n<!-- results: ring8 -->\nold table\n<!-- /results: ring8 -->\noutro\n")
     command = [sys.executable, os.path.join(REPO, "tools", "results.py"),
-               "--variants=gan,semi_supervised,cgan", "--datasets=mnist_subset,ring8",
+               "--variants=gan,semi_supervised", "--datasets=mnist_subset,ring8",
                f"--root={tmp_path / 'runs'}", f"--output={output}",
                f"--readme={readme}",
                "--override=train.epochs=1", "--override=train.steps_per_epoch=4",
@@ -549,8 +582,8 @@ def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     rows = json.loads((tmp_path / "RESULTS.json").read_text())
     assert {(r["variant"], r["dataset"]) for r in rows} == {
-        ("gan", "mnist_subset"), ("semi_supervised", "mnist_subset"), ("cgan", "mnist_subset"),
-        ("gan", "ring8"), ("semi_supervised", "ring8")}
+        ("gan", "mnist_subset"), ("semi_supervised", "mnist_subset"), ("gan", "ring8"),
+        ("semi_supervised", "ring8")}
     with open(tmp_path / "runs" / "gan_mnist_subset_seed0" / "metrics.json") as f:
         fid = json.load(f)["eval"]["classifier_fid"]
     gan_row = next(r for r in rows if r["variant"] == "gan" and r["dataset"] == "mnist_subset")
@@ -560,12 +593,6 @@ def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path)
     table = output.read_text()
     assert f"| gan | tensorflow | {fid:.1f} |" in table and "*published:* PacGAN4 (PacGAN Table 1)" in table
     assert "AMD" in table or "cores" in table  # the machine is named
-    # The conditional config has a table of its own, of its label-aware figures.
-    with open(tmp_path / "runs" / "cgan_mnist_subset_seed0" / "metrics.json") as f:
-        accuracy = json.load(f)["eval"]["conditional_accuracy"]
-    conditional = table[table.index("## mnist_subset, class-conditional"):]
-    assert "| conditional accuracy | worst class | intra-class FID | CAS |" in conditional
-    assert f"| cgan | tensorflow | {accuracy:.1%} |" in conditional
     # The README's marked block now holds the ring8 table, its machine numbered within the
     # block; the rest of the README is untouched.
     ring8 = [r for r in rows if r["dataset"] == "ring8"]
@@ -625,3 +652,39 @@ def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path)
         result = subprocess.run(refused, capture_output=True, text=True, timeout=300, env=env)
         assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
         assert not (tmp_path / "refused").exists() and not (tmp_path / "X.md").exists()
+
+
+def test_a_conditional_config_trains_draws_class_grids_and_is_scored_by_label(tmp_path):
+    """The cgan config on scikit-learn's 8 x 8 digits (1618 training images: the
+    label-aware figures score as many samples and train CAS's classifier on them)."""
+    config = train.load_zoo_config("cgan_mnist_subset")
+    config.dataset = "digits"
+    config.train.update(epochs=1, steps_per_epoch=4, checkpoint_every=4, sample_every=4, batch_size=16)
+    config.networks.base_filters = 4
+    config.eval.num_samples = 200
+    workdir = str(tmp_path / "run")
+    figures = train.train_and_evaluate(config, workdir, verbose=0)["eval"]
+    assert figures["conditional_samples"] == 1618 and len(figures["conditional_per_class_accuracy"]) == 10
+    assert 0.0 <= figures["cas"] <= 1.0 and figures["classifier_intra_fid"] > 0
+    assert figures["cas_of_real_training_data"] == figures["classifier_test_accuracy"]
+    # A class grid: ten rows (classes) of ten columns (noise vectors) of 8 x 8 digits.
+    grid = np.asarray(Image.open(os.path.join(workdir, "samples", "step_0000004.png")))
+    assert grid.shape[0] == grid.shape[1] and grid.shape[0] % (10 * 9 + 1) == 0
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    tool = [sys.executable, os.path.join(REPO, "tools", "evaluate.py"), f"--workdir={workdir}",
+            "--seed=12345", "--num_samples=200", f"--output={tmp_path / 'm.json'}"]
+    result = subprocess.run(tool, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    with open(tmp_path / "m.json") as f:
+        rescored = json.load(f)["eval"]
+    for key in ("classifier_fid", "conditional_accuracy", "classifier_intra_fid"):  # the run's seed
+        assert rescored[key] == pytest.approx(figures[key], rel=1e-4), key
+
+    out = tmp_path / "pictures"
+    result = subprocess.run([sys.executable, os.path.join(REPO, "tools", "sample.py"), f"--workdir={workdir}",
+                             f"--output_dir={out}", "--num_samples=16", "--interpolations=3", "--steps=5"],
+                            capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert Image.open(out / "class_grid.png").size == (10 * 9 + 1, 10 * 9 + 1)
+    assert Image.open(out / "interpolations.png").size == (5 * 9 + 1, 3 * 9 + 1)
