@@ -165,15 +165,16 @@ def generate_fn(generator):
     the seed; an unconditional one refuses labels."""
     import numpy as np
 
-    from gan_zoo.models.base import sample_labels
+    from gan_zoo.models.base import generator_inputs
     from gan_zoo.networks import generator_classes
 
-    num_classes = generator_classes(generator)
+    try:
+        num_classes = generator_classes(generator)
+    except ValueError as error:  # a two-input generator that is not one of ours
+        fail(str(error))
 
     def generate(n, seed, labels=None):
-        rng = np.random.default_rng(seed)
-        z = rng.standard_normal((n, latent_dim(generator))).astype("float32")
-        labels = sample_labels(num_classes, n, rng, labels)
+        z, labels = generator_inputs(n, latent_dim(generator), num_classes, seed, labels)
         return np.asarray(generator.predict(z if labels is None else [z, labels], batch_size=500, verbose=0),
                           np.float32)
 

@@ -428,9 +428,7 @@ class BaseGAN(keras.Model):
     def generate_labelled(self, n: int, seed: int | None = None, labels=None,
                           batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray | None]:
         """(samples, their labels) as `generate` makes them (labels None when unconditional)."""
-        rng = np.random.default_rng(seed)
-        z = rng.standard_normal((n, self.latent_dim)).astype(np.float32)
-        labels = sample_labels(self.num_classes, n, rng, labels)
+        z, labels = generator_inputs(n, self.latent_dim, self.num_classes, seed, labels)
         starts = range(0, n, batch_size)
         chunks = [z[i : i + batch_size] for i in starts] if labels is None else [
             [z[i : i + batch_size], labels[i : i + batch_size]] for i in starts]
@@ -537,6 +535,15 @@ class _GroupedBatches(keras.utils.PyDataset):
 def _interleave_numpy(batches):
     stacked = np.stack([np.asarray(b) for b in batches], axis=1)
     return stacked.reshape(-1, *stacked.shape[2:])
+
+
+def generator_inputs(n: int, latent_dim: int, num_classes: int, seed, labels=None):
+    """(z, labels) that `generate` feeds G for a seed: z ~ N(0, I) drawn by numpy first,
+    then the labels (`sample_labels`), so that a GAN and its exported generator make the
+    same samples for the same seed on every backend."""
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n, latent_dim)).astype(np.float32)
+    return z, sample_labels(num_classes, n, rng, labels)
 
 
 def sample_labels(num_classes: int, n: int, rng: np.random.Generator, labels=None) -> np.ndarray | None:
