@@ -13,6 +13,7 @@ import keras
 import ml_collections
 
 from gan_zoo import models, networks
+from gan_zoo.models import penalties
 
 OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop,
               "sgd": keras.optimizers.SGD}
@@ -43,6 +44,13 @@ def default_config() -> ml_collections.ConfigDict:
 
     c.model = model_config("gan", latent_dim=100)
     c.labels_per_class = 0  # labelled examples per class for semi_supervised (0 = all)
+    # Discriminator penalties added to the variant's own (gan_zoo/models/penalties.py),
+    # {name: weight}, 0 = off, e.g. --config.penalties.r1=10; their options beside them
+    # (DRAGAN's perturbation_variance c), at the penalties' defaults.
+    c.penalties = ml_collections.ConfigDict({name: 0.0 for name in penalties.PENALTIES})
+    c.penalty_options = ml_collections.ConfigDict(
+        {option: default for name in penalties.PENALTIES
+         for option, default in penalties.options_of(name).items()})
 
     c.networks = ml_collections.ConfigDict()
     c.networks.kind = "dcgan"
@@ -96,7 +104,8 @@ def model_config(variant: str, **overrides) -> ml_collections.ConfigDict:
     parameters = inspect.signature(models.VARIANTS[variant].__init__).parameters
     hyper = {name: p.default for name, p in parameters.items()
              if p.default is not inspect.Parameter.empty and p.kind is p.POSITIONAL_OR_KEYWORD
-             and name not in ("seed", "reuse_generator_pass")}  # config.seed, config.train's
+             # in config.seed, config.train and config.penalties
+             and name not in ("seed", "reuse_generator_pass", "penalties")}
     unknown = set(overrides) - set(hyper) - {"latent_dim"}
     if unknown:
         raise ConfigError(f"{variant} has no hyper-parameter {sorted(unknown)}; it has {sorted(hyper)}.")
@@ -154,6 +163,10 @@ def validate(config) -> None:
     if config.model.variant not in models.VARIANTS:
         raise ConfigError(f"config.model.variant must be one of {sorted(models.VARIANTS)}, "
                           f"got {config.model.variant!r}.")
+    for name, weight in config.penalties.items():
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+            raise ConfigError(f"config.penalties.{name} is the penalty's weight: a non-negative number "
+                              f"(0 = off), got {weight!r}.")
     for name in ("g_optimizer", "d_optimizer"):
         if config[name].name not in OPTIMIZERS:
             raise ConfigError(f"config.{name}.name must be one of {sorted(OPTIMIZERS)}, "
@@ -161,8 +174,9 @@ def validate(config) -> None:
 
 
 # Hyper-parameters a variant no longer takes, with the only value it ever trained with:
-# WGAN-GP's paper has no burst of critic steps (that is WGAN's reference code).
-RETIRED = {"wgan_gp": {"reference_schedule": False}}
+# WGAN-GP's paper has no burst of critic steps (that is WGAN's reference code); its
+# config's penalties moved to config.penalties.
+RETIRED = {"wgan_gp": {"reference_schedule": False, "penalties": None}}
 
 
 def with_later_defaults(previous: dict) -> dict:

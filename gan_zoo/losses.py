@@ -105,6 +105,21 @@ def gradient_penalty(input_gradient, critic, real, fake, epsilon):
     return gradient_norm_penalty(input_gradient(lambda x: critic(x, training=True), x_hat))
 
 
+def perturbed_gradient_penalty(input_gradient, critic, real, perturbation, target: float = 1.0):
+    """(||grad_x D(x + delta)||_2 - k)^2 per example, at real data moved by `perturbation`
+    delta (same shape as `real`).
+
+    Kodali et al. 2017 ("On Convergence and Stability of GANs", DRAGAN), section 5: the
+    penalty lambda E_{x ~ P_r, delta ~ N(0, cI)} [||grad_x D(x + delta)|| - k]^2, which
+    keeps D's gradients bounded around the data manifold, where mode collapse begins.
+    `input_gradient(fn, x)` is the backend's d sum(fn(x)) / dx.
+    """
+    x = ops.convert_to_tensor(real)
+    x = x + ops.cast(perturbation, x.dtype)
+    gradients = input_gradient(lambda inputs: critic(inputs, training=True), x)
+    return gradient_norm_penalty(gradients, target)
+
+
 # --- Mescheder et al. 2018, "Which Training Methods for GANs do actually Converge?" --
 
 

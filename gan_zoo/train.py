@@ -25,6 +25,7 @@ from gan_zoo.config import (  # noqa: F401 - the schema, re-exported for the tra
     with_later_defaults,
 )
 from gan_zoo.devices import fast_bfloat16, machine
+from gan_zoo.models import penalties
 
 
 def resolve_precision(precision: str, is_image: bool) -> str:
@@ -84,9 +85,10 @@ def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
                       ema_decay=config.train.ema_decay or None,
                       augment=layers.DiffAugment(config.train.diff_augment, seed=config.seed)
                       if config.train.diff_augment else None,
-                      num_classes=info.num_classes if conditioning else 0, **model_kwargs)
+                      num_classes=info.num_classes if conditioning else 0,
+                      **penalty_arguments(config), **model_kwargs)
     except (TypeError, ValueError) as error:
-        raise ConfigError(f"config.model / config.networks: {error}") from error
+        raise ConfigError(f"config.model / config.networks / config.penalties: {error}") from error
     loss_scaling = precision == "mixed_float16"
     gan.compile(g_optimizer=make_optimizer(config.g_optimizer, loss_scaling),
                 d_optimizer=make_optimizer(config.d_optimizer, loss_scaling),
@@ -94,6 +96,17 @@ def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
                 # XLA is optional on TensorFlow (slower on the reference CPU); JAX always compiles.
                 jit_compile=config.train.jit_compile or keras.backend.backend() == "jax")
     return gan
+
+
+def penalty_arguments(config) -> dict:
+    """The base's `penalties` and `penalty_options` from config.penalties (weight > 0)
+    and the options those penalties take."""
+    weights = {name: float(weight) for name, weight in config.penalties.items() if weight}
+    if not weights:
+        return {}
+    taken = {option for name in weights for option in penalties.options_of(name)}
+    return {"penalties": weights,
+            "penalty_options": {k: v for k, v in config.penalty_options.items() if k in taken}}
 
 
 def needs_labelled_batches(config) -> bool:

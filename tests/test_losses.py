@@ -121,3 +121,43 @@ def test_r1_and_r2_match_finite_differences_on_a_small_network():
     np.testing.assert_allclose(r1, by_differences(real), rtol=2e-3, atol=1e-6)
     np.testing.assert_allclose(r2, by_differences(fake), rtol=2e-3, atol=1e-6)
     assert not np.allclose(r1, r2)
+
+
+def test_dragan_matches_finite_differences_at_the_perturbed_points():
+    """(||grad D(x + delta)|| - 1)^2 against central differences of a nonlinear D."""
+    import keras
+
+    from gan_zoo import networks
+
+    _, d = networks.build_networks("mlp", (3,), 2, is_image=False, hidden_units=(16,))
+    real = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    delta = np.random.default_rng(1).normal(size=(4, 3)).astype(np.float32)
+    penalty = keras.ops.convert_to_numpy(losses.perturbed_gradient_penalty(
+        stepper().input_gradient, lambda x, training: d(x, training=training), real, delta))
+    x, h = real + delta, 1e-3
+
+    def d_of(points):
+        return keras.ops.convert_to_numpy(d(points)).ravel().astype(np.float64)
+
+    gradients = np.stack([(d_of(x + h * e) - d_of(x - h * e)) / (2 * h) for e in np.eye(3, dtype=np.float32)],
+                         axis=1)
+    np.testing.assert_allclose(penalty, (np.linalg.norm(gradients, axis=1) - 1) ** 2, rtol=2e-3, atol=1e-6)
+
+
+def test_dragan_perturbs_real_data_with_variance_c():
+    """With D(x) = ||x||^2 / 2 the gradient at x + delta is x + delta; at x = 0 in 400
+    dimensions ||delta||^2 / 400 estimates c, so the penalty says which c was drawn."""
+    import keras
+
+    from gan_zoo import models, networks
+
+    g, _ = networks.build_networks("mlp", (400,), 2, is_image=False, hidden_units=(4,))
+    d = keras.Sequential([keras.Input((400,)), keras.layers.Lambda(
+        lambda x: 0.5 * keras.ops.sum(keras.ops.square(x), axis=1, keepdims=True))])
+    real, fake = np.zeros((64, 400), np.float32), np.zeros((64, 400), np.float32)
+    for c in (0.25, 10.0):
+        gan = models.BaseGAN(g, d, latent_dim=2, seed=0, penalties={"dragan": 10.0},
+                             penalty_options={"perturbation_variance": c})
+        penalty = keras.ops.convert_to_numpy(gan._penalties["dragan"](gan, real, fake))
+        norms = np.sqrt(penalty) + 1  # ||delta|| >> 1
+        assert np.mean(norms ** 2) / 400 == pytest.approx(c, rel=0.03)

@@ -228,6 +228,21 @@ def test_an_unknown_backend_is_refused_before_anything_is_written(tmp_path, tool
     assert not (tmp_path / "run").exists()
 
 
+def test_config_penalties_reach_the_gan_with_their_options():
+    config = tiny_config()
+    config.penalties.dragan = 10.0
+    config.penalty_options.perturbation_variance = 0.5
+    gan = train.build_gan(config, data.load("mnist_subset", 16)[1])
+    assert (gan.penalties, gan.penalty_options) == ({"dragan": 10.0}, {"perturbation_variance": 0.5})
+    config.penalties.dragan, config.penalties.r1 = 0.0, -1.0
+    with pytest.raises(train.ConfigError, match="config.penalties.r1 is the penalty's weight"):
+        train.validate(config)
+    wgan_gp = tiny_config("wgan_gp_mnist_subset")
+    wgan_gp.penalties.gradient_penalty = 1.0
+    with pytest.raises(train.ConfigError, match="gp_weight, not penalties"):
+        train.build_gan(wgan_gp, data.load("mnist_subset", 16)[1])
+
+
 def test_diff_augment_is_refused_for_data_that_are_not_images():
     config = train.load_zoo_config("gan_ring8")
     config.train.diff_augment = "translation"

@@ -176,16 +176,18 @@ def test_a_preset_is_the_base_with_its_papers_choices(variant):
 
 
 def test_the_base_combines_any_loss_penalty_and_constraint_and_round_trips(tmp_path):
-    gan = base_like(build("hinge"), loss="hinge", penalties={"gradient_penalty": 1.0},
+    gan = base_like(build("hinge"), loss="hinge", penalties={"gradient_penalty": 1.0, "dragan": 0.5},
+                    penalty_options={"perturbation_variance": 0.1},
                     discriminator_constraint=layers.WeightClip(0.1))
     logs = gan.fit(toy_data(), steps_per_epoch=3, epochs=1, verbose=0).history
-    assert set(logs) == {"d_loss", "g_loss", "d_real", "d_fake", "gradient_penalty"}
-    assert logs["gradient_penalty"][-1] > 0
+    assert set(logs) == {"d_loss", "g_loss", "d_real", "d_fake", "gradient_penalty", "dragan"}
+    assert logs["gradient_penalty"][-1] > 0 and logs["dragan"][-1] > 0
     assert max(float(np.abs(w.numpy()).max()) for w in gan.discriminator.trainable_variables) <= 0.1 + 1e-7
     gan.save(tmp_path / "base.keras")
     loaded = keras.saving.load_model(tmp_path / "base.keras")
-    assert (loaded.loss_name, loaded.penalties, loaded.discriminator_constraint.clip_value) == (
-        "hinge", {"gradient_penalty": 1.0}, 0.1)
+    assert (loaded.loss_name, loaded.penalties, loaded.penalty_options,
+            loaded.discriminator_constraint.clip_value) == (
+        "hinge", {"gradient_penalty": 1.0, "dragan": 0.5}, {"perturbation_variance": 0.1}, 0.1)
     np.testing.assert_array_equal(gan.generate(8, seed=0), loaded.generate(8, seed=0))
     loaded.fit(toy_data(), steps_per_epoch=1, epochs=1, verbose=0)
     assert int(loaded.g_optimizer.iterations) == 4
@@ -234,6 +236,8 @@ def test_loss_options_reach_the_loss_that_takes_them():
     ({"loss": "energy", "loss_options": {"label_smoothing": 0.1}}, "it takes \\['margin'\\]"),
     ({"penalties": {"r1": -1.0}}, "weight of penalty 'r1' must be a non-negative number"),
     ({"penalties": {"r1": "ten"}}, "weight of penalty 'r1' must be a non-negative number"),
+    ({"penalties": {"r1": 1.0}, "penalty_options": {"perturbation_variance": 1.0}},
+     "penalty_options \\['perturbation_variance'\\] are not options of the penalties \\['r1'\\]"),
 ])
 def test_the_base_refuses_unknown_choices(choices, message):
     with pytest.raises(ValueError, match=message):

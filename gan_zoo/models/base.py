@@ -35,7 +35,7 @@ from keras import ops
 
 from gan_zoo import losses
 from gan_zoo.backends import OptimizerPair, stepper
-from gan_zoo.models.penalties import PENALTIES
+from gan_zoo.models import penalties as penalty_lib
 
 
 def split_batch(data):
@@ -73,6 +73,8 @@ class BaseGAN(keras.Model):
         or {"a": -1, "b": 1, "c": 0}.
       penalties: {name: weight} of discriminator penalties (`models.penalties`), e.g.
         {"gradient_penalty": 10.0}; each is logged, unweighted, under its name.
+      penalty_options: keyword options of the penalties, each given to whichever penalty
+        takes it, e.g. {"perturbation_variance": 1.0} for "dragan".
       discriminator_constraint: a Keras constraint applied to every discriminator weight
         after every discriminator update, e.g. `gan_zoo.layers.WeightClip(0.01)`.
       ema_decay: keep an exponential moving average of G's weights (Yazici et al. 2019;
@@ -108,6 +110,7 @@ class BaseGAN(keras.Model):
         loss: str = "non_saturating",
         loss_options: dict | None = None,
         penalties: dict | None = None,
+        penalty_options: dict | None = None,
         discriminator_constraint=None,
         ema_decay: float | None = None,
         augment: keras.layers.Layer | None = None,
@@ -130,8 +133,10 @@ class BaseGAN(keras.Model):
         self.loss_pair = losses.LOSS_PAIRS[loss]
         self.loss_options = dict(loss_options or {})
         self._losses = self.loss_pair.bind(self.loss_options)
-        self.penalties = {check_choice("penalty", name, PENALTIES): _weight(name, weight)
+        self.penalties = {check_choice("penalty", name, penalty_lib.PENALTIES): _weight(name, weight)
                           for name, weight in (penalties or {}).items()}
+        self.penalty_options = dict(penalty_options or {})
+        self._penalties = penalty_lib.bind(self.penalties, self.penalty_options)
         self.discriminator_constraint = keras.constraints.get(discriminator_constraint)
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
         if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
@@ -337,7 +342,7 @@ class BaseGAN(keras.Model):
 
     def add_penalties(self, d_loss, real, fake, labels=None):
         """(d_loss + sum of weight * penalty, {name: penalty}), per example."""
-        values = {name: PENALTIES[name](self, real, fake, labels) for name in self.penalties}
+        values = {name: penalty(self, real, fake, labels) for name, penalty in self._penalties.items()}
         for name, value in values.items():
             d_loss = d_loss + self.penalties[name] * value
         return d_loss, values
@@ -451,6 +456,7 @@ class BaseGAN(keras.Model):
             "loss": self.loss_name,
             "loss_options": dict(self.loss_options),
             "penalties": dict(self.penalties),
+            "penalty_options": dict(self.penalty_options),
             "discriminator_constraint": keras.constraints.serialize(self.discriminator_constraint),
             "ema_decay": self.ema_decay,
             "augment": keras.saving.serialize_keras_object(self.augment),

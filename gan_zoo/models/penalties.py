@@ -5,8 +5,12 @@ minibatch, as many generated samples and their labels (None when the GAN is not
 conditional; the gradient is in x, the label held fixed), and returns the unweighted penalty per
 example; the base adds weight * penalty to D's per-example loss and logs the penalty
 under its name. As compare_gan's `penalty_lib`, a penalty is a choice of its own,
-combinable with any loss pair.
+combinable with any loss pair. Keyword arguments after `labels` are the penalty's options
+(`BaseGAN(penalty_options={...})`, `options_of`).
 """
+
+import inspect
+import math
 
 from keras import ops
 
@@ -36,4 +40,40 @@ def r2(gan, real, fake, labels=None):
     return losses.zero_centred_gradient_penalty(gan.stepper.input_gradient, _critic(gan, labels), fake)
 
 
-PENALTIES = {"gradient_penalty": gradient_penalty, "r1": r1, "r2": r2}
+def dragan(gan, real, fake, labels=None, perturbation_variance: float = 10.0):
+    """(||grad D(x + delta)||_2 - 1)^2 with delta ~ N(0, c I) around real data x
+    (Kodali et al. 2017, DRAGAN, section 5; `losses.perturbed_gradient_penalty`).
+
+    `perturbation_variance` is their c, and the weight their lambda; the paper reports
+    lambda ~ 10, c ~ 10 and k = 1 working well, the defaults here. The authors' code (and
+    the ports in compare_gan and LynnHo's DRAGAN) perturb differently: a point drawn
+    uniformly on the segment from x to x + 0.5 std(x) u, u ~ U[0, 1]^d, far closer to the
+    data than the paper's c on images in [-1, 1]; set a smaller c for that regime.
+    """
+    delta = math.sqrt(float(perturbation_variance)) * gan.draw("normal", ops.shape(real))
+    return losses.perturbed_gradient_penalty(gan.stepper.input_gradient, _critic(gan, labels), real, delta)
+
+
+PENALTIES = {"gradient_penalty": gradient_penalty, "r1": r1, "r2": r2, "dragan": dragan}
+
+
+def options_of(name: str) -> dict:
+    """{option: default} of penalty `name`: its keyword arguments after `labels`."""
+    parameters = list(inspect.signature(PENALTIES[name]).parameters.values())[4:]
+    return {p.name: p.default for p in parameters}
+
+
+def bind(weights: dict, options: dict) -> dict:
+    """{name: fn(gan, real, fake, labels)} of the penalties in `weights`, each given the
+    `options` it takes; an option none of them takes is refused."""
+    taken = {option for name in weights for option in options_of(name)}
+    unknown = sorted(set(options) - taken)
+    if unknown:
+        raise ValueError(f"penalty_options {unknown} are not options of the penalties {sorted(weights)}; "
+                         f"they take {sorted(taken)}.")
+
+    def bound(name):
+        mine = {k: v for k, v in options.items() if k in options_of(name)}
+        return lambda gan, real, fake, labels=None: PENALTIES[name](gan, real, fake, labels, **mine)
+
+    return {name: bound(name) for name in weights}
