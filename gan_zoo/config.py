@@ -44,6 +44,9 @@ def default_config() -> ml_collections.ConfigDict:
 
     c.model = model_config("gan", latent_dim=100)
     c.labels_per_class = 0  # labelled examples per class for semi_supervised (0 = all)
+    # > 0: every batch also carries this many of those labelled examples (data.load), as
+    # Salimans et al.'s code feeds D a labelled minibatch beside each unlabelled one.
+    c.labelled_batch_size = 0
     # Discriminator penalties added to the variant's own (gan_zoo/models/penalties.py),
     # {name: weight}, 0 = off, e.g. --config.penalties.r1=10; their options beside them
     # (DRAGAN's perturbation_variance c), at the penalties' defaults.
@@ -163,6 +166,13 @@ def validate(config) -> None:
     if config.model.variant not in models.VARIANTS:
         raise ConfigError(f"config.model.variant must be one of {sorted(models.VARIANTS)}, "
                           f"got {config.model.variant!r}.")
+    if isinstance(config.labelled_batch_size, bool) or not isinstance(config.labelled_batch_size, int) \
+            or config.labelled_batch_size < 0:
+        raise ConfigError(f"config.labelled_batch_size must be a non-negative integer, got "
+                          f"{config.labelled_batch_size!r}.")
+    if config.labelled_batch_size and not config.labels_per_class:
+        raise ConfigError("config.labelled_batch_size appends labelled examples to every batch of a "
+                          "semi-supervised run: it needs labels_per_class > 0 (or set it to 0).")
     for name, weight in config.penalties.items():
         if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
             raise ConfigError(f"config.penalties.{name} is the penalty's weight: a non-negative number "

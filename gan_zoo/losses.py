@@ -183,13 +183,18 @@ def pulling_away_term(embeddings):
 # --- Salimans et al. 2016, "Improved Techniques for Training GANs" -----------------
 
 
-def feature_matching_loss(real_features, fake_features):
+def feature_matching_loss(real_features, fake_features, real_weights=None):
     """||E f(x) - E f(G(z))||_2^2 on an intermediate layer f (Salimans et al., sec. 3.1).
 
     Returns a scalar: the loss compares batch means, not pairs of examples.
+    `real_weights` ([batch]) weights the real examples' mean (e.g. the unlabelled ones).
     """
     axes = tuple(range(len(real_features.shape) - 1))
-    real_mean = ops.mean(real_features, axis=axes)
+    if real_weights is None:
+        real_mean = ops.mean(real_features, axis=axes)
+    else:
+        weights = ops.reshape(real_weights, (-1,) + (1,) * (len(real_features.shape) - 1))
+        real_mean = ops.sum(real_features * weights, axis=axes) / ops.maximum(ops.sum(real_weights), 1e-12)
     fake_mean = ops.mean(fake_features, axis=axes)
     return ops.sum(ops.square(real_mean - fake_mean))
 

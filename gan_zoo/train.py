@@ -179,8 +179,10 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
     dataset, info = data.load(config.dataset, config.train.batch_size, seed=config.seed,
                               data_dir=config.data_dir or None, image_size=config.image_size or None,
                               with_labels=needs_labels, labels_per_class=config.labels_per_class,
-                              shard=devices.process_shard(), num_examples=config.num_train_examples)
-    if isinstance(dataset, data.pipeline.ArrayBatches) and devices.process_shard()[1] > 1:
+                              shard=devices.process_shard(), num_examples=config.num_train_examples,
+                              labelled_batch_size=config.labelled_batch_size)
+    if isinstance(dataset, data.pipeline.ArrayBatches | data.pipeline.WithLabelledBatches) \
+            and devices.process_shard()[1] > 1:
         # Each process already feeds its own rows of every global batch (ArrayBatches' shard).
         keras.distribution.distribution().auto_shard_dataset = False
     if needs_labels and not info.num_classes:

@@ -152,3 +152,29 @@ def test_num_examples_keeps_the_first_examples_of_the_train_split():
     seen = np.concatenate([np.asarray(images) for images, _ in dataset.take(10)] if hasattr(dataset, "take")
                           else [dataset[i][0] for i in range(10)])
     np.testing.assert_array_equal(seen, x[:500])
+
+
+@pytest.mark.both_backends
+def test_labelled_batch_size_appends_labelled_examples_to_every_batch():
+    """Salimans et al.'s stream: batch_size unlabelled examples (label -1, the whole split)
+    and then M of the 100 labelled ones, every pass over those in a new order."""
+    dataset, _ = data.load("mnist_subset", 50, with_labels=True, labels_per_class=10, labelled_batch_size=20)
+    x, y = data.load_arrays("mnist_subset", "train")
+    kept = pipeline.keep_labels(y, 10, 0)
+    labelled_rows = {x[i].tobytes(): kept[i] for i in np.flatnonzero(kept >= 0)}
+    batches = iter(dataset)
+    seen = []
+    for _ in range(10):  # two passes over the 100 labelled examples
+        images, labels = (np.asarray(part) for part in next(batches))
+        assert images.shape[0] == labels.shape[0] == 70
+        assert (labels[:50] == -1).all()
+        assert [labelled_rows[image.tobytes()] for image in images[50:]] == labels[50:].tolist()
+        seen.append([image.tobytes() for image in images[50:]])
+    assert len(set(sum(seen[:5], []))) == 100 and len(set(sum(seen[5:], []))) == 100
+    assert seen[:5] != seen[5:]
+    with pytest.raises(data.DataError, match="exceeds the 100 labelled examples"):
+        data.load("mnist_subset", 50, with_labels=True, labels_per_class=10, labelled_batch_size=101)
+    with pytest.raises(data.DataError, match="needs labels_per_class > 0"):
+        data.load("mnist_subset", 50, with_labels=True, labelled_batch_size=10)
+    with pytest.raises(data.DataError, match="not yet for tfds data set 'mnist'"):
+        data.load("mnist", 50, with_labels=True, labels_per_class=10, labelled_batch_size=10)

@@ -137,3 +137,25 @@ def test_conditional_batch_norm_scales_and_shifts_each_class_and_round_trips(tmp
                                keras.ops.convert_to_numpy(model([x, labels])), rtol=1e-6)
     with pytest.raises(ValueError, match="num_classes"):
         layers.ConditionalBatchNormalization(num_classes=0)
+
+
+def test_weight_normalization_is_g_times_the_unit_direction_and_round_trips(tmp_path):
+    """w = g v / ||v|| per unit (Salimans & Kingma 2016): it starts as the wrapped layer,
+    g rescales each unit's weight vector alone, and the wrapper serializes."""
+    dense = keras.layers.Dense(3, activation="relu")
+    wrapped = layers.WeightNormalization(dense)
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
+    out = keras.ops.convert_to_numpy(wrapped(x))
+    v, b = dense.kernel.numpy(), dense.bias.numpy()
+    np.testing.assert_allclose(out, np.maximum(x @ v + b, 0), rtol=1e-5, atol=1e-6)
+    wrapped.g.assign([2.0, 0.5, 1.0])
+    w = v / np.linalg.norm(v, axis=0) * np.float32([2.0, 0.5, 1.0])
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(wrapped(x)), np.maximum(x @ w + b, 0), rtol=1e-5,
+                               atol=1e-6)
+    model = keras.Sequential([keras.Input((4,)), wrapped])
+    model.save(tmp_path / "wn.keras")
+    loaded = keras.saving.load_model(tmp_path / "wn.keras")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(x)), np.maximum(x @ w + b, 0), rtol=1e-5,
+                               atol=1e-6)
+    with pytest.raises(ValueError, match="wraps a Dense layer, got Conv2D"):
+        layers.WeightNormalization(keras.layers.Conv2D(3, 3))

@@ -120,6 +120,32 @@ def test_semi_supervised_gan_learns_a_classifier_from_few_labels():
     assert accuracy > 0.6  # from 100 labels; chance is 0.1
 
 
+def test_semi_supervised_losses_are_means_over_their_own_examples():
+    """L_supervised is the cross-entropy's mean over the labelled examples, L_unsupervised
+    the mean of -log D(x) - log(1 - D(G(z))) over the unlabelled ones and their fakes,
+    and G matches the unlabelled examples' mean features (Salimans et al. 2016, sec. 5)."""
+    g, d = networks.build_networks("mlp", (2,), 4, is_image=False, hidden_units=(16,), num_outputs=3)
+    gan = models.SemiSupervisedGAN(g, d, latent_dim=4, seed=0)
+    real = np.random.default_rng(0).normal(size=(6, 2)).astype("float32")
+    labels = np.array([-1, 2, -1, -1, 0, -1])
+    fake = gan.generate_like(real)
+    objective, logs = gan.discriminator_objective(real, fake, labels)
+    logits = ops.convert_to_numpy(d(real, training=True)).astype(np.float64)
+    lse = np.log(np.exp(logits).sum(-1))
+    fake_lse = np.log(np.exp(ops.convert_to_numpy(d(fake, training=True)).astype(np.float64)).sum(-1))
+    softplus = lambda t: np.log1p(np.exp(t))
+    unlabelled = labels < 0
+    unsupervised = np.mean(softplus(-lse[unlabelled]) + softplus(fake_lse[unlabelled]))
+    supervised = np.mean([lse[i] - logits[i, labels[i]] for i in np.flatnonzero(~unlabelled)])
+    assert float(objective) == pytest.approx(unsupervised + supervised, rel=1e-5)
+    _, g_logs = gan.generator_objective(real, fake, labels)
+    features = layers.with_features(d, "features")
+    real_features = ops.convert_to_numpy(features(real, training=True)[1])[unlabelled]
+    fake_features = ops.convert_to_numpy(features(fake, training=True)[1])
+    expected = np.sum((real_features.mean(0) - fake_features.mean(0)) ** 2)
+    assert float(g_logs["feature_matching"]) == pytest.approx(expected, rel=1e-4)
+
+
 def test_semi_supervised_adversarial_term_is_the_non_saturating_loss_on_log_z():
     g, d = networks.build_networks("mlp", (1,), 4, is_image=False, hidden_units=(64, 64),
                                    num_outputs=3)  # K = 3: log Z differs from every logit

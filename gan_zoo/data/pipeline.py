@@ -1,6 +1,7 @@
 """Data sets by name: embedded (no download), toy distributions, and tfds."""
 
 import dataclasses
+import itertools
 import socket
 
 import keras
@@ -80,13 +81,44 @@ class ArrayBatches(keras.utils.PyDataset):
         return batch if len(batch) > 1 else batch[0]
 
     def __iter__(self):
-        for index in range(self.num_batches) if self.num_batches is not None else iter(int, 1):
+        for index in range(self.num_batches) if self.num_batches is not None else itertools.count():
             yield self[index]
 
     def skip(self, count: int) -> "ArrayBatches":
         """The same stream from batch `count` on (tf.data's `skip`)."""
         return ArrayBatches(self.arrays, self.batch_size, self.seed, self.shuffle, self.repeat,
                             self.start + int(count), self.shard)
+
+    def as_numpy_iterator(self):
+        return iter(self)
+
+
+class WithLabelledBatches(keras.utils.PyDataset):
+    """Batches of `unlabelled` (x, y) with a batch of `labelled` (x, y) appended to each:
+    the semi-supervised stream of Salimans et al.'s code on the JAX backend. Each part is
+    an `ArrayBatches` with its own shard, so every process feeds its share of both."""
+
+    def __init__(self, unlabelled: ArrayBatches, labelled: ArrayBatches):
+        super().__init__()
+        self.unlabelled, self.labelled = unlabelled, labelled
+
+    def __len__(self):
+        return len(self.unlabelled)
+
+    @property
+    def num_batches(self):
+        return self.unlabelled.num_batches
+
+    def __getitem__(self, index):
+        (x, y), (x_labelled, y_labelled) = self.unlabelled[index], self.labelled[index]
+        return np.concatenate([x, x_labelled]), np.concatenate([y, y_labelled])
+
+    def __iter__(self):
+        for index in range(self.num_batches) if self.num_batches is not None else itertools.count():
+            yield self[index]
+
+    def skip(self, count: int) -> "WithLabelledBatches":
+        return WithLabelledBatches(self.unlabelled.skip(count), self.labelled.skip(count))
 
     def as_numpy_iterator(self):
         return iter(self)
@@ -183,6 +215,28 @@ def _pipeline(ds, batch_size: int, seed: int, shuffle_buffer: int, repeat: bool)
     return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
+def _with_labelled_batches(x, y, batch_size: int, labelled_batch_size: int, seed: int, shuffle: bool,
+                           repeat: bool, shard: tuple[int, int]):
+    """Every batch: `batch_size` examples of x, labels -1, then `labelled_batch_size` of
+    the labelled ones (y >= 0); the labelled stream repeats whatever `repeat` says."""
+    labelled = y >= 0
+    if labelled_batch_size > labelled.sum():
+        raise DataError(f"labelled_batch_size={labelled_batch_size} exceeds the {int(labelled.sum())} "
+                        "labelled examples; lower it or raise labels_per_class.")
+    unlabelled = (x, np.full_like(y, -1))
+    pool = (x[labelled], y[labelled])
+    if keras.backend.backend() != "tensorflow":
+        return WithLabelledBatches(ArrayBatches(unlabelled, batch_size, seed, shuffle, repeat, shard=shard),
+                                   ArrayBatches(pool, labelled_batch_size, seed + 1, True, True, shard=shard))
+    tf = _tensorflow("A semi-supervised pipeline")
+    unlabelled = _pipeline(tf.data.Dataset.from_tensor_slices(unlabelled), batch_size, seed,
+                           len(x) if shuffle else 0, repeat)
+    pool = _pipeline(tf.data.Dataset.from_tensor_slices(pool), labelled_batch_size, seed + 1,
+                     len(pool[0]), True)
+    return tf.data.Dataset.zip(unlabelled, pool).map(
+        lambda a, b: (tf.concat([a[0], b[0]], 0), tf.concat([a[1], b[1]], 0)))
+
+
 def _stacked(batch_size: int, seed: int, split: str, with_labels: bool, repeat: bool):
     """An endless stream of stacked triples drawn with `seed` (STACKED_SIZE of them
     without `repeat`); label = 100 * red digit + 10 * green + blue."""
@@ -220,7 +274,8 @@ def keep_labels(y: np.ndarray, labels_per_class: int, seed: int = 0) -> np.ndarr
 def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
          with_labels: bool = False, data_dir: str | None = None, image_size: int | None = None,
          repeat: bool = True, shuffle: bool = True, download: bool = True,
-         labels_per_class: int = 0, shard: tuple[int, int] = (0, 1), num_examples: int = 0):
+         labels_per_class: int = 0, shard: tuple[int, int] = (0, 1), num_examples: int = 0,
+         labelled_batch_size: int = 0):
     """(tf.data.Dataset, DataInfo) for `name`: batches of x, or of (x, y) with labels.
 
     `num_examples` = N > 0 keeps the first N examples of the split (of the embedded
@@ -234,9 +289,18 @@ def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
     semi-supervised training: chosen with `seed` on the embedded sets and toys (whose
     class is the mode), the first N of each class in the split's stored order on tfds
     sets (the same examples on every pass and every machine).
+
+    `labelled_batch_size` = M > 0 (with `labels_per_class` and `with_labels`) appends to
+    every batch of `batch_size` unlabelled examples (the whole split, label -1) M of the
+    labelled ones, each pass over those in a new seeded order, as Salimans et al.'s code
+    feeds its discriminator a labelled and an unlabelled minibatch per step: batches
+    then hold batch_size + M examples.
     """
     if int(batch_size) < 1:
         raise DataError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    if labelled_batch_size and not (labels_per_class and with_labels):
+        raise DataError("labelled_batch_size appends labelled examples to every batch: it needs "
+                        "labels_per_class > 0 (a semi-supervised run), or set it to 0.")
     if name in EMBEDDED or name in TOYS:
         if image_size:
             raise DataError(f"image_size resizes tfds images; {name!r} has a fixed shape. Set it to 0.")
@@ -251,6 +315,9 @@ def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
         is_image = name in EMBEDDED
         # Toy mixtures are labelled by their mode; gauss1d has one class.
         info = DataInfo(name, x.shape[1:], is_image, len(x), int(y.max()) + 1)
+        if labelled_batch_size:
+            return _with_labelled_batches(x, y, batch_size, labelled_batch_size, seed, shuffle, repeat,
+                                          shard), info
         arrays = (x, y) if with_labels else (x,)
         if keras.backend.backend() != "tensorflow":
             return ArrayBatches(arrays, batch_size, seed, shuffle, repeat, shard=shard), info
@@ -261,13 +328,17 @@ def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
         if num_examples:
             raise DataError("num_train_examples does not apply to stacked_mnist (triples drawn on the "
                             "fly); set it to 0.")
-        if labels_per_class:
+        if labels_per_class:  # labelled_batch_size needs it, so is refused here too
             raise DataError("labels_per_class does not apply to stacked_mnist (1000 classes of "
                             "digit triples drawn on the fly); set it to 0.")
         if image_size:
             raise DataError(f"image_size resizes tfds images; {name!r} has a fixed shape. Set it to 0.")
         return _stacked(batch_size, seed, split, with_labels, repeat), DataInfo(
             name, (28, 28, 3), True, None, 1000)
+    if labelled_batch_size:
+        raise DataError(f"labelled_batch_size is implemented for the embedded data sets and the toys, "
+                        f"not yet for tfds data set {name!r}: set it to 0 (labelled examples then come "
+                        f"only where they fall in the shuffled batches).")
     split = f"{split}[:{num_examples}]" if num_examples else split
     return _load_tfds(name, batch_size, seed=seed, split=split, with_labels=with_labels,
                       data_dir=data_dir, image_size=image_size, repeat=repeat,

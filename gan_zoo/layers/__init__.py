@@ -278,6 +278,41 @@ class ConcatLabels(keras.layers.Layer):
         return {**super().get_config(), "num_classes": self.num_classes}
 
 
+@keras.saving.register_keras_serializable(package="gan_zoo")
+class WeightNormalization(keras.layers.Wrapper):
+    """A Dense layer reparameterised as w = g v / ||v|| (Salimans & Kingma 2016, eq. 2):
+    the wrapped layer's kernel is the direction v (one column per unit), the wrapper
+    holds the per-unit length g, initialised to ||v|| so the layer starts as its
+    initializer made it. The layer's bias and activation follow as usual. The paper's
+    data-dependent initialisation of g and the bias is not done.
+    """
+
+    def __init__(self, layer, **kwargs):
+        if not isinstance(layer, keras.layers.Dense):
+            raise ValueError(f"WeightNormalization wraps a Dense layer, got {type(layer).__name__}.")
+        super().__init__(layer, **kwargs)
+
+    def build(self, input_shape):
+        if not self.layer.built:
+            self.layer.build(input_shape)
+        kernel = self.layer.kernel
+        self.g = self.add_weight(
+            shape=(kernel.shape[-1],), name="g",
+            initializer=lambda shape, dtype: ops.sqrt(ops.sum(ops.square(kernel.value), axis=0)))
+        self.built = True
+
+    def call(self, inputs):
+        v = self.layer.kernel
+        kernel = v * (self.g / ops.sqrt(ops.sum(ops.square(v), axis=0) + 1e-12))
+        outputs = ops.matmul(inputs, kernel)
+        if self.layer.use_bias:
+            outputs = outputs + self.layer.bias
+        return self.layer.activation(outputs)
+
+    def compute_output_shape(self, input_shape):
+        return self.layer.compute_output_shape(input_shape)
+
+
 def _num_classes(value) -> int:
     if isinstance(value, bool) or int(value) != value or int(value) < 1:
         raise ValueError(f"num_classes must be a positive integer, got {value!r}.")
@@ -285,4 +320,4 @@ def _num_classes(value) -> int:
 
 
 __all__ = ["ConcatLabels", "ConditionalBatchNormalization", "DiffAugment", "MinibatchDiscrimination",
-           "VirtualBatchNormalization", "WeightClip", "with_features"]
+           "VirtualBatchNormalization", "WeightClip", "WeightNormalization", "with_features"]

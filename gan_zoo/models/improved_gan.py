@@ -73,6 +73,10 @@ class ImprovedGAN(GAN):
     def critic(self, x, labels=None, training=True):
         return self.logit(super().critic(x, labels, training))
 
+    def matched_examples(self, labels):
+        """Weights of the real examples whose mean features G matches (None: all alike)."""
+        return None
+
     def generator_objective(self, real, fake, labels=None):
         def features(x):
             inputs = self.discriminator_inputs(self.discriminator_input(x), labels)
@@ -81,8 +85,11 @@ class ImprovedGAN(GAN):
         real_features = ops.stop_gradient(features(real)[1])
         fake_out, fake_features = features(fake)
         fake_out = self.logit(fake_out)
-        matching = losses.feature_matching_loss(self.global_batch(ops.cast(real_features, "float32")),
-                                                self.global_batch(ops.cast(fake_features, "float32")))
+        weights = self.matched_examples(labels)
+        matching = losses.feature_matching_loss(
+            self.global_batch(ops.cast(real_features, "float32")),
+            self.global_batch(ops.cast(fake_features, "float32")),
+            None if weights is None else self.global_batch(weights))
         g_loss = matching + self.historical_penalty("g", self.generator)
         objective = self.average_scalar(g_loss)
         if self.adversarial_weight:
@@ -115,11 +122,17 @@ class SemiSupervisedGAN(ImprovedGAN):
     D outputs K logits l(x); the "generated" class has the fixed logit 0, so
     D(x) = Z(x) / (Z(x) + 1) with Z(x) = sum_k exp l_k(x). Its loss is
     L_supervised (cross-entropy on the labelled examples) + L_unsupervised
-    (-log D(x) on real examples, -log(1 - D(G(z))) on generated ones); G uses feature
-    matching (adversarial_weight = 0, section 5's choice; > 0 adds that times the
-    non-saturating loss on log Z, as ImprovedGAN does). Batches are (images, labels)
-    with label -1 for unlabelled examples (`gan_zoo.data.load(..., labels_per_class=N)`
-    makes them).
+    (-log D(x) on unlabelled examples, -log(1 - D(G(z))) on generated ones); G uses
+    feature matching on the unlabelled examples (adversarial_weight = 0, section 5's
+    choice; > 0 adds that times the non-saturating loss on log Z, as ImprovedGAN does).
+    When every example of a batch is labelled, every example is unlabelled data too.
+    Batches are (images, labels) with label -1 for unlabelled examples
+    (`gan_zoo.data.load(..., labels_per_class=N)` makes them; `labelled_batch_size=M`
+    appends M labelled examples to every batch, as the authors' code feeds D a labelled
+    and an unlabelled minibatch). Each loss is the mean over its own examples of the
+    global batch, however the batch is split across replicas; the fakes paired with
+    labelled examples are left out. The authors' code halves L_unsupervised; this
+    follows the paper's sum.
 
     `classifier` is the K-class classifier (the discriminator itself). No label
     smoothing by default: section 5 does not use it (it is a section 3.4 technique for
@@ -160,16 +173,32 @@ class SemiSupervisedGAN(ImprovedGAN):
     def discriminator_objective(self, real, fake, labels=None):
         real_logits = self.discriminator(self.discriminator_input(real), training=True)
         real_lse, fake_lse = self.logit(real_logits), self.critic(fake)
-        # -log D(x) = softplus(-lse), -log(1 - D(G(z))) = softplus(lse); real smoothed.
-        unsupervised, penalties = self.add_penalties(self.discriminator_loss(real_lse, fake_lse), real, fake)
         labels = ops.cast(labels, "int32")
         labelled = ops.cast(labels >= 0, "float32")
+        unlabelled = self.matched_examples(labels)
+        # -log D(x) = softplus(-lse), -log(1 - D(G(z))) = softplus(lse), per (x, z) pair.
+        pairs, penalties = self.add_penalties(self.discriminator_loss(real_lse, fake_lse), real, fake)
+        unsupervised = pairs * self.share_of(unlabelled)
         cross_entropy = ops.sparse_categorical_crossentropy(
             ops.maximum(labels, 0), ops.cast(real_logits, "float32"), from_logits=True)
-        supervised = ops.sum(cross_entropy * labelled) / ops.maximum(ops.sum(labelled), 1.0)
+        supervised = cross_entropy * self.share_of(labelled)
         correct = ops.cast(ops.argmax(real_logits, -1) == labels, "float32")
-        return (self.average(unsupervised) + self.average_scalar(supervised),
-                {"d_loss": unsupervised + supervised, "supervised_loss": supervised,
-                 "unsupervised_loss": unsupervised, **penalties,
+        return (self.average(unsupervised + supervised),
+                {"d_loss": unsupervised + supervised, "supervised_loss": (cross_entropy, labelled),
+                 "unsupervised_loss": (pairs, unlabelled), **penalties,
                  **self.loss_pair.summaries(real_lse, fake_lse),  # D(x) = Z / (Z + 1)
                  "accuracy": (correct, labelled)})  # over the labelled examples only
+
+    def share_of(self, mask):
+        """mask * B / (examples with mask 1 in the global batch of B): per-example weights
+        whose global-batch `average` is the mean over the masked examples."""
+        everywhere = self.global_batch(mask)
+        return mask * ops.cast(ops.shape(everywhere)[0], "float32") / ops.maximum(ops.sum(everywhere), 1.0)
+
+    def matched_examples(self, labels):
+        """The unlabelled examples (label -1): the real data of L_unsupervised and of G's
+        feature matching. When the global batch has none (every example labelled), all."""
+        if labels is None:
+            return None
+        unlabelled = ops.cast(ops.cast(labels, "int32") < 0, "float32")
+        return ops.where(ops.sum(self.global_batch(unlabelled)) > 0, unlabelled, ops.ones_like(unlabelled))

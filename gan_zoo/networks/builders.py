@@ -25,7 +25,12 @@ import keras
 from keras import layers
 
 from gan_zoo.backends import stepper
-from gan_zoo.layers import ConcatLabels, ConditionalBatchNormalization, MinibatchDiscrimination
+from gan_zoo.layers import (
+    ConcatLabels,
+    ConditionalBatchNormalization,
+    MinibatchDiscrimination,
+    WeightNormalization,
+)
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 OUTPUT_DTYPE = "float32"  # of every network's last layer, whatever the policy
@@ -172,6 +177,46 @@ def mlp_discriminator(input_shape, hidden_units=(128, 128), spectral_norm: bool 
         h = layers.LeakyReLU(0.2, name="features" if i == len(hidden_units) - 1 else None)(h)
     return keras.Model(inputs, _head(h, num_outputs, spectral_norm, minibatch_kernels, None, labels,
                                      num_classes, conditioning), name=name)
+
+
+# Salimans et al. 2016's MNIST networks (their code's train_mnist_feature_matching.py).
+IMPROVED_GAN_GENERATOR_UNITS = (500, 500)
+IMPROVED_GAN_DISCRIMINATOR_UNITS = (1000, 500, 250, 250, 250)
+
+
+def improved_gan_mlp_generator(output_shape, latent_dim: int, hidden_units=IMPROVED_GAN_GENERATOR_UNITS,
+                               name: str = "generator"):
+    """z -> [Dense, batch norm (shift only), softplus] x 2 -> weight-normalised Dense with a
+    sigmoid, mapped from [0, 1] (their pixels) to the data's [-1, 1]."""
+    z = keras.Input((latent_dim,), name="z")
+    h = z
+    for i, units in enumerate(hidden_units):
+        h = layers.Dense(units, use_bias=False, name=f"dense_{i}")(h)
+        h = layers.BatchNormalization(scale=False, momentum=BN_MOMENTUM, name=f"dense_{i}_bn")(h)
+        h = layers.Activation("softplus", name=f"dense_{i}_softplus")(h)
+    h = WeightNormalization(layers.Dense(math.prod(output_shape), activation="sigmoid", dtype=OUTPUT_DTYPE),
+                            name="output", dtype=OUTPUT_DTYPE)(h)
+    h = layers.Rescaling(2.0, offset=-1.0, name="to_data_range", dtype=OUTPUT_DTYPE)(h)
+    return keras.Model(z, layers.Reshape(tuple(output_shape), dtype=OUTPUT_DTYPE)(h), name=name)
+
+
+def improved_gan_mlp_discriminator(input_shape, hidden_units=IMPROVED_GAN_DISCRIMINATOR_UNITS,
+                                   num_outputs: int = 1, input_noise: float = 0.6, hidden_noise: float = 0.5,
+                                   name: str = "discriminator"):
+    """x -> Gaussian noise -> [weight-normalised Dense + ReLU, Gaussian noise] per hidden
+    layer -> weight-normalised linear outputs. The noise (Keras's GaussianNoise, on in
+    training only) has their standard deviations, 0.5 on hidden layers and 0.3 on pixels
+    in [0, 1], so 0.6 on the data's [-1, 1]. "features" is the last hidden layer before
+    its noise, where their generator matches features."""
+    x = keras.Input(tuple(input_shape), name="x")
+    h = layers.GaussianNoise(input_noise, name="input_noise")(layers.Flatten()(x))
+    for i, units in enumerate(hidden_units):
+        layer_name = "features" if i == len(hidden_units) - 1 else f"dense_{i}"
+        h = WeightNormalization(layers.Dense(units, activation="relu"), name=layer_name)(h)
+        h = layers.GaussianNoise(hidden_noise, name=f"dense_{i}_noise")(h)
+    out = WeightNormalization(layers.Dense(num_outputs, dtype=OUTPUT_DTYPE), name="logit",
+                              dtype=OUTPUT_DTYPE)(h)
+    return keras.Model(x, out, name=name)
 
 
 def _upsamplings(image_shape) -> tuple[int, int]:
@@ -356,7 +401,7 @@ def generator_classes(generator: keras.Model) -> int:
     return counts.pop()
 
 
-NETWORKS = ("mlp", "dcgan", "resnet")
+NETWORKS = ("mlp", "dcgan", "resnet", "improved_gan_mlp")
 
 
 def build_networks(kind: str, data_shape, latent_dim: int, *, is_image: bool,
@@ -365,6 +410,9 @@ def build_networks(kind: str, data_shape, latent_dim: int, *, is_image: bool,
                    minibatch_kernels: int = 0, discriminator: str = "classifier",
                    embedding_dim: int = 32, num_classes: int = 0, conditioning: str = ""):
     """(generator, discriminator) for data of `data_shape`, from a config's network keys.
+
+    "improved_gan_mlp" gives Salimans et al.'s MNIST MLPs: `hidden_units` are D's widths
+    (their (1000, 500, 250, 250, 250)), G's are theirs, (500, 500).
 
     `discriminator="autoencoder"` gives EBGAN's autoencoder instead of a classifier;
     "auxiliary_classifier" gives ACGAN's: unconditional, with 1 + num_classes outputs
@@ -378,6 +426,13 @@ def build_networks(kind: str, data_shape, latent_dim: int, *, is_image: bool,
         raise ValueError(f"{kind.upper() if kind == 'dcgan' else 'ResNet'} networks need images "
                          f"[H, W, C]; this data has shape {tuple(data_shape)}: use networks.kind='mlp'.")
     _check_conditioning(num_classes, conditioning)
+    if kind == "improved_gan_mlp":
+        if conditioning or discriminator != "classifier":
+            raise ValueError("improved_gan_mlp (Salimans et al.'s MNIST networks) builds an unconditional "
+                             "classifier D: use it with the GAN, Improved GAN or semi-supervised GAN and "
+                             "networks.conditioning=\"\".")
+        return (improved_gan_mlp_generator(data_shape, latent_dim),
+                improved_gan_mlp_discriminator(data_shape, hidden_units, num_outputs))
     conditional = {"num_classes": num_classes, "conditioning": conditioning}
     if kind == "mlp":
         generator = mlp_generator(data_shape, latent_dim, hidden_units,

@@ -1,0 +1,27 @@
+"""The semi-supervised GAN (Salimans et al. 2016, sec. 5) on their own MNIST networks and
+training (their code's train_mnist_feature_matching.py), on the 5000 embedded digits with
+10 labels per class: 4500 unlabelled training digits against their 60,000, scored on the
+500 held-out ones."""
+
+from gan_zoo.networks.builders import IMPROVED_GAN_DISCRIMINATOR_UNITS
+from zoo_configs.common import zoo_config
+
+
+def get_config():
+    config = zoo_config("semi_supervised", "mnist_subset")
+    # D: MLP with Gaussian noise and weight normalization; G: MLP with batch norm and
+    # softplus, a sigmoid output (networks.builders.improved_gan_mlp_*).
+    config.networks.kind = "improved_gan_mlp"
+    config.networks.hidden_units = IMPROVED_GAN_DISCRIMINATOR_UNITS
+    # Their Adam(0.003, 0.5) and minibatches of 100 unlabelled and 100 labelled digits per
+    # discriminator step (with 100 labels, all of them every step).
+    for optimizer in (config.g_optimizer, config.d_optimizer):
+        optimizer.update(learning_rate=0.003, beta_1=0.5)
+    config.train.batch_size = 100
+    config.labelled_batch_size = 100
+    # Feature matching on fresh noise, as their generator step draws it; the MLPs are
+    # cheap, and small enough that float32 costs little.
+    config.train.reuse_generator_pass = False
+    config.train.precision = "float32"
+    config.train.update(epochs=20, steps_per_epoch=225, checkpoint_every=225, sample_every=225)
+    return config
