@@ -5,6 +5,7 @@ generator.keras and metrics.json. Calling it again on the same workdir resumes f
 latest checkpoint, at the same position in the data stream.
 """
 
+import functools
 import json
 import os
 import resource
@@ -339,10 +340,14 @@ def evaluate_conditional(generate, dataset: str, num_classes: int, seed: int) ->
 
 def evaluate(gan, config) -> dict:
     """The final figures of a run: `evaluate_samples` (of a conditional GAN, on classes
-    drawn uniformly), `evaluate_conditional` for a conditional GAN, and the
-    semi-supervised GAN's test error beside its labels-only baseline."""
+    drawn uniformly; with `ema_decay`, of the averaged generator and, under
+    "without_ema", of the live one), `evaluate_conditional` for a conditional GAN, and
+    the semi-supervised GAN's test error beside its labels-only baseline."""
     seed = config.seed + 12345
     figures = evaluate_samples(gan.generate, config.dataset, config.eval.num_samples, seed)
+    if gan.ema_decay:  # the same run's live generator beside its average
+        figures["without_ema"] = evaluate_samples(functools.partial(gan.generate, average=False),
+                                                  config.dataset, config.eval.num_samples, seed)
     if gan.conditional and config.eval.num_samples and config.dataset in data.EMBEDDED:
         figures.setdefault("eval", {}).update(
             evaluate_conditional(gan.generate, config.dataset, gan.num_classes, seed))

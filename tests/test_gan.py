@@ -94,6 +94,11 @@ def test_the_generator_average_warms_up_and_is_what_generate_uses(tmp_path):
     np.testing.assert_allclose(gan.generate(50, seed=1), averaged.generate(50, seed=1), rtol=1e-5, atol=1e-6)
     for before, w in zip(live, gan.generator.trainable_variables, strict=True):
         np.testing.assert_array_equal(before, w.numpy())  # the live weights are back
+    unaveraged = make_gan()  # average=False: the live weights, as the evaluation's "without_ema"
+    unaveraged.generator.set_weights(gan.generator.get_weights())
+    np.testing.assert_allclose(gan.generate(50, seed=1, average=False), unaveraged.generate(50, seed=1),
+                               rtol=1e-5, atol=1e-6)
+    assert not np.allclose(gan.generate(50, seed=1, average=False), gan.generate(50, seed=1))
     gan.save(tmp_path / "ema.keras")
     loaded = keras.saving.load_model(tmp_path / "ema.keras")
     np.testing.assert_array_equal(loaded.generate(20, seed=0), gan.generate(20, seed=0))

@@ -243,6 +243,14 @@ def test_config_penalties_reach_the_gan_with_their_options():
         train.build_gan(wgan_gp, data.load("mnist_subset", 16)[1])
 
 
+def test_a_run_with_a_generator_average_also_scores_its_live_generator(tmp_path):
+    config = train.load_zoo_config("gan_gauss1d")
+    config.train.update(epochs=1, steps_per_epoch=20, ema_decay=0.9)
+    figures = train.train_and_evaluate(config, str(tmp_path), verbose=0)
+    assert set(figures["without_ema"]) == {"mean", "std"}
+    assert figures["without_ema"]["mean"] != figures["mean"]
+
+
 def test_diff_augment_is_refused_for_data_that_are_not_images():
     config = train.load_zoo_config("gan_ring8")
     config.train.diff_augment = "translation"

@@ -55,6 +55,8 @@ COMMAND_LINE: list[str] | None = None
 # (figure label, path in metrics.json, format) per data set.
 COLUMNS = {
     "mnist_subset": [("classifier FID", "eval.classifier_fid", "{:.1f}"),
+                     # The same run's live generator, where the config averages G (EMA).
+                     ("FID without EMA", "without_ema.eval.classifier_fid", "{:.1f}"),
                      ("classifier KID", "eval.classifier_kid", "{:.1f}"),
                      ("classifier score", "eval.classifier_score", "{:.2f}"),
                      ("precision", "eval.classifier_precision", "{:.2f}"),

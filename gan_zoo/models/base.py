@@ -404,10 +404,10 @@ class BaseGAN(keras.Model):
     # -- inference ----------------------------------------------------------------
 
     @contextlib.contextmanager
-    def averaged_generator(self):
+    def averaged_generator(self, average: bool = True):
         """G with its averaged weights in place while the block runs (G itself when
-        `ema_decay` is off); its live weights are put back after."""
-        if not self.ema_decay:
+        `ema_decay` is off or `average` False); its live weights are put back after."""
+        if not self.ema_decay or not average:
             yield self.generator
             return
         live = [ops.copy(w.value) for w in self.generator.trainable_variables]
@@ -419,25 +419,26 @@ class BaseGAN(keras.Model):
             for w, value in zip(self.generator.trainable_variables, live, strict=True):
                 w.assign(value)
 
-    def generate(self, n: int, seed: int | None = None, labels=None, batch_size: int = 1024) -> np.ndarray:
+    def generate(self, n: int, seed: int | None = None, labels=None, batch_size: int = 1024,
+                 average: bool = True) -> np.ndarray:
         """n samples in the data's range as numpy, from the averaged generator when
-        `ema_decay` is set; the same seed gives the same samples (on every backend: the
-        noise is drawn by numpy).
+        `ema_decay` is set (and `average`; False: G's live weights); the same seed gives
+        the same samples (on every backend: the noise is drawn by numpy).
 
         A conditional GAN makes samples of the classes `labels` (ints in [0,
         num_classes), n of them), or of classes drawn uniformly with the seed when None;
         `generate_labelled` returns them beside the samples.
         """
-        return self.generate_labelled(n, seed, labels, batch_size)[0]
+        return self.generate_labelled(n, seed, labels, batch_size, average)[0]
 
-    def generate_labelled(self, n: int, seed: int | None = None, labels=None,
-                          batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray | None]:
+    def generate_labelled(self, n: int, seed: int | None = None, labels=None, batch_size: int = 1024,
+                          average: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
         """(samples, their labels) as `generate` makes them (labels None when unconditional)."""
         z, labels = generator_inputs(n, self.latent_dim, self.num_classes, seed, labels)
         starts = range(0, n, batch_size)
         chunks = [z[i : i + batch_size] for i in starts] if labels is None else [
             [z[i : i + batch_size], labels[i : i + batch_size]] for i in starts]
-        with self.averaged_generator() as generator:
+        with self.averaged_generator(average) as generator:
             chunks = [ops.convert_to_numpy(ops.cast(generator(chunk, training=False), "float32"))
                       for chunk in chunks]
         return np.concatenate(chunks, axis=0), labels
