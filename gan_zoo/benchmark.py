@@ -37,7 +37,8 @@ class PlainGAN(models.BaseGAN):
     def __init__(self, generator, discriminator, latent_dim, d_steps=1, **kwargs):
         super().__init__(generator, discriminator, latent_dim, d_steps=d_steps, **kwargs)
         if set(self.penalties) - {"gradient_penalty"}:
-            raise ValueError(f"PlainGAN has no keras.io analogue of the penalties {sorted(self.penalties)}.")
+            raise ValueError(f"PlainGAN has no keras.io analogue of the penalties {sorted(self.penalties)}: "
+                             "benchmark without them (e.g. --config=zoo_configs/gan_mnist_subset.py:paper).")
         self.gp_weight = self.penalties.get("gradient_penalty", 0.0)
 
     def train_step(self, *args):
@@ -143,7 +144,7 @@ PLAIN_VARIANTS = ("gan", "lsgan", "hinge", "wgan_gp")
 
 def build_baseline(config, info) -> PlainGAN | None:
     """`PlainGAN` on float32 copies of the config's networks and the config's loss pair
-    and penalties (None: no keras.io analogue)."""
+    and penalties (None: no keras.io analogue, e.g. for R1)."""
     if config.model.variant not in PLAIN_VARIANTS or config.networks.conditioning:
         return None  # (keras.io's conditional GAN example is a different network)
     fp32 = config.copy_and_resolve_references()
@@ -153,6 +154,8 @@ def build_baseline(config, info) -> PlainGAN | None:
         fp32.train.reuse_generator_pass = False
         fp32.train.jit_compile = False
     zoo = train.build_gan(fp32, info)
+    if set(zoo.penalties) - {"gradient_penalty"}:
+        return None  # R1 and the like: no keras.io example has them
     baseline = PlainGAN(zoo.generator, zoo.discriminator, config.model.latent_dim,
                         d_steps=config.model.d_steps, loss=zoo.loss_name, loss_options=zoo.loss_options,
                         penalties=zoo.penalties)
@@ -196,15 +199,15 @@ def step_flops(gan: models.BaseGAN, batch_size: int) -> int:
     costs twice its forward pass (once when only input gradients are needed).
 
     Per discriminator step: G forward, D forward on real and fake, D backward; a
-    gradient penalty adds a forward and an input-gradient pass on the interpolates and
-    their double backward (~6 D forwards). The generator step: G forward (unless the
+    penalty (each of `models.penalties` is one: WGAN-GP's, R1, R2, DRAGAN) adds a forward and
+    an input-gradient pass on its points and their double backward (~6 D forwards). The
+    generator step: G forward (unless the
     discriminator step's pass is reused), D forward and input gradients, G backward.
     """
     g, d = forward_flops(gan.generator), forward_flops(gan.discriminator)
     k = gan.d_steps
     per_d_step = g + 2 * d + 2 * (2 * d)
-    if "gradient_penalty" in gan.penalties:
-        per_d_step += 6 * d
+    per_d_step += 6 * d * len(gan.penalties)
     reused = gan.reuse_generator_pass and not isinstance(gan, PlainGAN)
     g_step = (0 if reused else g) + d + d + 2 * g
     return batch_size * (k * per_d_step + g_step)

@@ -116,14 +116,16 @@ def model_config(variant: str, **overrides) -> ml_collections.ConfigDict:
 
 
 def load_zoo_config(name: str) -> ml_collections.ConfigDict:
-    """zoo_configs/<name>.py's config, e.g. load_zoo_config("gan_ring8")."""
+    """zoo_configs/<name>.py's config, e.g. load_zoo_config("gan_ring8"); "name:arg"
+    passes arg to its get_config, as --config=file.py:arg does."""
     import importlib
 
+    name, _, arg = name.partition(":")
     try:
         module = importlib.import_module(f"zoo_configs.{name}")
     except ModuleNotFoundError as error:
         raise ConfigError(f"No zoo config named {name!r} (zoo_configs/{name}.py).") from error
-    return module.get_config()
+    return module.get_config(arg) if arg else module.get_config()
 
 
 def validate(config) -> None:

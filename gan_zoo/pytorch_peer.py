@@ -46,6 +46,9 @@ def check_config(config) -> None:
                          f"networks.kind={config.networks.kind!r}.")
     if config.networks.minibatch_kernels or config.networks.spectral_norm:
         raise PeerError("The PyTorch peer has no minibatch discrimination or spectral norm.")
+    if any(config.penalties.values()) or config.train.ema_decay:
+        raise PeerError("PyTorch-GAN's dcgan.py has no penalties (R1, ...) and no generator average: set "
+                        "them to 0, e.g. --config=zoo_configs/gan_mnist_subset.py:paper.")
 
 
 def _upsamplings(size: int) -> tuple[int, int]:

@@ -368,9 +368,14 @@ def semi_supervised_errors(gan, config) -> dict:
     baseline = keras.models.clone_model(gan.classifier)  # same architecture, fresh weights
     baseline.compile(make_optimizer(config.d_optimizer),
                      keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    batch = min(config.train.batch_size, len(x))
+    batch = min(config.labelled_batch_size or config.train.batch_size, len(x))
     steps = callbacks.global_step(gan) * config.model.d_steps
-    baseline.fit(x, y, batch_size=batch, epochs=max(1, steps * batch // len(x)), verbose=0)
+    passes = max(1, steps * batch // len(x))
+    # Up to 100 passes per Keras epoch: 100 labels make one-batch epochs otherwise, whose
+    # per-epoch overhead outweighs the updates.
+    repeats = min(passes, 100)
+    baseline.fit(np.tile(x, (repeats,) + (1,) * (x.ndim - 1)), np.tile(y, repeats), batch_size=batch,
+                 epochs=max(1, passes // repeats), verbose=0)
 
     def error(model):
         return float(np.mean(np.argmax(model.predict(x_test, verbose=0), -1) != y_test))

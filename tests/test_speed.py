@@ -145,7 +145,7 @@ def test_the_benchmark_counts_every_variants_flops(variant):
 def test_benchmark_tool_reports_both_models_and_writes_json(tmp_path):
     output = tmp_path / "bench.json"
     command = [sys.executable, os.path.join(REPO, "tools", "benchmark.py"),
-               f"--config={os.path.join(REPO, 'zoo_configs', 'gan_mnist_subset.py')}",
+               f"--config={os.path.join(REPO, 'zoo_configs', 'gan_mnist_subset.py')}:paper",
                "--config.train.batch_size=16", "--config.networks.base_filters=4",
                "--repeats=2", "--seconds=0.2", "--warmup_steps=2", f"--output={output}"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300,
@@ -203,6 +203,9 @@ def test_the_pytorch_peer_refuses_what_dcgan_py_does_not_train(monkeypatch):
         pytorch_peer.check_config(train.load_zoo_config("wgan_gp_mnist_subset"))
     with pytest.raises(pytorch_peer.PeerError, match="unconditional DCGAN or MLP"):
         pytorch_peer.check_config(train.load_zoo_config("cgan_mnist_subset"))
+    with pytest.raises(pytorch_peer.PeerError, match="has no penalties .R1, .... and no generator average"):
+        pytorch_peer.check_config(train.load_zoo_config("gan_mnist_subset"))
+    pytorch_peer.check_config(train.load_zoo_config("gan_mnist_subset:paper"))
     monkeypatch.setitem(sys.modules, "torch", None)  # as on a machine without the bench extra
     with pytest.raises(pytorch_peer.PeerError, match=r"pip install -e '\.\[bench\]'"):
         pytorch_peer._torch()

@@ -62,12 +62,12 @@ bench() {  # name, then flags for tools/benchmark.py
 }
 # The default config beside PyTorch-GAN's dcgan.py loop on the same networks (the machine's
 # own torch, fp32 and bf16 autocast + channels_last), at batch 64 and 1024.
-bench gan --config=zoo_configs/gan_mnist_subset.py --peer=pytorch
-bench gan_batch1024 --config=zoo_configs/gan_mnist_subset.py --config.train.batch_size=1024 --peer=pytorch
+bench gan --config=zoo_configs/gan_mnist_subset.py:paper --peer=pytorch
+bench gan_batch1024 --config=zoo_configs/gan_mnist_subset.py:paper --config.train.batch_size=1024 --peer=pytorch
 for variant in wgan_gp lsgan hinge ebgan improved_gan wgan semi_supervised cgan acgan projection; do
   bench "$variant" --config="zoo_configs/${variant}_mnist_subset.py"
 done
-bench gan_float32 --config=zoo_configs/gan_mnist_subset.py --config.train.precision=float32
+bench gan_float32 --config=zoo_configs/gan_mnist_subset.py:paper --config.train.precision=float32
 
 echo "== train end to end, killed partway, then resumed"
 rm -rf "$OUT/run"

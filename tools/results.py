@@ -126,11 +126,11 @@ def table_key(variant: str, dataset: str) -> str:
 
 
 def config_names() -> list[str]:
-    """Every variant and conditional config name, in table order."""
+    """Every variant, paper-network and conditional config name, in table order."""
     from gan_zoo import models
-    from zoo_configs.common import CONDITIONAL
+    from zoo_configs.common import CONDITIONAL, PAPER_NETWORK_CONFIGS
 
-    return list(dict.fromkeys([*models.VARIANTS, *CONDITIONAL]))
+    return list(dict.fromkeys([*models.VARIANTS, *PAPER_NETWORK_CONFIGS, *CONDITIONAL]))
 
 
 def lookup(metrics: dict, path: str):

@@ -103,6 +103,10 @@ TOY_OVERRIDES = {
 TOYS = ("ring8", "grid25")
 
 
+# Configs of a variant on its paper's own networks, beside the data set's preset ones:
+# zoo_configs/<name>_<dataset>.py (tools/results.py lists their rows too).
+PAPER_NETWORK_CONFIGS = ("semi_supervised_mlp",)  # Salimans et al.'s MNIST MLPs
+
 # Class-conditional configs: name -> (variant, the networks' conditioning).
 CONDITIONAL = {
     "cgan": ("gan", "concat"),  # Mirza & Osindero 2014 on DCGAN networks
