@@ -12,6 +12,9 @@ from conftest import REPO
 from test_train_tool import TINY, run_tool
 
 VARIANTS = ["gan", "wgan_gp", "ebgan", "improved_gan"]
+# Across two processes, the two whose step couples the batch most (the critic's penalty,
+# minibatch discrimination and feature matching); all four run across two devices above.
+PROCESS_VARIANTS = ["wgan_gp", "improved_gan"]
 
 
 def one_step_each(helper: str, env: dict) -> dict:
@@ -115,7 +118,7 @@ def test_two_jax_processes_train_one_step_as_one_device():
     port = _free_ports(1)[0]
     env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": REPO, "TF_CPP_MIN_LOG_LEVEL": "2"}
     helper = [sys.executable, os.path.join(REPO, "tests", "helpers", "jax_processes_step.py"),
-              ",".join(VARIANTS)]
+              ",".join(PROCESS_VARIANTS)]
     processes = [subprocess.Popen([*helper, str(port), str(index)], stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True, env=env) for index in range(2)]
     single = subprocess.run([*helper, "single"], capture_output=True, text=True, timeout=300, env=env)
@@ -126,7 +129,7 @@ def test_two_jax_processes_train_one_step_as_one_device():
         assert process.returncode == 0, stderr[-3000:]
         runs.append(json.loads(stdout.strip().splitlines()[-1]))
     one = json.loads(single.stdout.strip().splitlines()[-1])
-    for variant in VARIANTS:
+    for variant in PROCESS_VARIANTS:
         first, second = (np.array(run[variant]["weights"]) for run in runs)
         np.testing.assert_array_equal(first, second)
         np.testing.assert_allclose(first, one[variant]["weights"], atol=1e-6, err_msg=variant)

@@ -647,8 +647,8 @@ def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path)
     seeds = [*command[:2], "--variants=gan", "--datasets=ring8", "--seeds=0,1",
              f"--root={tmp_path / 'seeds'}",
              f"--output={tmp_path / 'SEEDS.md'}", "--override=train.epochs=1",
-             "--override=train.steps_per_epoch=200", "--override=train.checkpoint_every=200",
-             "--override=train.sample_every=200", "--override=eval.every=200"]
+             "--override=train.steps_per_epoch=20", "--override=train.checkpoint_every=20",
+             "--override=train.sample_every=20", "--override=eval.every=20"]
     result = subprocess.run(seeds, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     high_quality = []
