@@ -233,7 +233,8 @@ def test_config_penalties_reach_the_gan_with_their_options():
     config.penalties.dragan = 10.0
     config.penalty_options.perturbation_variance = 0.5
     gan = train.build_gan(config, data.load("mnist_subset", 16)[1])
-    assert (gan.penalties, gan.penalty_options) == ({"dragan": 10.0}, {"perturbation_variance": 0.5})
+    assert gan.penalties == {"r1": 1.0, "dragan": 10.0}  # beside the default config's own R1
+    assert gan.penalty_options == {"perturbation_variance": 0.5}
     config.penalties.dragan, config.penalties.r1 = 0.0, -1.0
     with pytest.raises(train.ConfigError, match="config.penalties.r1 is the penalty's weight"):
         train.validate(config)
