@@ -125,6 +125,8 @@ def load_zoo_config(name: str) -> ml_collections.ConfigDict:
         module = importlib.import_module(f"zoo_configs.{name}")
     except ModuleNotFoundError as error:
         raise ConfigError(f"No zoo config named {name!r} (zoo_configs/{name}.py).") from error
+    if arg and not inspect.signature(module.get_config).parameters:
+        raise ConfigError(f"zoo_configs/{name}.py takes no config argument; drop ':{arg}'.")
     return module.get_config(arg) if arg else module.get_config()
 
 
@@ -172,9 +174,11 @@ def validate(config) -> None:
             or config.labelled_batch_size < 0:
         raise ConfigError(f"config.labelled_batch_size must be a non-negative integer, got "
                           f"{config.labelled_batch_size!r}.")
-    if config.labelled_batch_size and not config.labels_per_class:
+    variant = models.VARIANTS.get(config.model.variant)  # an unknown one is refused below
+    if config.labelled_batch_size and not (config.labels_per_class and variant and variant.needs_labels):
         raise ConfigError("config.labelled_batch_size appends labelled examples to every batch of a "
-                          "semi-supervised run: it needs labels_per_class > 0 (or set it to 0).")
+                          "semi-supervised run: it needs labels_per_class > 0 and a variant that reads "
+                          "labels (semi_supervised), or set it to 0.")
     for name, weight in config.penalties.items():
         if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
             raise ConfigError(f"config.penalties.{name} is the penalty's weight: a non-negative number "

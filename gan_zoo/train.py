@@ -105,7 +105,7 @@ def penalty_arguments(config) -> dict:
     weights = {name: float(weight) for name, weight in config.penalties.items() if weight}
     if not weights:
         return {}
-    taken = {option for name in weights for option in penalties.options_of(name)}
+    taken = penalties.options_taken(weights)
     return {"penalties": weights,
             "penalty_options": {k: v for k, v in config.penalty_options.items() if k in taken}}
 

@@ -65,3 +65,23 @@ def test_a_resnet_wgan_gp_takes_finite_steps():
     logs = [gan.train_on_batch(real, return_dict=True) for _ in range(2)][-1]
     assert all(np.isfinite(v) for v in logs.values()) and logs["gradient_penalty"] >= 0
     assert any(not np.allclose(a, b.numpy()) for a, b in zip(before, g.trainable_weights, strict=True))
+
+
+def test_salimans_mnist_networks_have_their_widths_noise_and_output_range():
+    """improved_gan_mlp: G's sigmoid mapped to [-1, 1]; D noisy in training only, its
+    "features" the last 250-unit hidden layer, every Dense weight-normalised."""
+    from gan_zoo import layers
+
+    g, d = networks.build_networks("improved_gan_mlp", (28, 28, 1), 100, is_image=True,
+                                   hidden_units=(1000, 500, 250, 250, 250), num_outputs=10)
+    images = keras.ops.convert_to_numpy(g(np.random.default_rng(0).normal(size=(16, 100)).astype("float32")))
+    assert images.shape == (16, 28, 28, 1) and images.min() >= -1 and images.max() <= 1
+    assert [la.layer.units for la in d.layers if isinstance(la, layers.WeightNormalization)] == [
+        1000, 500, 250, 250, 250, 10]
+    assert d.get_layer("features").output.shape[-1] == 250
+    x = np.zeros((4, 28, 28, 1), "float32")
+    np.testing.assert_array_equal(d(x, training=False), d(x, training=False))
+    assert not np.allclose(d(x, training=True), d(x, training=False))
+    with pytest.raises(ValueError, match="builds an unconditional classifier D"):
+        networks.build_networks("improved_gan_mlp", (28, 28, 1), 100, is_image=True,
+                                discriminator="autoencoder")

@@ -143,6 +143,7 @@ def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
     ("--config.d_optimizer.learning_rate=-0.1", "config.d_optimizer.learning_rate must be a positive number"),
     ("--config.dataset=gauss1d", "DCGAN networks need images"),
     ("--config.networks.conditioning=film", "conditioning must be one of ('', 'concat', 'projection')"),
+    ("--config.labelled_batch_size=10", "it needs labels_per_class > 0 and a variant that reads labels"),
 ])
 def test_bad_config_fails_clearly(tmp_path, override, message):
     result = run_tool(f"--workdir={tmp_path / 'run'}", override)
@@ -542,6 +543,16 @@ def test_every_zoo_config_validates_and_builds(name):
     gan = train.build_gan(config, info)
     assert type(gan) is models.VARIANTS[config.model.variant]
     assert gan.generate(2, seed=0).shape == (2, *info.shape)
+
+
+@pytest.mark.parametrize("config,message", [
+    ("gan_ring8.py:paper", "get_config() takes 0 positional arguments"),
+    ("gan_mnist_subset.py:papr", "takes no config argument or ':paper', got 'papr'")])
+def test_a_config_argument_it_does_not_take_fails_in_one_line(tmp_path, config, message):
+    result = run_tool(f"--workdir={tmp_path / 'run'}", config=config)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    with pytest.raises(train.ConfigError, match="zoo_configs/gan_ring8.py takes no config argument"):
+        train.load_zoo_config("gan_ring8:paper")
 
 
 def test_a_missing_config_file_fails_clearly(tmp_path):

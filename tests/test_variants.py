@@ -262,6 +262,8 @@ def test_loss_options_reach_the_loss_that_takes_them():
     ({"loss": "energy", "loss_options": {"label_smoothing": 0.1}}, "it takes \\['margin'\\]"),
     ({"penalties": {"r1": -1.0}}, "weight of penalty 'r1' must be a non-negative number"),
     ({"penalties": {"r1": "ten"}}, "weight of penalty 'r1' must be a non-negative number"),
+    ({"penalties": {"dragan": 1.0}, "penalty_options": {"perturbation_variance": -1.0}},
+     "penalty option 'perturbation_variance' must be a positive number, got -1.0"),
     ({"penalties": {"r1": 1.0}, "penalty_options": {"perturbation_variance": 1.0}},
      "penalty_options \\['perturbation_variance'\\] are not options of the penalties \\['r1'\\]"),
 ])

@@ -114,11 +114,20 @@ def parse_flags(argv):
     try:
         remaining = flags.FLAGS(argv)
     except flags.Error as error:
-        fail(f"{error}\nRun with --helpshort to list the flags.")
+        fail(f"{_without_traceback(str(error))}\nRun with --helpshort to list the flags.")
     except (AttributeError, KeyError) as error:
         _explain_unknown_key(error, argv, _DEFAULT_CONFIG)
     logging.set_verbosity(logging.WARNING)  # checkpoint INFO lines would break the progress bar
     return remaining
+
+
+def _without_traceback(message: str) -> str:
+    """A flag error's message with a traceback that config_flags quotes cut to its last
+    line, the error itself."""
+    if "Traceback (most recent call last)" not in message:
+        return message
+    head, trace = message.split("Traceback (most recent call last)", 1)
+    return f"{head.strip()} {trace.strip().splitlines()[-1]}"
 
 
 def load_generator(workdir: str | None, generator_path: str | None, dataset: str | None):

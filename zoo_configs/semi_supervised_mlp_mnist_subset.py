@@ -19,6 +19,7 @@ def get_config():
         optimizer.update(learning_rate=0.003, beta_1=0.5)
     config.train.batch_size = 100
     config.labelled_batch_size = 100
+    # z ~ N(0, I), the zoo's noise everywhere; their code draws z ~ U[0, 1]^100.
     # Feature matching on fresh noise, as their generator step draws it; the MLPs are
     # cheap, and small enough that float32 costs little.
     config.train.reuse_generator_pass = False

@@ -34,7 +34,20 @@ def _tensorflow(what: str):
     return tf
 
 
-class ArrayBatches(keras.utils.PyDataset):
+class _IndexedBatches(keras.utils.PyDataset):
+    """Iteration over a `PyDataset` read by index, endless when `num_batches` is None."""
+
+    num_batches: int | None
+
+    def __iter__(self):
+        for index in range(self.num_batches) if self.num_batches is not None else itertools.count():
+            yield self[index]
+
+    def as_numpy_iterator(self):
+        return iter(self)
+
+
+class ArrayBatches(_IndexedBatches):
     """Seeded batches of in-memory arrays, endless when `repeat`: the input pipeline of
     the JAX backend, which needs no TensorFlow (Keras feeds a `PyDataset` to any backend).
 
@@ -80,20 +93,13 @@ class ArrayBatches(keras.utils.PyDataset):
         batch = tuple(array[rows] for array in self.arrays)
         return batch if len(batch) > 1 else batch[0]
 
-    def __iter__(self):
-        for index in range(self.num_batches) if self.num_batches is not None else itertools.count():
-            yield self[index]
-
     def skip(self, count: int) -> "ArrayBatches":
         """The same stream from batch `count` on (tf.data's `skip`)."""
         return ArrayBatches(self.arrays, self.batch_size, self.seed, self.shuffle, self.repeat,
                             self.start + int(count), self.shard)
 
-    def as_numpy_iterator(self):
-        return iter(self)
 
-
-class WithLabelledBatches(keras.utils.PyDataset):
+class WithLabelledBatches(_IndexedBatches):
     """Batches of `unlabelled` (x, y) with a batch of `labelled` (x, y) appended to each:
     the semi-supervised stream of Salimans et al.'s code on the JAX backend. Each part is
     an `ArrayBatches` with its own shard, so every process feeds its share of both."""
@@ -113,15 +119,8 @@ class WithLabelledBatches(keras.utils.PyDataset):
         (x, y), (x_labelled, y_labelled) = self.unlabelled[index], self.labelled[index]
         return np.concatenate([x, x_labelled]), np.concatenate([y, y_labelled])
 
-    def __iter__(self):
-        for index in range(self.num_batches) if self.num_batches is not None else itertools.count():
-            yield self[index]
-
     def skip(self, count: int) -> "WithLabelledBatches":
         return WithLabelledBatches(self.unlabelled.skip(count), self.labelled.skip(count))
-
-    def as_numpy_iterator(self):
-        return iter(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -299,8 +298,9 @@ def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
     if int(batch_size) < 1:
         raise DataError(f"batch_size must be a positive integer, got {batch_size!r}.")
     if labelled_batch_size and not (labels_per_class and with_labels):
-        raise DataError("labelled_batch_size appends labelled examples to every batch: it needs "
-                        "labels_per_class > 0 (a semi-supervised run), or set it to 0.")
+        raise DataError("labelled_batch_size appends labelled examples to every batch of a semi-supervised "
+                        "run: it needs labels_per_class > 0 and labelled batches (with_labels), or set it "
+                        "to 0.")
     if name in EMBEDDED or name in TOYS:
         if image_size:
             raise DataError(f"image_size resizes tfds images; {name!r} has a fixed shape. Set it to 0.")

@@ -63,14 +63,23 @@ def options_of(name: str) -> dict:
     return {p.name: p.default for p in parameters}
 
 
+def options_taken(names) -> set[str]:
+    """The options that any of the penalties `names` takes."""
+    return {option for name in names for option in options_of(name)}
+
+
 def bind(weights: dict, options: dict) -> dict:
     """{name: fn(gan, real, fake, labels)} of the penalties in `weights`, each given the
-    `options` it takes; an option none of them takes is refused."""
-    taken = {option for name in weights for option in options_of(name)}
+    `options` it takes; an option none of them takes, or one that is not a positive
+    number (every option so far is a scale), is refused."""
+    taken = options_taken(weights)
     unknown = sorted(set(options) - taken)
     if unknown:
         raise ValueError(f"penalty_options {unknown} are not options of the penalties {sorted(weights)}; "
                          f"they take {sorted(taken)}.")
+    for option, value in options.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ValueError(f"penalty option {option!r} must be a positive number, got {value!r}.")
 
     def bound(name):
         mine = {k: v for k, v in options.items() if k in options_of(name)}

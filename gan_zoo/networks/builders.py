@@ -207,7 +207,9 @@ def improved_gan_mlp_discriminator(input_shape, hidden_units=IMPROVED_GAN_DISCRI
     layer -> weight-normalised linear outputs. The noise (Keras's GaussianNoise, on in
     training only) has their standard deviations, 0.5 on hidden layers and 0.3 on pixels
     in [0, 1], so 0.6 on the data's [-1, 1]. "features" is the last hidden layer before
-    its noise, where their generator matches features."""
+    its noise, where their generator matches features. Their code also initialises the
+    weight norm's scale g and the bias from a batch of data and keeps g fixed on the
+    hidden layers; here every g trains from ||v|| (`layers.WeightNormalization`)."""
     x = keras.Input(tuple(input_shape), name="x")
     h = layers.GaussianNoise(input_noise, name="input_noise")(layers.Flatten()(x))
     for i, units in enumerate(hidden_units):
