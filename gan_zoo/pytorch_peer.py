@@ -1,17 +1,23 @@
 """The loop a PyTorch user would write, on a zoo config's networks, for side-by-side timing.
 
-`tools/benchmark.py --peer=pytorch` times it in the same process as the zoo model: the
-`dcgan.py` loop of PyTorch-GAN (Linder-Noren) on the config's networks built layer for
-layer in PyTorch (same shapes, same parameter count): each iteration draws z, takes a
-generator step (the non-saturating loss of D on G(z)), then a discriminator step on the
-real minibatch and the detached G(z) (BCE, halved), with Adam at the config's rates.
+`tools/benchmark.py --peer=pytorch` times it in the same process as the zoo model, on the
+config's networks built layer for layer in PyTorch (same shapes, same parameter count),
+with Adam at the config's rates. The loop is PyTorch-GAN's (Linder-Noren) for the variant:
+
+- `gan` (`dcgan.py`): each iteration draws z, takes a generator step (the non-saturating
+  loss of D on G(z)), then a discriminator step on the real minibatch and the detached
+  G(z) (BCE, halved).
+- `wgan_gp` (`wgan_gp.py`): each iteration is a critic step on one real minibatch and
+  G(z), whose loss D(G(z)) - D(x) + lambda (||grad D(x_hat)|| - 1)^2 takes the penalty's
+  input gradient with `create_graph=True` (x_hat on the segment at a per-example
+  alpha ~ U[0, 1]); every `d_steps`-th iteration (`i % n_critic == 0`) adds a generator
+  step on the same z. As written, the critic's loss also backpropagates into G.
+
 Two settings: fp32 as written, and the best a PyTorch user gets on the same code, bf16
 autocast with channels_last. Real minibatches are drawn from a tensor already on the
 device (the GPU where PyTorch sees one, else the CPU), so the loop times training, not a
-data loader.
-
-Only the pairing that `dcgan.py` trains is defined: the non-saturating GAN with one D
-step per G step, on DCGAN or MLP networks. Needs the `bench` extra (PyTorch).
+data loader. Images per second count real images, one minibatch per D step, as the zoo's
+benchmark does. Needs the `bench` extra (PyTorch).
 """
 
 import math
@@ -38,9 +44,11 @@ def _torch():
 def check_config(config) -> None:
     """A clear error for a config the peer loop does not train."""
     model = config.model
-    if model.variant != "gan" or model.get("loss") != "non_saturating" or model.d_steps != 1:
-        raise PeerError("The PyTorch peer is PyTorch-GAN's dcgan.py loop: the non-saturating GAN with "
-                         f"d_steps=1 (a gan_* config); got model.variant={config.model.variant!r}.")
+    dcgan_py = model.variant == "gan" and model.get("loss") == "non_saturating" and model.d_steps == 1
+    if not dcgan_py and model.variant != "wgan_gp":
+        raise PeerError("The PyTorch peer has PyTorch-GAN's dcgan.py loop (the non-saturating GAN with "
+                         "d_steps=1, a gan_* config) and its wgan_gp.py loop (a wgan_gp_* config); got "
+                         f"model.variant={config.model.variant!r}.")
     if config.networks.kind not in ("dcgan", "mlp") or config.networks.conditioning:
         raise PeerError("The PyTorch peer builds unconditional DCGAN or MLP networks; got "
                          f"networks.kind={config.networks.kind!r}.")
@@ -121,10 +129,77 @@ def parameter_count(module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
+def _dcgan_step(config, g, d, optimizer_g, optimizer_d, data, autocast):
+    """One iteration of dcgan.py: a G step, then a D step on real and detached fakes."""
+    torch = _torch()
+    batch, latent = config.train.batch_size, config.model.latent_dim
+    bce = torch.nn.BCEWithLogitsLoss()
+    valid = torch.ones(batch, 1, device=data.device)
+    fake = torch.zeros(batch, 1, device=data.device)
+
+    def step():
+        real = data[torch.randint(len(data), (batch,), device=data.device)]
+        z = torch.randn(batch, latent, device=data.device)
+        with autocast:  # generator step: -log D(G(z))
+            generated = g(z)
+            g_loss = bce(d(generated).float(), valid)
+        optimizer_g.zero_grad()
+        g_loss.backward()
+        optimizer_g.step()
+        with autocast:  # discriminator step on real and detached generated images
+            d_loss = (bce(d(real).float(), valid) + bce(d(generated.detach()).float(), fake)) / 2
+        optimizer_d.zero_grad()
+        d_loss.backward()
+        optimizer_d.step()
+
+    return step
+
+
+def gradient_penalty(d, real, fake):
+    """wgan_gp.py's compute_gradient_penalty: mean (||grad D(x_hat)||_2 - 1)^2 at
+    x_hat = alpha x + (1 - alpha) fake, alpha ~ U[0, 1] per example, keeping the graph
+    for the double backward."""
+    torch = _torch()
+    alpha = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device)
+    x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    scores = d(x_hat)
+    gradients = torch.autograd.grad(scores, x_hat, torch.ones_like(scores), create_graph=True,
+                                    retain_graph=True)[0]
+    return ((gradients.reshape(len(gradients), -1).float().norm(2, dim=1) - 1) ** 2).mean()
+
+
+def _wgan_gp_step(config, g, d, optimizer_g, optimizer_d, data, autocast):
+    """One iteration (one real minibatch) of wgan_gp.py: a critic step, and a generator
+    step on every `d_steps`-th iteration."""
+    torch = _torch()
+    batch, latent = config.train.batch_size, config.model.latent_dim
+    iteration = [0]
+
+    def step():
+        real = data[torch.randint(len(data), (batch,), device=data.device)]
+        z = torch.randn(batch, latent, device=data.device)
+        optimizer_d.zero_grad()
+        with autocast:
+            generated = g(z)  # not detached, as written: d_loss.backward() also runs G's backward
+            d_loss = (d(generated).float().mean() - d(real).float().mean()
+                      + config.model.gp_weight * gradient_penalty(d, real.data, generated.data))
+        d_loss.backward()
+        optimizer_d.step()
+        optimizer_g.zero_grad()
+        if iteration[0] % config.model.d_steps == 0:
+            with autocast:
+                g_loss = -d(g(z)).float().mean()
+            g_loss.backward()
+            optimizer_g.step()
+        iteration[0] += 1
+
+    return step
+
+
 def time_loop(config, images: np.ndarray, setting: str = "float32", warmup_steps: int = 10,
               seconds: float = 2.0, repeats: int = 5, seed: int = 0) -> dict:
     """Images/s (median, min, max over `repeats` windows of about `seconds`) of the
-    dcgan.py loop on `images` (NHWC in [-1, 1]) at the config's batch size, in `setting`
+    variant's loop on `images` (NHWC in [-1, 1]) at the config's batch size, in `setting`
     ("float32" or "bfloat16_channels_last")."""
     torch = _torch()
     check_config(config)
@@ -145,30 +220,15 @@ def time_loop(config, images: np.ndarray, setting: str = "float32", warmup_steps
     optimizer_g = torch.optim.Adam(g.parameters(), lr=opt.learning_rate, betas=(opt.beta_1, opt.beta_2))
     opt = config.d_optimizer
     optimizer_d = torch.optim.Adam(d.parameters(), lr=opt.learning_rate, betas=(opt.beta_1, opt.beta_2))
-    bce = torch.nn.BCEWithLogitsLoss()
-    batch, latent = config.train.batch_size, config.model.latent_dim
-    valid, fake = torch.ones(batch, 1, device=device), torch.zeros(batch, 1, device=device)
     autocast = (torch.autocast(device, dtype=torch.bfloat16) if setting != "float32"
                 else torch.autocast(device, enabled=False))
+    make_step = _wgan_gp_step if config.model.variant == "wgan_gp" else _dcgan_step
+    step = make_step(config, g, d, optimizer_g, optimizer_d, data, autocast)
+    batch = config.train.batch_size
 
     def synchronize():  # CUDA runs asynchronously: a window ends when its work has
         if device == "cuda":
             torch.cuda.synchronize()
-
-    def step():
-        real = data[torch.randint(len(data), (batch,), device=device)]
-        z = torch.randn(batch, latent, device=device)
-        with autocast:  # generator step: -log D(G(z))
-            generated = g(z)
-            g_loss = bce(d(generated).float(), valid)
-        optimizer_g.zero_grad()
-        g_loss.backward()
-        optimizer_g.step()
-        with autocast:  # discriminator step on real and detached generated images
-            d_loss = (bce(d(real).float(), valid) + bce(d(generated.detach()).float(), fake)) / 2
-        optimizer_d.zero_grad()
-        d_loss.backward()
-        optimizer_d.step()
 
     for _ in range(warmup_steps):
         step()

@@ -180,7 +180,7 @@ def test_benchmark_tool_reports_both_models_and_writes_json(tmp_path):
     assert "PyTorch float32" in result.stdout
 
 
-@pytest.mark.parametrize("name", ["gan_mnist_subset", "gan_ring8", "gan_cifar10"])
+@pytest.mark.parametrize("name", ["gan_mnist_subset", "gan_ring8", "gan_cifar10", "wgan_gp_mnist_subset"])
 def test_the_pytorch_peer_builds_the_configs_networks_layer_for_layer(name):
     torch = pytest.importorskip("torch")
     config = train.load_zoo_config(name)
@@ -198,9 +198,32 @@ def test_the_pytorch_peer_builds_the_configs_networks_layer_for_layer(name):
     assert tuple(peer_d(images).shape) == (4, 1)
 
 
-def test_the_pytorch_peer_refuses_what_dcgan_py_does_not_train(monkeypatch):
+def test_the_pytorch_peers_wgan_gp_loop_is_wgan_gp_py():
+    """The penalty of a linear critic w.x is (||w|| - 1)^2 wherever x_hat falls, and the
+    loop steps the critic on every minibatch and G on every d_steps-th (i % n_critic == 0)."""
+    torch = pytest.importorskip("torch")
+    critic = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 1))
+    real, fake = torch.randn(8, 3, 2, 2), torch.randn(8, 3, 2, 2)
+    expected = (critic[1].weight.norm() - 1) ** 2
+    penalty = pytorch_peer.gradient_penalty(critic, real, fake)
+    assert penalty.item() == pytest.approx(expected.item(), rel=1e-5)
+
+    config = train.load_zoo_config("wgan_gp_mnist_subset")
+    config.train.batch_size = 4
+    g, d = pytorch_peer.build_networks(config, (28, 28, 1))
+    optimizer_g, optimizer_d = (torch.optim.Adam(n.parameters()) for n in (g, d))
+    step = pytorch_peer._wgan_gp_step(config, g, d, optimizer_g, optimizer_d, torch.randn(16, 1, 28, 28),
+                                      torch.autocast("cpu", enabled=False))
+    for _ in range(2 * config.model.d_steps + 1):
+        step()
+    steps = [int(o.state[next(iter(o.state))]["step"]) for o in (optimizer_g, optimizer_d)]
+    assert steps == [3, 2 * config.model.d_steps + 1]
+
+
+def test_the_pytorch_peer_refuses_what_its_loops_do_not_train(monkeypatch):
+    pytorch_peer.check_config(train.load_zoo_config("wgan_gp_mnist_subset"))
     with pytest.raises(pytorch_peer.PeerError, match="non-saturating GAN with d_steps=1"):
-        pytorch_peer.check_config(train.load_zoo_config("wgan_gp_mnist_subset"))
+        pytorch_peer.check_config(train.load_zoo_config("wgan_mnist_subset"))
     with pytest.raises(pytorch_peer.PeerError, match="unconditional DCGAN or MLP"):
         pytorch_peer.check_config(train.load_zoo_config("cgan_mnist_subset"))
     with pytest.raises(pytorch_peer.PeerError, match="has no penalties .R1, .... and no generator average"):
