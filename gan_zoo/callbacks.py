@@ -18,13 +18,42 @@ from gan_zoo.models.penalties import PENALTIES
 from gan_zoo.pictures import class_grid_inputs, density_story, render_samples, upscale
 
 
-def global_step(model) -> int:
-    """Generator steps so far. On JAX, `fit` holds the variables' values in its own state
-    between steps: they are put back first, so callbacks read (and may assign) the
-    current ones."""
+def current_value(model, variable) -> np.ndarray:
+    """A variable's value now. On JAX, `fit` holds the values in its own state between
+    steps; this reads the one value from there. `sync` would put every value back, and the
+    next step would then rebuild its whole state: on a GPU that cost 10x the step itself."""
+    state = getattr(model, "_jax_state", None)
+    if state is not None and not model._jax_state_synced:
+        for group, variables in (("optimizer_variables", model.optimizer.variables),
+                                 ("metrics_variables", model.metrics_variables)):
+            for reference, value in zip(variables, state.get(group) or (), strict=False):
+                if reference is variable:
+                    return np.asarray(value)
+    return variable.numpy()
+
+
+def sync(model) -> None:
+    """On JAX, put `fit`'s state back into the variables, for a callback that reads the
+    weights or assigns a variable (the next step then starts from them). Costly: only
+    when needed."""
     if getattr(model, "_jax_state", None) is not None:
         model.jax_state_sync()
-    return int(model.g_optimizer.iterations.numpy())
+
+
+def global_step(model) -> int:
+    """Generator steps so far."""
+    return int(current_value(model, model.g_optimizer.iterations))
+
+
+class GANCallback(keras.callbacks.Callback):
+    """A callback of the zoo's training. `self.gan` is the model without the full JAX
+    state sync that Keras's `self.gan` does at every access (with the state rebuild it
+    causes, the cost of a GPU step several times over): step and trackers are read with
+    `current_value`, and a callback that reads weights or assigns calls `sync` first."""
+
+    @property
+    def gan(self):
+        return self._model
 
 
 # -- callbacks -------------------------------------------------------------------------
@@ -67,7 +96,7 @@ def scalar_tag(name: str, model) -> tuple[str, str]:
     return SCALARS.get(name, (name, ""))
 
 
-class ScalarLogger(keras.callbacks.Callback):
+class ScalarLogger(GANCallback):
     """Each step's own value of every tracked quantity as a TensorBoard scalar at the
     global step, on the charts `scalar_tag` names.
 
@@ -86,20 +115,21 @@ class ScalarLogger(keras.callbacks.Callback):
         self.previous = {}  # Keras resets the trackers at every epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        step = global_step(self.model)  # also puts JAX's trackers back into their variables
-        for name, tracker in self.model.trackers.items():
-            total, count = float(tracker.total.numpy()), float(tracker.count.numpy())
+        step = global_step(self.gan)
+        for name, tracker in self.gan.trackers.items():
+            total = float(current_value(self.gan, tracker.total))
+            count = float(current_value(self.gan, tracker.count))
             last_total, last_count = self.previous.get(name, (0.0, 0.0))
             self.previous[name] = (total, count)
             if count > last_count:  # e.g. no labelled example in the batch: no accuracy
-                tag, description = scalar_tag(name, self.model)
+                tag, description = scalar_tag(name, self.gan)
                 self.writer.scalar(tag, (total - last_total) / (count - last_count), step, description)
 
     def on_train_end(self, logs=None):
         self.writer.flush()
 
 
-class LinearDecay(keras.callbacks.Callback):
+class LinearDecay(GANCallback):
     """Learning rates decayed linearly from `rates` ({"g_optimizer": ..., "d_optimizer":
     ...}) to 0 at step `total`, the schedule of Gulrajani et al.'s reference code. Set
     from the global step before every step, so a resumed run follows the same schedule."""
@@ -109,12 +139,13 @@ class LinearDecay(keras.callbacks.Callback):
         self.total, self.rates = total, rates
 
     def on_train_batch_begin(self, batch, logs=None):
-        scale = max(0.0, 1.0 - global_step(self.model) / self.total)
+        sync(self.gan)  # the assignment must reach the next step's state
+        scale = max(0.0, 1.0 - global_step(self.gan) / self.total)
         for name, rate in self.rates.items():
-            getattr(self.model, name).learning_rate.assign(rate * scale)
+            getattr(self.gan, name).learning_rate.assign(rate * scale)
 
 
-class SampleWriter(keras.callbacks.Callback):
+class SampleWriter(GANCallback):
     """Frames of samples from fixed noise, so that frames compare: at step 0, every
     `every` / 5 steps until step `every` (training changes most early), then every
     `every` steps, and at the end. A class-conditional image GAN (`num_classes`) draws a
@@ -145,30 +176,31 @@ class SampleWriter(keras.callbacks.Callback):
         return step % self.every == 0 or (step < self.every and step % max(1, self.every // 5) == 0)
 
     def write(self, step: int):
-        with self.model.averaged_generator():  # the samples users get: the average, when kept
-            picture = upscale(render_samples(self.model, self.dataset_name, self.is_image, step, self.inputs,
+        sync(self.gan)
+        with self.gan.averaged_generator():  # the samples users get: the average, when kept
+            picture = upscale(render_samples(self.gan, self.dataset_name, self.is_image, step, self.inputs,
                                              self.columns))
-            samples = np.asarray(self.model.generator(self.inputs, training=False), np.float32)
+            samples = np.asarray(self.gan.generator(self.inputs, training=False), np.float32)
         Image.fromarray(picture.squeeze(-1) if picture.shape[-1] == 1 else picture).save(
             os.path.join(self.directory, f"step_{step:07d}.png"))
         self.writer.image("samples", picture, step, "samples from the same noise at every frame" + (
             "; a row per class, a noise vector per column" if self.columns else ""))
         if not self.is_image and samples.shape[-1] == 1:
-            for tag, value in density_story(self.model, self.dataset_name, samples).items():
+            for tag, value in density_story(self.gan, self.dataset_name, samples).items():
                 self.writer.scalar(tag, value, step, STORY[tag])
 
     def on_train_begin(self, logs=None):
-        step = global_step(self.model)
+        step = global_step(self.gan)
         if step == 0:
             self.write(0)
 
     def on_train_batch_end(self, batch, logs=None):
-        step = global_step(self.model)
+        step = global_step(self.gan)
         if self.is_frame(step):
             self.write(step)
 
     def on_train_end(self, logs=None):
-        step = global_step(self.model)
+        step = global_step(self.gan)
         if not self.is_frame(step):
             self.write(step)
         self.writer.flush()
@@ -192,7 +224,7 @@ class TrainingDiverged(RuntimeError):
     """A loss or a weight became NaN or Inf; the message names the step and the quantity."""
 
 
-class DivergenceGuard(keras.callbacks.Callback):
+class DivergenceGuard(GANCallback):
     """Stops training at the first non-finite logged quantity (checked every step).
 
     Raises `TrainingDiverged`; place it before the callbacks that write checkpoints and
@@ -203,7 +235,7 @@ class DivergenceGuard(keras.callbacks.Callback):
         for name, value in (logs or {}).items():
             if not np.all(np.isfinite(value)):
                 raise TrainingDiverged(
-                    f"Training diverged at step {global_step(self.model)}: {name} = {value}. The last "
+                    f"Training diverged at step {global_step(self.gan)}: {name} = {value}. The last "
                     "good checkpoint and samples are kept; lower the learning rates or change the "
                     "config before resuming.")
 
@@ -225,7 +257,7 @@ def flatten_figures(figures: dict, prefix: str = "") -> dict:
     return flat
 
 
-class PeriodicEvaluation(keras.callbacks.Callback):
+class PeriodicEvaluation(GANCallback):
     """Every `every` steps, `evaluate(model) -> figures` as TensorBoard scalars "eval/..."
     at the global step, so that quality curves line up with the losses."""
 
@@ -234,9 +266,10 @@ class PeriodicEvaluation(keras.callbacks.Callback):
         self.evaluate, self.writer, self.every = evaluate, writer, every
 
     def on_train_batch_end(self, batch, logs=None):
-        step = global_step(self.model)
+        step = global_step(self.gan)
         if step % self.every == 0:
-            write_eval_scalars(self.writer, step, self.evaluate(self.model))
+            sync(self.gan)
+            write_eval_scalars(self.writer, step, self.evaluate(self.gan))
 
 
 # The 1-D picture's numbers at every frame (Goodfellow et al. 2014, Figure 1).

@@ -24,7 +24,7 @@ import zipfile
 import keras
 import numpy as np
 
-from gan_zoo.callbacks import TrainingDiverged, global_step, non_finite_weights
+from gan_zoo.callbacks import GANCallback, TrainingDiverged, global_step, non_finite_weights, sync
 
 MAX_TO_KEEP = 3
 
@@ -187,7 +187,7 @@ def restore_latest_good(checkpoint, manager) -> str | None:
     return None
 
 
-class Checkpointer(keras.callbacks.Callback):
+class Checkpointer(GANCallback):
     """Saves a checkpoint manager every `every` steps and at the end, never with
     non-finite weights (it raises `TrainingDiverged` instead).
 
@@ -212,11 +212,12 @@ class Checkpointer(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         if not self.train_seconds:  # the total at the checkpoint this run resumed from
-            self.train_seconds = self.clock.get(str(global_step(self.model)), 0.0)
+            self.train_seconds = self.clock.get(str(global_step(self.gan)), 0.0)
         self.last = time.time()
 
     def save(self, step: int):
-        bad = non_finite_weights(self.model)
+        sync(self.gan)
+        bad = non_finite_weights(self.gan)
         if bad:
             raise TrainingDiverged(f"Training diverged before step {step}: non-finite weights in "
                                    f"{', '.join(bad[:5])}. The last good checkpoint is kept.")
@@ -233,12 +234,12 @@ class Checkpointer(keras.callbacks.Callback):
         self.manager.save(checkpoint_number=step)
 
     def on_train_batch_end(self, batch, logs=None):
-        step = global_step(self.model)
+        step = global_step(self.gan)
         if step % self.every == 0:
             self.save(step)
 
     def on_train_end(self, logs=None):
-        step = global_step(self.model)
+        step = global_step(self.gan)
         latest = self.manager.latest_checkpoint
         if latest is None or step_of(latest) != str(step):
             self.save(step)
