@@ -7,6 +7,7 @@ setup(
     version="0.1.0",
     description="A GAN model zoo for Keras 3 on TensorFlow and JAX: every variant trains with model.fit.",
     packages=find_packages(include=["gan_zoo", "gan_zoo.*", "zoo_configs"]),
+    package_data={"gan_zoo.metrics": ["reference/*.npz"]},  # the shipped FID classifier
     python_requires=">=3.10",
     install_requires=[
         "keras>=3.10,<4",
