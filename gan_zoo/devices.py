@@ -11,6 +11,7 @@ environment or the cluster) and then spreads over every process's devices.
 import contextlib
 import os
 import platform
+import re
 
 import keras
 
@@ -187,5 +188,13 @@ def machine() -> dict:
             versions[module] = __import__(module).__version__
         except ImportError:
             pass
+    driver = None
+    try:  # "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release Build ..."
+        with open("/proc/driver/nvidia/version") as f:
+            found = re.search(r"\s(\d+\.\d+(?:\.\d+)?)\s", f.readline())
+        driver = found and found.group(1)
+    except OSError:
+        pass
     return {"backend": keras.backend.backend(), "cpu": cpu, "cpu_cores": len(os.sched_getaffinity(0)),
-            "gpu": [g["name"] for g in gpus()], **versions, "fast_bfloat16": fast_bfloat16()}
+            "gpu": [g["name"] for g in gpus()], "gpu_driver": driver, **versions,
+            "fast_bfloat16": fast_bfloat16()}
