@@ -124,6 +124,9 @@ def test_the_shipped_mnist_subset_classifier_is_loaded_not_trained(tmp_path, mon
     classifier, info = metrics.train_classifier("mnist_subset")
     assert info["test_accuracy"] == pytest.approx(0.976) and info["test_examples"] == 500
     assert info["reference"] == "classifier_mnist_subset.npz" and not list(tmp_path.iterdir())
+    x_test, y_test = data.load_arrays("mnist_subset", "test")
+    predicted = np.argmax(classifier.predict(x_test, verbose=0), axis=-1)
+    assert np.mean(predicted == y_test) == pytest.approx(info["test_accuracy"])  # the weights, as recorded
     assert classifier.get_layer("features").output.shape[-1] == 128
 
 
