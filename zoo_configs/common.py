@@ -132,6 +132,18 @@ def conditional_config(name: str, dataset: str):
     return config
 
 
+def with_aids(config, arg: str, name: str, *, r1: float = 1.0, ema_decay: float = 0.99):
+    """`config` with Mescheder et al. 2018's R1 penalty (gamma `r1`) and a moving average
+    of G's weights (`ema_decay`), the aids measured to help its variant on mnist_subset;
+    the config argument `:paper` (`arg == "paper"`) gives the paper's variant alone."""
+    if arg not in ("", "paper"):
+        raise ValueError(f"{name} takes no config argument or ':paper', got {arg!r}.")
+    if arg == "":
+        config.penalties.r1 = r1
+        config.train.ema_decay = ema_decay
+    return config
+
+
 def zoo_config(variant: str, dataset: str, **model_overrides):
     """The config of `variant` on `dataset`: paper settings, the data set's preset and,
     on the toy mixtures, `TOY_OVERRIDES`."""

@@ -14,15 +14,8 @@ mixed_bfloat16, Zen 4 EPYC, classifier FID of 2000 samples; real-vs-real 1.9):
 tools/benchmark.py times by default, beside loops that have neither aid).
 """
 
-from zoo_configs.common import zoo_config
+from zoo_configs.common import with_aids, zoo_config
 
 
 def get_config(arg: str = ""):
-    config = zoo_config("gan", "mnist_subset")
-    if arg not in ("", "paper"):
-        raise ValueError(f"gan_mnist_subset.py takes no config argument or ':paper', got {arg!r}.")
-    if arg == "paper":
-        return config
-    config.penalties.r1 = 1.0
-    config.train.ema_decay = 0.99
-    return config
+    return with_aids(zoo_config("gan", "mnist_subset"), arg, "gan_mnist_subset.py")

@@ -1,7 +1,16 @@
-"""Hinge GAN + spectral norm (Miyato et al. 2018) on the 5000 embedded MNIST digits."""
+"""The hinge-loss GAN (Lim & Ye 2017; Miyato et al. 2018) on the 5000 embedded MNIST
+digits, with two aids of later papers as in the default config
+(zoo_configs/gan_mnist_subset.py): R1 (gamma 1) and a moving average of G's weights
+(decay 0.99). `:paper` gives the paper's variant alone.
 
-from zoo_configs.common import zoo_config
+Measured (seed 0, TensorFlow, mixed_bfloat16, Zen 4 EPYC, classifier FID of 2000
+samples on the shipped classifier): the paper's hinge GAN alone ends at FID 16.3 (16.3
+with the average alone). With R1 (gamma 1) and the average (0.99): 9.1, its live
+generator 10.0.
+"""
+
+from zoo_configs.common import with_aids, zoo_config
 
 
-def get_config():
-    return zoo_config("hinge", "mnist_subset")
+def get_config(arg: str = ""):
+    return with_aids(zoo_config("hinge", "mnist_subset"), arg, "hinge_mnist_subset.py")
