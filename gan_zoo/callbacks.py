@@ -21,7 +21,7 @@ from gan_zoo.pictures import class_grid_inputs, density_story, render_samples, u
 def current_value(model, variable) -> np.ndarray:
     """A variable's value now. On JAX, `fit` holds the values in its own state between
     steps; this reads the one value from there. `sync` would put every value back, and the
-    next step would then rebuild its whole state: on a GPU that cost 10x the step itself."""
+    next step would then rebuild its whole state (a cost per variable, not measured apart)."""
     state = getattr(model, "_jax_state", None)
     if state is not None and not model._jax_state_synced:
         for group, variables in (("optimizer_variables", model.optimizer.variables),
@@ -47,9 +47,9 @@ def global_step(model) -> int:
 
 class GANCallback(keras.callbacks.Callback):
     """A callback of the zoo's training. `self.gan` is the model without the full JAX
-    state sync that Keras's `self.gan` does at every access (with the state rebuild it
-    causes, the cost of a GPU step several times over): step and trackers are read with
-    `current_value`, and a callback that reads weights or assigns calls `sync` first."""
+    state sync that Keras's `self.model` does at every access (and the state rebuild it
+    causes at the next step): step and trackers are read with `current_value`, and a
+    callback that reads weights or assigns calls `sync` first."""
 
     @property
     def gan(self):

@@ -180,7 +180,8 @@ def test_benchmark_tool_reports_both_models_and_writes_json(tmp_path):
     assert "PyTorch float32" in result.stdout
 
 
-@pytest.mark.parametrize("name", ["gan_mnist_subset", "gan_ring8", "gan_cifar10", "wgan_gp_mnist_subset"])
+@pytest.mark.parametrize("name", ["gan_mnist_subset", "gan_ring8", "gan_cifar10", "wgan_gp_mnist_subset",
+                                  "wgan_gp_ring8"])
 def test_the_pytorch_peer_builds_the_configs_networks_layer_for_layer(name):
     torch = pytest.importorskip("torch")
     config = train.load_zoo_config(name)
