@@ -116,6 +116,26 @@ def test_generate_is_reproducible_with_a_seed():
     assert gan.generate(10).shape == (10, 1)
 
 
+def test_truncation_keeps_z_within_bounds_and_the_untruncated_draw_elsewhere():
+    z, labels = base.generator_inputs(4000, 8, 10, seed=5)
+    truncated, same_labels = base.generator_inputs(4000, 8, 10, seed=5, truncation=0.5)
+    np.testing.assert_array_equal(same_labels, labels)
+    assert np.abs(truncated).max() <= 0.5
+    inside = np.abs(z) <= 0.5
+    np.testing.assert_array_equal(truncated[inside], z[inside])
+    # The redrawn components follow the normal restricted to [-0.5, 0.5]: its std is
+    # sqrt(1 - 2 t phi(t) / (2 Phi(t) - 1)) = 0.2839 at t = 0.5, against 0.2887 for uniform.
+    assert np.std(truncated[~inside]) == pytest.approx(0.2839, abs=0.003)
+    np.testing.assert_array_equal(truncated, base.generator_inputs(4000, 8, 10, seed=5, truncation=0.5)[0])
+    gan = make_gan()
+    z, _ = base.generator_inputs(50, gan.latent_dim, 0, seed=1, truncation=0.25)
+    np.testing.assert_allclose(gan.generate(50, seed=1, truncation=0.25),
+                               keras.ops.convert_to_numpy(gan.generator(z, training=False)),
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="truncation must be >= 0"):
+        gan.generate(4, truncation=-1.0)
+
+
 def test_fit_accepts_numpy_arrays_and_image_label_pairs():
     x, y = data.load_arrays("gauss1d")
     gan = make_gan()

@@ -167,11 +167,11 @@ def latent_dim(generator) -> int:
     return int(generator.inputs[0].shape[-1])
 
 
-def generate_fn(generator):
-    """generate(n, seed, labels=None) -> float32 samples of a loaded generator, z ~ N(0, I):
-    the samples `BaseGAN.generate` makes for the same seed. A class-conditional
-    generator ([z, labels]) makes the classes `labels`, or classes drawn uniformly with
-    the seed; an unconditional one refuses labels."""
+def generate_fn(generator, truncation: float = 0.0):
+    """generate(n, seed, labels=None) -> float32 samples of a loaded generator, z ~ N(0, I)
+    (truncated at +-`truncation` when > 0): the samples `BaseGAN.generate` makes for the
+    same seed. A class-conditional generator ([z, labels]) makes the classes `labels`, or
+    classes drawn uniformly with the seed; an unconditional one refuses labels."""
     import numpy as np
 
     from gan_zoo.models.base import generator_inputs
@@ -183,7 +183,7 @@ def generate_fn(generator):
         fail(str(error))
 
     def generate(n, seed, labels=None):
-        z, labels = generator_inputs(n, latent_dim(generator), num_classes, seed, labels)
+        z, labels = generator_inputs(n, latent_dim(generator), num_classes, seed, labels, truncation)
         return np.asarray(generator.predict(z if labels is None else [z, labels], batch_size=500, verbose=0),
                           np.float32)
 

@@ -7,6 +7,8 @@ Image sets are scored with the project's classifier (FID / KID / score, precisio
 recall / density / coverage; for a class-conditional generator also its conditional
 accuracy, intra-class FID and Classification Accuracy Score); --inception adds
 InceptionV3 figures where its weights are available. Toy mixtures get mode coverage.
+--truncation=T scores samples of z truncated at +-T (precision up, recall down) under
+its own key.
 """
 
 import json
@@ -23,6 +25,9 @@ _OUTPUT = flags.DEFINE_string("output", None, "Where to write the figures (defau
                               "metrics.json, whose other entries are kept).")
 _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 2000, "Generated samples to score.")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed of the noise.")
+_TRUNCATION = flags.DEFINE_float("truncation", 0.0, "Truncation trick: z drawn within +-T (BigGAN); the "
+                                 "figures go under the key truncation_T, beside the untruncated ones. "
+                                 "0 = off.", lower_bound=0.0)
 _INCEPTION = flags.DEFINE_string("inception", None, "Also score with InceptionV3: 'imagenet' or a "
                                  "weights file.")
 
@@ -39,7 +44,7 @@ def main(argv):
         output = _OUTPUT.value or os.path.join(_WORKDIR.value, "metrics.json")
     else:
         output = _OUTPUT.value or "metrics.json"
-    generate = generate_fn(generator)
+    generate = generate_fn(generator, _TRUNCATION.value)
 
     try:
         # Laid out as train_and_evaluate lays them out in metrics.json: "eval" for image
@@ -61,6 +66,8 @@ def main(argv):
         fail(f"nothing to measure for {dataset!r}: embedded image sets and toys are scored "
              "offline; other image sets need --inception.")
 
+    if _TRUNCATION.value:
+        figures = {f"truncation_{_TRUNCATION.value:g}": figures}
     existing = {}
     if os.path.exists(output):
         with open(output) as f:

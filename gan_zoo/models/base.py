@@ -32,6 +32,7 @@ from collections.abc import Iterable
 import keras
 import numpy as np
 from keras import ops
+from scipy import special
 
 from gan_zoo import losses
 from gan_zoo.backends import OptimizerPair, stepper
@@ -420,21 +421,23 @@ class BaseGAN(keras.Model):
                 w.assign(value)
 
     def generate(self, n: int, seed: int | None = None, labels=None, batch_size: int = 1024,
-                 average: bool = True) -> np.ndarray:
+                 average: bool = True, truncation: float = 0.0) -> np.ndarray:
         """n samples in the data's range as numpy, from the averaged generator when
         `ema_decay` is set (and `average`; False: G's live weights); the same seed gives
         the same samples (on every backend: the noise is drawn by numpy).
 
         A conditional GAN makes samples of the classes `labels` (ints in [0,
         num_classes), n of them), or of classes drawn uniformly with the seed when None;
-        `generate_labelled` returns them beside the samples.
+        `generate_labelled` returns them beside the samples. `truncation` > 0 draws z
+        from the normal truncated to [-truncation, truncation] (`generator_inputs`).
         """
-        return self.generate_labelled(n, seed, labels, batch_size, average)[0]
+        return self.generate_labelled(n, seed, labels, batch_size, average, truncation)[0]
 
     def generate_labelled(self, n: int, seed: int | None = None, labels=None, batch_size: int = 1024,
-                          average: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+                          average: bool = True,
+                          truncation: float = 0.0) -> tuple[np.ndarray, np.ndarray | None]:
         """(samples, their labels) as `generate` makes them (labels None when unconditional)."""
-        z, labels = generator_inputs(n, self.latent_dim, self.num_classes, seed, labels)
+        z, labels = generator_inputs(n, self.latent_dim, self.num_classes, seed, labels, truncation)
         starts = range(0, n, batch_size)
         chunks = [z[i : i + batch_size] for i in starts] if labels is None else [
             [z[i : i + batch_size], labels[i : i + batch_size]] for i in starts]
@@ -544,13 +547,28 @@ def _interleave_numpy(batches):
     return stacked.reshape(-1, *stacked.shape[2:])
 
 
-def generator_inputs(n: int, latent_dim: int, num_classes: int, seed, labels=None):
+def generator_inputs(n: int, latent_dim: int, num_classes: int, seed, labels=None, truncation: float = 0.0):
     """(z, labels) that `generate` feeds G for a seed: z ~ N(0, I) drawn by numpy first,
     then the labels (`sample_labels`), so that a GAN and its exported generator make the
-    same samples for the same seed on every backend."""
+    same samples for the same seed on every backend.
+
+    `truncation` > 0 is the truncation trick (Brock et al. 2019, BigGAN, sec. 3.1): every
+    component of z beyond +-truncation is drawn again from the normal restricted to
+    [-truncation, truncation] (by its inverse CDF: what redrawing until it falls inside
+    gives, in one draw), which trades variety (recall) for fidelity (precision). The
+    redraws come after the labels, so the labels and the components already inside are
+    those of the untruncated draw.
+    """
+    if not truncation >= 0:
+        raise ValueError(f"truncation must be >= 0 (0 = off), got {truncation!r}.")
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((n, latent_dim)).astype(np.float32)
-    return z, sample_labels(num_classes, n, rng, labels)
+    labels = sample_labels(num_classes, n, rng, labels)
+    if truncation:
+        outside = np.abs(z) > truncation
+        inside_mass = rng.uniform(special.ndtr(-truncation), special.ndtr(truncation), int(outside.sum()))
+        z[outside] = np.clip(special.ndtri(inside_mass), -truncation, truncation)
+    return z, labels
 
 
 def sample_labels(num_classes: int, n: int, rng: np.random.Generator, labels=None) -> np.ndarray | None:
