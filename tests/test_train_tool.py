@@ -453,6 +453,14 @@ def test_evaluate_tool_rescores_a_workdir_and_refuses_a_foreign_file(tmp_path):
     assert metrics["step"] == 300  # the run's own figures are kept
     # The same seed as the run's own evaluation: the same figures, where the run put them.
     assert (metrics["mean"], metrics["std"]) == pytest.approx((trained["mean"], trained["std"]), rel=1e-5)
+    result = subprocess.run([*tool, f"--workdir={workdir}", "--seed=12345", "--truncation=0.5"],
+                            capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    with open(os.path.join(workdir, "metrics.json")) as f:
+        rescored = json.load(f)
+    # z within +-0.5 narrows the samples, under a key of its own beside the untruncated figures.
+    assert rescored["truncation_0.5"]["std"] < 0.5 * metrics["std"]
+    assert rescored["std"] == metrics["std"]
     foreign = tmp_path / "generator.keras"
     foreign.write_text("not a keras file")
     result = subprocess.run([*tool, f"--generator={foreign}", "--dataset=gauss1d",
