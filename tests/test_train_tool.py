@@ -399,12 +399,13 @@ def test_linear_decay_follows_the_global_step_across_a_resume(tmp_path):
         gan = restore_latest(config, workdir)
         return float(gan.g_optimizer.learning_rate), float(gan.d_optimizer.learning_rate)
 
+    rate = config.g_optimizer.learning_rate
     train.train_and_evaluate(config, workdir, verbose=0)  # 6 steps; the last at rate * 1/6
-    assert restored_rates() == pytest.approx((2e-4 / 6, 2e-4 / 6))
+    assert restored_rates() == pytest.approx((rate / 6, rate / 6))
     config.train.epochs = 4  # resumed at step 6 of 12: the schedule is a function of the step
-    config.d_optimizer.learning_rate = 1e-3
+    config.d_optimizer.learning_rate = 3e-3
     train.train_and_evaluate(config, workdir, verbose=0)
-    assert restored_rates() == pytest.approx((2e-4 / 12, 1e-3 / 12))
+    assert restored_rates() == pytest.approx((rate / 12, 3e-3 / 12))
 
 
 @pytest.mark.both_backends

@@ -6,7 +6,8 @@ Measured (seed 0, TensorFlow, mixed_bfloat16, Zen 4 EPYC, classifier FID of 2000
 samples on the shipped classifier): the paper's LSGAN alone ends at FID 26.0 (27.4 with
 the average alone). With R1 (gamma 1) and the average (0.99): 9.5, its live generator
 9.2: R1 makes the gain; the average is neutral here, within the ~10% the samples' seed
-moves this FID, and kept for one recipe across the GAN, LSGAN and hinge configs.
+moves this FID, and kept for one recipe across the GAN, LSGAN and hinge configs. Adam at
+1e-3, which helps the GAN and hinge configs, made it worse: 18.1 (live 19.6).
 """
 
 from zoo_configs.common import with_aids, zoo_config
