@@ -132,8 +132,9 @@ def test_truncation_keeps_z_within_bounds_and_the_untruncated_draw_elsewhere():
     np.testing.assert_allclose(gan.generate(50, seed=1, truncation=0.25),
                                keras.ops.convert_to_numpy(gan.generator(z, training=False)),
                                rtol=1e-5, atol=1e-6)
-    with pytest.raises(ValueError, match="truncation must be >= 0"):
-        gan.generate(4, truncation=-1.0)
+    for bad in (-1.0, float("nan"), "0.5"):
+        with pytest.raises(ValueError, match="truncation must be a number >= 0"):
+            gan.generate(4, truncation=bad)
 
 
 def test_fit_accepts_numpy_arrays_and_image_label_pairs():

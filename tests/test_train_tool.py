@@ -564,6 +564,29 @@ def test_a_config_argument_it_does_not_take_fails_in_one_line(tmp_path, config, 
         train.load_zoo_config("gan_ring8:paper")
 
 
+@pytest.mark.parametrize("variant", ["gan", "lsgan", "hinge", "ebgan", "improved_gan", "semi_supervised"])
+def test_paper_configs_are_the_papers_and_the_defaults_add_only_the_aids(variant):
+    """`:paper` is zoo_config's paper settings untouched; the default config differs from it
+    only in R1, the generator average and the learning rates (each config's docstring
+    gives their measured effect)."""
+    from zoo_configs.common import zoo_config
+
+    def flat(config):
+        return {f"{group}.{key}": value for group, values in config.to_dict().items()
+                for key, value in (values.items() if isinstance(values, dict) else [("", values)])}
+
+    paper = flat(train.load_zoo_config(f"{variant}_mnist_subset:paper"))
+    default = flat(train.load_zoo_config(f"{variant}_mnist_subset"))
+    base = zoo_config(variant, "mnist_subset")
+    if variant == "improved_gan":
+        base.model.adversarial_weight = 1.0  # the config's choice of the paper's two G losses
+    assert paper == flat(base)
+    assert paper["penalties.r1"] == 0 and paper["train.ema_decay"] == 0
+    changed = {key for key in paper if paper[key] != default[key]}
+    assert "train.ema_decay" in changed and changed <= {
+        "penalties.r1", "train.ema_decay", "g_optimizer.learning_rate", "d_optimizer.learning_rate"}
+
+
 def test_a_missing_config_file_fails_clearly(tmp_path):
     result = run_tool(f"--workdir={tmp_path / 'run'}", config="does_not_exist.py")
     assert result.returncode == 2 and "Traceback" not in result.stderr

@@ -30,8 +30,6 @@ _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 64, "Images in the grid.", lo
 _ROWS = flags.DEFINE_integer("interpolations", 8, "Latent paths.", lower_bound=1)
 _STEPS = flags.DEFINE_integer("steps", 10, "Points along each path.", lower_bound=2)
 _SEED = flags.DEFINE_integer("seed", 0, "Seed of the noise.")
-_TRUNCATION = flags.DEFINE_float("truncation", 0.0, "Truncation trick for the sample grid: z drawn within "
-                                 "+-T (BigGAN). 0 = off.", lower_bound=0.0)
 
 
 def slerp(z0, z1, steps: int):
@@ -74,7 +72,7 @@ def main(argv):
                                        if _WORKDIR.value else "samples")
     os.makedirs(output_dir, exist_ok=True)
     latent = latent_dim(generator)
-    generate = generate_fn(generator, _TRUNCATION.value)
+    generate = generate_fn(generator)
     rng = np.random.default_rng(_SEED.value)
     z0, z1 = (rng.standard_normal((_ROWS.value, latent)).astype("float32") for _ in range(2))
     paths = slerp(z0, z1, _STEPS.value).reshape(-1, latent)

@@ -27,6 +27,7 @@ JAX state. The same `adversarial_step` runs on both.
 """
 
 import contextlib
+import numbers
 from collections.abc import Iterable
 
 import keras
@@ -559,8 +560,8 @@ def generator_inputs(n: int, latent_dim: int, num_classes: int, seed, labels=Non
     redraws come after the labels, so the labels and the components already inside are
     those of the untruncated draw.
     """
-    if not truncation >= 0:
-        raise ValueError(f"truncation must be >= 0 (0 = off), got {truncation!r}.")
+    if isinstance(truncation, bool) or not isinstance(truncation, numbers.Real) or not truncation >= 0:
+        raise ValueError(f"truncation must be a number >= 0 (0 = off), got {truncation!r}.")
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((n, latent_dim)).astype(np.float32)
     labels = sample_labels(num_classes, n, rng, labels)
