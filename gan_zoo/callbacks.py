@@ -20,8 +20,9 @@ from gan_zoo.pictures import class_grid_inputs, density_story, render_samples, u
 
 def current_value(model, variable) -> np.ndarray:
     """A variable's value now. On JAX, `fit` holds the values in its own state between
-    steps; this reads the one value from there. `sync` would put every value back, and the
-    next step would then rebuild its whole state (a cost per variable, not measured apart)."""
+    steps; this reads an optimizer or metric variable from there. Any other is read after
+    `sync`, which puts every value back (the next step then rebuilds its whole state, a
+    cost per variable not measured apart)."""
     state = getattr(model, "_jax_state", None)
     if state is not None and not model._jax_state_synced:
         for group, variables in (("optimizer_variables", model.optimizer.variables),
@@ -29,6 +30,7 @@ def current_value(model, variable) -> np.ndarray:
             for reference, value in zip(variables, state.get(group) or (), strict=False):
                 if reference is variable:
                     return np.asarray(value)
+        sync(model)  # a weight: its variable alone would hold the value of fit's start
     return variable.numpy()
 
 

@@ -116,6 +116,24 @@ def test_generate_is_reproducible_with_a_seed():
     assert gan.generate(10).shape == (10, 1)
 
 
+def test_a_callback_reads_current_values_of_weights_and_steps():
+    """callbacks.current_value gives the value after the step just taken, for an
+    optimizer's step count (read from fit's JAX state) and for a weight (synced first)."""
+    x, _ = data.load_arrays("gauss1d")
+    gan = make_gan()
+    seen = []
+
+    class Reader(callbacks.GANCallback):
+        def on_train_batch_end(self, batch, logs=None):
+            kernel = self.gan.generator.trainable_variables[0]
+            seen.append((callbacks.global_step(self.gan), callbacks.current_value(self.gan, kernel)))
+
+    gan.fit(x[:256], batch_size=64, epochs=1, shuffle=False, verbose=0, callbacks=[Reader()])
+    assert [step for step, _ in seen] == [1, 2, 3, 4]
+    np.testing.assert_array_equal(seen[-1][1], gan.generator.trainable_variables[0].numpy())
+    assert not np.array_equal(seen[0][1], seen[-1][1])
+
+
 def test_truncation_keeps_z_within_bounds_and_the_untruncated_draw_elsewhere():
     z, labels = base.generator_inputs(4000, 8, 10, seed=5)
     truncated, same_labels = base.generator_inputs(4000, 8, 10, seed=5, truncation=0.5)
