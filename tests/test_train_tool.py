@@ -567,8 +567,8 @@ def test_a_config_argument_it_does_not_take_fails_in_one_line(tmp_path, config, 
 @pytest.mark.parametrize("variant", ["gan", "lsgan", "hinge", "ebgan", "improved_gan", "semi_supervised"])
 def test_paper_configs_are_the_papers_and_the_defaults_add_only_the_aids(variant):
     """`:paper` is zoo_config's paper settings untouched; the default config differs from it
-    only in R1, the generator average and the learning rates (each config's docstring
-    gives their measured effect)."""
+    only in R1, the generator average and the optimizers' learning rates and betas (each
+    config's docstring gives their measured effect)."""
     from zoo_configs.common import zoo_config
 
     def flat(config):
@@ -584,7 +584,8 @@ def test_paper_configs_are_the_papers_and_the_defaults_add_only_the_aids(variant
     assert paper["penalties.r1"] == 0 and paper["train.ema_decay"] == 0
     changed = {key for key in paper if paper[key] != default[key]}
     assert "train.ema_decay" in changed and changed <= {
-        "penalties.r1", "train.ema_decay", "g_optimizer.learning_rate", "d_optimizer.learning_rate"}
+        "penalties.r1", "train.ema_decay", *(f"{optimizer}_optimizer.{key}" for optimizer in "gd"
+                                             for key in ("learning_rate", "beta_1", "beta_2"))}
 
 
 def test_a_missing_config_file_fails_clearly(tmp_path):
