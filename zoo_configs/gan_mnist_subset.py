@@ -24,8 +24,9 @@ the shipped classifier; real-vs-real 1.9):
   0.92, at 2e-4 8.1 and 0.54 / 0.91; betas (0, 0.99) at 1e-3 3.7 and 0.64; at 2e-3 with
   the average at 0.99 4.1 and 0.66. Precision stayed under 0.7 with every other lever
   tried at 1e-3: with betas (0, 0.99), gamma 0.3 (0.66) or 2 D steps (0.68, 1.5x the
-  time; 0.69 on this config); with DCGAN's, 64 base filters (0.62, 2.5x the time), no or layer norm in D
-  (0.61), DiffAugment's translation (FID 9.7). A linear decay of 2e-4 to 0 gave 13.8.
+  time; 0.69 on this config); with DCGAN's, 64 base filters (0.62, 2.5x the time), no
+  or layer norm in D (0.61), DiffAugment's translation (FID 9.7). A linear decay of 2e-4
+  to 0 gave 13.8.
 `--config=zoo_configs/gan_mnist_subset.py:paper` is the paper's GAN alone (what
 tools/benchmark.py times by default, beside loops that have none of these).
 """
