@@ -148,6 +148,12 @@ def validate(config) -> None:
     for key, value in positive.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             raise ConfigError(f"config.{key} must be a positive number, got {value!r}.")
+    for section in ("g_optimizer", "d_optimizer"):  # Adam's moment decays (other optimizers drop them)
+        for key in ("beta_1", "beta_2"):
+            value = config[section].get(key, 0.0)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+                raise ConfigError(f"config.{section}.{key} must be a number in [0, 1), got {value!r}: "
+                                  "it is the decay of one of Adam's moment averages.")
     every = config.train.steps_per_execution
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:
         raise ConfigError(f"config.train.steps_per_execution must be a positive integer, got {every!r}.")

@@ -141,6 +141,8 @@ def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
     ("--config.model.variant=vae", "model.variant must be one of"),
     ("--config.train.batch_size=0", "config.train.batch_size must be a positive number"),
     ("--config.d_optimizer.learning_rate=-0.1", "config.d_optimizer.learning_rate must be a positive number"),
+    ("--config.g_optimizer.beta_1=1.5", "config.g_optimizer.beta_1 must be a number in [0, 1), got 1.5"),
+    ("--config.d_optimizer.beta_2=-0.1", "config.d_optimizer.beta_2 must be a number in [0, 1), got -0.1"),
     ("--config.dataset=gauss1d", "DCGAN networks need images"),
     ("--config.networks.conditioning=film", "conditioning must be one of ('', 'concat', 'projection')"),
     ("--config.labelled_batch_size=10", "it needs labels_per_class > 0 and a variant that reads labels"),
@@ -586,6 +588,11 @@ def test_paper_configs_are_the_papers_and_the_defaults_add_only_the_aids(variant
     assert "train.ema_decay" in changed and changed <= {
         "penalties.r1", "train.ema_decay", *(f"{optimizer}_optimizer.{key}" for optimizer in "gd"
                                              for key in ("learning_rate", "beta_1", "beta_2"))}
+    for key in ("name", "learning_rate", "beta_1", "beta_2"):  # G and D get the same optimizer
+        assert default[f"g_optimizer.{key}"] == default[f"d_optimizer.{key}"], key
+    if variant == "gan":  # the settings the config's docstring and the README measure
+        assert [default[f"g_optimizer.{key}"] for key in ("learning_rate", "beta_1", "beta_2")] == [
+            2e-3, 0.0, 0.99] and default["train.ema_decay"] == 0.999
 
 
 def test_a_missing_config_file_fails_clearly(tmp_path):
