@@ -87,7 +87,9 @@ def default_config() -> ml_collections.ConfigDict:
     c.train.diff_augment = ""  # a DiffAugment policy, e.g. "color,translation,cutout" ("": off; images only)
     c.train.ema_decay = 0.0  # > 0: G's weights averaged with this decay for samples and export (BaseGAN)
     c.train.reuse_generator_pass = True  # see BaseGAN; the toy presets keep Algorithm 1's fresh pass
-    c.train.steps_per_execution = 1  # train steps per call into TensorFlow (logs every N)
+    # Train steps per call into the backend; callbacks and logs run once per call. 0: up to 10
+    # on a GPU, as the callback intervals allow, else 1 (train.resolve_steps_per_execution).
+    c.train.steps_per_execution = 0
     c.train.jit_compile = False  # XLA: slower on the reference CPU, see PERFORMANCE.md
     # "linear": both learning rates fall linearly to 0 at the last step (Gulrajani et
     # al.'s reference code); "none": constant, as the papers' algorithms state them.
@@ -130,6 +132,13 @@ def load_zoo_config(name: str) -> ml_collections.ConfigDict:
     return module.get_config(arg) if arg else module.get_config()
 
 
+def callback_intervals(config) -> dict:
+    """The step counts that callbacks act on, each a multiple of train.steps_per_execution."""
+    return {"train.steps_per_epoch": config.train.steps_per_epoch,
+            "train.checkpoint_every": config.train.checkpoint_every,
+            "train.sample_every": config.train.sample_every, "eval.every": config.eval.every}
+
+
 def validate(config) -> None:
     """Fail early, naming the key, on values no run can use."""
     if isinstance(config.num_train_examples, bool) or not isinstance(config.num_train_examples, int) \
@@ -155,12 +164,11 @@ def validate(config) -> None:
                 raise ConfigError(f"config.{section}.{key} must be a number in [0, 1), got {value!r}: "
                                   "it is the decay of one of Adam's moment averages.")
     every = config.train.steps_per_execution
-    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-        raise ConfigError(f"config.train.steps_per_execution must be a positive integer, got {every!r}.")
-    for key, value in (("train.steps_per_epoch", config.train.steps_per_epoch),
-                       ("train.checkpoint_every", config.train.checkpoint_every),
-                       ("train.sample_every", config.train.sample_every), ("eval.every", config.eval.every)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value % every:
+    if isinstance(every, bool) or not isinstance(every, int) or every < 0:
+        raise ConfigError(f"config.train.steps_per_execution must be a positive integer (or 0: chosen for "
+                          f"the device), got {every!r}.")
+    for key, value in callback_intervals(config).items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value % max(every, 1):
             raise ConfigError(f"config.{key} ({value!r}) must be a multiple of "
                               f"train.steps_per_execution ({every}): callbacks run once per execution.")
     if config.train.precision not in ("auto", *networks.PRECISIONS):

@@ -19,6 +19,7 @@ from gan_zoo.config import (  # noqa: F401 - the schema, re-exported for the tra
     IDENTITY_KEYS,
     OPTIMIZERS,
     ConfigError,
+    callback_intervals,
     default_config,
     load_zoo_config,
     model_config,
@@ -35,6 +36,21 @@ def resolve_precision(precision: str, is_image: bool) -> str:
     if precision != "auto":
         return precision
     return "mixed_bfloat16" if is_image and fast_bfloat16() else "float32"
+
+
+GPU_STEPS_PER_EXECUTION = 10
+
+
+def resolve_steps_per_execution(config) -> int:
+    """config.train.steps_per_execution, 0 chosen for the device. On a GPU, where a call into
+    the step costs more than the step (H200, the default config: 4500 steps in 16.6 s of
+    training against 52 s at 1, the same weights), the largest count up to 10 that divides
+    every callback interval; elsewhere 1 (no measurable gain on CPU, and TensorBoard gets
+    every step)."""
+    if config.train.steps_per_execution or not devices.gpus():
+        return config.train.steps_per_execution or 1
+    intervals = callback_intervals(config).values()
+    return max(n for n in range(1, GPU_STEPS_PER_EXECUTION + 1) if all(v % n == 0 for v in intervals))
 
 
 def make_optimizer(spec, loss_scaling: bool = False) -> keras.optimizers.Optimizer:
@@ -93,7 +109,7 @@ def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
     loss_scaling = precision == "mixed_float16"
     gan.compile(g_optimizer=make_optimizer(config.g_optimizer, loss_scaling),
                 d_optimizer=make_optimizer(config.d_optimizer, loss_scaling),
-                steps_per_execution=config.train.steps_per_execution,
+                steps_per_execution=resolve_steps_per_execution(config),
                 # XLA is optional on TensorFlow (slower on the reference CPU); JAX always compiles.
                 jit_compile=config.train.jit_compile or keras.backend.backend() == "jax")
     return gan
@@ -256,7 +272,7 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
     result = {"step": callbacks.global_step(gan), "steps_this_run": callbacks.global_step(gan) - start,
                "wall_seconds_this_run": round(wall, 2),
                "train_seconds_total": round(checkpointer.train_seconds, 2), "train": _final_logs(history),
-               "precision": gan.generator.dtype_policy.name,
+               "precision": gan.generator.dtype_policy.name, "steps_per_execution": gan.steps_per_execution,
                "peak_rss_mib": round(peak_rss_mib(), 1), "machine": machine()}
     if result["steps_this_run"]:
         result["images_per_second"] = round(

@@ -70,10 +70,12 @@ def test_mixed_bfloat16_computes_in_bf16_and_keeps_float32_variables_outputs_and
     assert keras.config.dtype_policy().name == "float32"  # the policy does not leak
 
 
+@pytest.mark.both_backends
 def test_loss_scaling_leaves_the_update_unchanged():
     """mixed_float16 wraps both optimizers in LossScaleOptimizer; the loss is scaled on the
-    tape and the gradients unscaled, so on float32 networks the update is the plain one."""
-    real = tf.random.stateless_normal([32, 1], seed=[5, 6])
+    tape and the gradients unscaled, so on float32 networks the update is the plain one.
+    (On JAX the scaled optimizers' stateful `apply` leaked tracers out of `lax.cond`.)"""
+    real = np.random.default_rng(5).normal(size=(32, 1)).astype("float32")
     weights = []
     for loss_scaling in (False, True):
         keras.utils.set_random_seed(0)
@@ -82,11 +84,28 @@ def test_loss_scaling_leaves_the_update_unchanged():
         gan.compile(g_optimizer=train.make_optimizer(dict(name="adam", learning_rate=1e-2), loss_scaling),
                     d_optimizer=train.make_optimizer(dict(name="sgd", learning_rate=1e-2), loss_scaling))
         gan.train_on_batch(real)
-        weights.append([w.numpy() for w in gan.generator.weights + gan.discriminator.weights])
+        weights.append([keras.ops.convert_to_numpy(w)
+                        for w in gan.generator.weights + gan.discriminator.weights])
     assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
-    assert float(gan.d_optimizer.dynamic_scale.numpy()) > 1000  # really scaled
+    assert float(keras.ops.convert_to_numpy(gan.d_optimizer.dynamic_scale)) > 1000  # really scaled
+    assert int(keras.ops.convert_to_numpy(gan.g_optimizer.step_counter)) == 1  # the state came back
     for a, b in zip(*weights, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_steps_per_execution_0_takes_up_to_10_on_a_gpu_as_the_callback_intervals_allow(monkeypatch):
+    config = train.load_zoo_config("gan_mnist_subset")
+    assert config.train.steps_per_execution == 0
+    monkeypatch.setattr(devices, "gpus", lambda: [])
+    assert train.resolve_steps_per_execution(config) == 1  # CPU: TensorBoard gets every step
+    monkeypatch.setattr(devices, "gpus", lambda: [{"name": "NVIDIA H200", "compute_capability": (9, 0)}])
+    assert train.resolve_steps_per_execution(config) == 10
+    config.train.sample_every = 25
+    assert train.resolve_steps_per_execution(config) == 5  # a grid at step 25 needs a call ending there
+    config.train.steps_per_epoch = 937  # full MNIST at batch 64: a prime
+    assert train.resolve_steps_per_execution(config) == 1
+    config.train.steps_per_execution = 5
+    assert train.resolve_steps_per_execution(config) == 5  # set by hand: taken as it is
 
 
 def test_auto_precision_keeps_toys_in_float32():

@@ -136,6 +136,8 @@ def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
     ("--config.model.variant=wgan", "config.model has ['label_smoothing', 'loss'], which wgan does not take"),
     ("--config.train.steps_per_execution=7",
      "config.train.steps_per_epoch (300) must be a multiple of train.steps_per_execution (7)"),
+    ("--config.train.steps_per_execution=-1",
+     "config.train.steps_per_execution must be a positive integer (or 0: chosen for the device), got -1"),
     ("--config.train.precision=float8", "config.train.precision must be one of"),
     ("--config.train.lr_decay=cosine", "config.train.lr_decay must be one of ('none', 'linear')"),
     ("--config.model.variant=vae", "model.variant must be one of"),

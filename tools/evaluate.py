@@ -78,7 +78,7 @@ def main(argv):
     width = max(len(k) for k in _flatten(figures))
     for key, value in _flatten(figures).items():
         print(f"{key:{width}s}  {value:.4g}" if isinstance(value, float) else f"{key:{width}s}  {value}")
-    print(f"Wrote {output}")
+    print(f"Wrote {os.path.abspath(output)}")
 
 
 def _flatten(figures, prefix=""):

@@ -93,7 +93,7 @@ class JaxStepper:
 
         (_, (logs, updates)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
         self._values.update(updates)
-        optimizer.apply(grads, variables)
+        self._apply(optimizer, grads, variables)
         return logs
 
     def record(self, variables, forward):
@@ -116,8 +116,21 @@ class JaxStepper:
         (_, (logs, updates)), d_output = jax.value_and_grad(loss_fn, has_aux=True)(recorded.output)
         outer.update(updates)
         (grads,) = recorded.pullback(d_output)
-        optimizer.apply(grads, recorded.variables)
+        self._apply(optimizer, grads, recorded.variables)
         return logs
+
+    def _apply(self, optimizer, grads, variables):
+        """`optimizer.stateless_apply` on the scope's values. Its stateful `apply` would do
+        the same for plain optimizers, but LossScaleOptimizer's (mixed_float16) assigns
+        inside `ops.cond` branches, whose traced values then leak out of `lax.cond`."""
+        if [id(v) for v in variables] != [id(v) for v in optimizer._trainable_variables]:
+            raise ValueError(f"{optimizer.name} was built for other variables than the ones it is "
+                             "asked to update; build it on exactly those (BaseGAN.compile does).")
+        values = self._values
+        new_variables, new_slots = optimizer.stateless_apply(
+            [values[id(v)] for v in optimizer.variables], grads, [values[id(v)] for v in variables])
+        values.update(zip(map(id, variables), new_variables, strict=True))
+        values.update(zip(map(id, optimizer.variables), new_slots, strict=True))
 
     def input_gradient(self, fn, x):
         """d sum(fn(x)) / dx. Updates fn makes to variables (batch norm in training mode)
