@@ -200,17 +200,18 @@ def step_flops(gan: models.BaseGAN, batch_size: int) -> int:
 
     Per discriminator step: G forward, D forward on real and fake, D backward; a
     penalty (each of `models.penalties` is one: WGAN-GP's, R1, R2, DRAGAN) adds a forward and
-    an input-gradient pass on its points and their double backward (~6 D forwards). The
-    generator step: G forward (unless the
-    discriminator step's pass is reused), D forward and input gradients, G backward.
+    an input-gradient pass on its points and their double backward (~6 D forwards), once
+    every `penalty_interval` discriminator steps when lazy. The generator step: G forward
+    (unless the discriminator step's pass is reused), D forward and input gradients, G
+    backward.
     """
     g, d = forward_flops(gan.generator), forward_flops(gan.discriminator)
     k = gan.d_steps
     per_d_step = g + 2 * d + 2 * (2 * d)
-    per_d_step += 6 * d * len(gan.penalties)
+    per_d_step += 6 * d * len(gan.penalties) / gan.penalty_interval
     reused = gan.reuse_generator_pass and not isinstance(gan, PlainGAN)
     g_step = (0 if reused else g) + d + d + 2 * g
-    return batch_size * (k * per_d_step + g_step)
+    return round(batch_size * (k * per_d_step + g_step))
 
 
 # -- the machine ----------------------------------------------------------------------------

@@ -86,6 +86,7 @@ def default_config() -> ml_collections.ConfigDict:
     c.train.precision = "auto"  # or float32, mixed_bfloat16, mixed_float16 (GPU, loss scaling)
     c.train.diff_augment = ""  # a DiffAugment policy, e.g. "color,translation,cutout" ("": off; images only)
     c.train.ema_decay = 0.0  # > 0: G's weights averaged with this decay for samples and export (BaseGAN)
+    c.train.penalty_interval = 1  # N > 1: the penalties lazily, N times weighted in every N-th D update
     c.train.reuse_generator_pass = True  # see BaseGAN; the toy presets keep Algorithm 1's fresh pass
     # Train steps per call into the backend; callbacks and logs run once per call. 0: up to 10
     # on a GPU, as the callback intervals allow, else 1 (train.resolve_steps_per_execution).
@@ -150,6 +151,7 @@ def validate(config) -> None:
                 "train.checkpoint_every": config.train.checkpoint_every,
                 "train.sample_every": config.train.sample_every,
                 "train.num_samples": config.train.num_samples,
+                "train.penalty_interval": config.train.penalty_interval,
                 "eval.num_samples": config.eval.num_samples + 1,  # 0 is allowed: no evaluation
                 "model.latent_dim": config.model.latent_dim, "model.d_steps": config.model.d_steps,
                 "g_optimizer.learning_rate": config.g_optimizer.learning_rate,

@@ -122,7 +122,7 @@ def penalty_arguments(config) -> dict:
     if not weights:
         return {}
     taken = penalties.options_taken(weights)
-    return {"penalties": weights,
+    return {"penalties": weights, "penalty_interval": config.train.penalty_interval,
             "penalty_options": {k: v for k, v in config.penalty_options.items() if k in taken}}
 
 

@@ -11,7 +11,7 @@ import pytest
 from conftest import REPO
 from test_train_tool import TINY, run_tool
 
-VARIANTS = ["gan", "wgan_gp", "ebgan", "improved_gan"]
+VARIANTS = ["gan", "wgan_gp", "ebgan", "improved_gan", "gan+lazy_r1"]
 # Across two processes, the two whose step couples the batch most (the critic's penalty,
 # minibatch discrimination and feature matching); all four run across two devices above.
 PROCESS_VARIANTS = ["wgan_gp", "improved_gan"]

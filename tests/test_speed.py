@@ -130,6 +130,8 @@ def test_flop_counts_match_hand_counts():
     assert benchmark.step_flops(gan, 10) == 10 * ((fg + 6 * fd) + (3 * fg + 2 * fd))
     gan.reuse_generator_pass = True
     assert benchmark.step_flops(gan, 10) == 10 * ((fg + 6 * fd) + (2 * fg + 2 * fd))
+    gan.penalties, gan.penalty_interval = {"r1": 1.0}, 4  # R1: ~6 D forwards, every 4th D step
+    assert benchmark.step_flops(gan, 10) == round(10 * ((fg + 6 * fd + 6 * fd / 4) + (2 * fg + 2 * fd)))
 
 
 def test_plain_baseline_learns_gauss1d():

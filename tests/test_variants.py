@@ -234,6 +234,38 @@ def test_penalties_enter_the_discriminator_loss_with_their_weights():
     assert penalized.get_config()["penalties"] == {"r1": 10.0, "r2": 1.0}
 
 
+def test_lazy_penalties_join_every_nth_discriminator_update_n_times_weighted(tmp_path):
+    """penalty_interval N (StyleGAN2's lazy R1): R1 of a linear D(x) = a x + b is a^2 / 2
+    whatever x, so with SGD D's first update, which takes it, moves a by exactly
+    lr N gamma a_0 more than the unpenalized update and b not at all; then only D's
+    (N+1)th, (2N+1)th ... updates take it, counted by D's optimizer (so across fits and
+    resumes), and only they log it."""
+    n, gamma, lr = 3, 0.1, 0.1
+
+    def one_step(**penalty):
+        keras.utils.set_random_seed(0)
+        g, _ = networks.build_networks("mlp", (1,), 4, is_image=False, hidden_units=(8,))
+        gan = models.GAN(g, keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)]), latent_dim=4,
+                         seed=0, **penalty)
+        gan.compile(g_optimizer=keras.optimizers.SGD(lr), d_optimizer=keras.optimizers.SGD(lr))
+        a_0 = ops.convert_to_numpy(gan.discriminator.trainable_variables[0])
+        return gan, a_0, gan.fit(next(iter(toy_data())), batch_size=TOY_BATCH, verbose=0).history
+
+    plain, a_0, without = one_step()
+    lazy, _, logs = one_step(penalties={"r1": gamma}, penalty_interval=n)
+    (a_plain, b_plain), (a_lazy, b_lazy) = (
+        [ops.convert_to_numpy(w) for w in gan.discriminator.trainable_variables] for gan in (plain, lazy))
+    np.testing.assert_allclose(a_lazy, a_plain - lr * n * gamma * a_0, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(b_lazy, b_plain, rtol=1e-6)
+    assert logs["r1"][0] == pytest.approx(0.5 * float(np.sum(a_0 ** 2)), rel=1e-5)
+    assert logs["d_loss"][0] == pytest.approx(without["d_loss"][0] + n * gamma * logs["r1"][0], rel=1e-5)
+    r1 = lazy.fit(toy_data(), steps_per_epoch=1, epochs=7, verbose=0).history["r1"]  # updates 2 to 8
+    assert [value > 0 for value in r1] == [False, False, True, False, False, True, False]
+    assert int(lazy.d_optimizer.iterations) == 8  # no update of its own
+    lazy.save(tmp_path / "lazy.keras")
+    assert keras.saving.load_model(tmp_path / "lazy.keras").penalty_interval == n
+
+
 def test_diff_augment_reaches_d_on_real_and_generated_data_in_both_steps():
     g, d = networks.build_networks("dcgan", (8, 8, 1), 4, is_image=True, base_filters=4)
     gan = models.GAN(g, d, latent_dim=4, seed=0, augment=layers.DiffAugment(seed=1))
@@ -264,6 +296,7 @@ def test_loss_options_reach_the_loss_that_takes_them():
     ({"penalties": {"r1": "ten"}}, "weight of penalty 'r1' must be a non-negative number"),
     ({"penalties": {"dragan": 1.0}, "penalty_options": {"perturbation_variance": -1.0}},
      "penalty option 'perturbation_variance' must be a positive number, got -1.0"),
+    ({"penalties": {"r1": 1.0}, "penalty_interval": 0}, "penalty_interval must be a positive integer, got 0"),
     ({"penalties": {"r1": 1.0}, "penalty_options": {"perturbation_variance": 1.0}},
      "penalty_options \\['perturbation_variance'\\] are not options of the penalties \\['r1'\\]"),
 ])

@@ -10,6 +10,8 @@ logs. What it cannot write in `keras.ops` comes from a *stepper*, chosen by
   a forward pass recorded once and differentiated later (the generator pass reused by
   the generator step; TensorFlow: a tape kept open; JAX: `jax.vjp`);
 - `input_gradient(fn, x)`: d sum(fn(x)) / dx, for gradient penalties;
+- `cond(condition, true_fn, false_fn)`: one of two functions, chosen by a tensor (lazy
+  penalties), either of which may assign variables;
 - `repeat(count, body)`: body(i) a data-dependent number of times (a while loop);
 - `normal`, `uniform`: noise from a `keras.random.SeedGenerator`, distinct per replica;
 - `average`, `average_scalar`, `global_batch`: reductions that stay exact when a batch

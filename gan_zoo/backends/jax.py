@@ -145,6 +145,25 @@ class JaxStepper:
 
         return jax.grad(total)(x)
 
+    def cond(self, condition, true_fn, false_fn):
+        """true_fn() if `condition` else false_fn(), `condition` traced: a `lax.cond` that
+        carries the state, so that either branch may assign variables (noise draws)."""
+        values = self._values
+        keys = list(values)
+
+        def branch(fn):
+            def run(carried):
+                inner = dict(zip(keys, carried, strict=True))
+                with self._scope(inner):
+                    output = fn()
+                return output, [inner[k] for k in keys]
+            return run
+
+        output, carried = jax.lax.cond(condition, branch(true_fn), branch(false_fn),
+                                       [values[k] for k in keys])
+        values.update(zip(keys, carried, strict=True))
+        return output
+
     def repeat(self, count, body):
         """body(i) for i in range(count), `count` traced: a `fori_loop` over the state."""
         values = self._values

@@ -54,6 +54,17 @@ class TensorFlowStepper:
             y = fn(x)
         return tape.gradient(y, x)
 
+    @staticmethod
+    def cond(condition, true_fn, false_fn):
+        """true_fn() if `condition` else false_fn(), `condition` a tensor: only one runs,
+        except across several replicas, where both run and `tf.where` picks. There a
+        branch that syncs the replicas (the networks' synchronized batch norm) cannot sit
+        inside `tf.cond` ("merge_call called while defining a new graph")."""
+        replica = tf.distribute.get_replica_context()
+        if replica is None or replica.num_replicas_in_sync == 1:
+            return tf.cond(condition, true_fn, false_fn)
+        return tf.nest.map_structure(lambda a, b: tf.where(condition, a, b), true_fn(), false_fn())
+
     def repeat(self, count, body):
         """body(i) for i in range(count), `count` a tensor (the body assigns variables)."""
         def step(i):

@@ -77,6 +77,15 @@ class BaseGAN(keras.Model):
         {"gradient_penalty": 10.0}; each is logged, unweighted, under its name.
       penalty_options: keyword options of the penalties, each given to whichever penalty
         takes it, e.g. {"perturbation_variance": 1.0} for "dragan".
+      penalty_interval: N > 1 computes the penalties lazily (Karras et al. 2020,
+        StyleGAN2, section 3.1: R1 "once every 16 minibatches"): only in every N-th
+        update of D (the first included, counted by D's optimizer, so a resume keeps the
+        rhythm), weighted N times, so that their expected pull is unchanged at about 1/N
+        of their cost; they are logged from those updates only. The authors' code takes
+        them in an extra optimizer step instead, and so also scales Adam's rate by
+        N/(N+1) and its betas to that power; here they join D's own update, which leaves
+        Adam's settings as they are. 1 (default): every update, as the penalties'
+        papers have it.
       discriminator_constraint: a Keras constraint applied to every discriminator weight
         after every discriminator update, e.g. `gan_zoo.layers.WeightClip(0.01)`.
       ema_decay: keep an exponential moving average of G's weights (Yazici et al. 2019;
@@ -113,6 +122,7 @@ class BaseGAN(keras.Model):
         loss_options: dict | None = None,
         penalties: dict | None = None,
         penalty_options: dict | None = None,
+        penalty_interval: int = 1,
         discriminator_constraint=None,
         ema_decay: float | None = None,
         augment: keras.layers.Layer | None = None,
@@ -139,6 +149,10 @@ class BaseGAN(keras.Model):
                           for name, weight in (penalties or {}).items()}
         self.penalty_options = dict(penalty_options or {})
         self._penalties = penalty_lib.bind(self.penalties, self.penalty_options)
+        if isinstance(penalty_interval, bool) or not isinstance(penalty_interval, numbers.Integral) \
+                or penalty_interval < 1:
+            raise ValueError(f"penalty_interval must be a positive integer, got {penalty_interval!r}.")
+        self.penalty_interval = int(penalty_interval)
         self.discriminator_constraint = keras.constraints.get(discriminator_constraint)
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
         if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
@@ -343,10 +357,25 @@ class BaseGAN(keras.Model):
                                       **penalties}
 
     def add_penalties(self, d_loss, real, fake, labels=None):
-        """(d_loss + sum of weight * penalty, {name: penalty}), per example."""
-        values = {name: penalty(self, real, fake, labels) for name, penalty in self._penalties.items()}
+        """(d_loss + sum of weight * penalty, {name: penalty}), per example; with a
+        `penalty_interval` N > 1, N * weight * penalty in every N-th update of D and
+        nothing (not even computed) in the others, whose logs then leave them out."""
+        def penalties():
+            return {name: ops.cast(penalty(self, real, fake, labels), "float32")
+                    for name, penalty in self._penalties.items()}
+
+        if self.penalty_interval == 1 or not self._penalties:
+            values, due = penalties(), None
+        else:
+            due = ops.equal(self.d_optimizer.iterations % self.penalty_interval, 0)
+            zeros = ops.zeros((ops.shape(real)[0],))
+            values = self.stepper.cond(due, penalties, lambda: {name: zeros for name in self._penalties})
+            due = ops.cast(due, "float32")
+        scale = 1.0 if due is None else self.penalty_interval * due
         for name, value in values.items():
-            d_loss = d_loss + self.penalties[name] * value
+            d_loss = d_loss + scale * self.penalties[name] * value
+        if due is not None:  # logged as (values, weights): the mean over the updates that computed them
+            values = {name: (value, ops.ones_like(value) * due) for name, value in values.items()}
         return d_loss, values
 
     def discriminator_step(self, real, labels=None, fake=None) -> dict:
@@ -462,6 +491,7 @@ class BaseGAN(keras.Model):
             "loss_options": dict(self.loss_options),
             "penalties": dict(self.penalties),
             "penalty_options": dict(self.penalty_options),
+            "penalty_interval": self.penalty_interval,
             "discriminator_constraint": keras.constraints.serialize(self.discriminator_constraint),
             "ema_decay": self.ema_decay,
             "augment": keras.saving.serialize_keras_object(self.augment),

@@ -28,6 +28,7 @@ CASES = {  # name: (variant, constructor arguments, networks)
     "wgan_gp_reuse": ("wgan_gp", {"d_steps": 2, "reuse_generator_pass": True}, "mlp"),
     "lsgan": ("lsgan", {}, "mlp"),
     "hinge": ("hinge", {}, "mlp"),
+    "gan_lazy_r1": ("gan", {"penalties": {"r1": 1.0}, "penalty_interval": 2}, "mlp"),  # its own D update
 }
 
 

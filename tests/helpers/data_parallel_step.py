@@ -21,7 +21,9 @@ BATCH, LATENT = 16, 4
 
 
 def build(variant):
-    cls = models.VARIANTS[variant]
+    """The variant; "gan+lazy_r1" is the GAN with R1 in its own update (penalty_interval)."""
+    lazy = variant.endswith("+lazy_r1")
+    cls = models.VARIANTS[variant.removesuffix("+lazy_r1")]
     g, d = networks.build_networks("mlp", (2,), LATENT, is_image=False, hidden_units=(16,),
                                    discriminator=cls.discriminator_kind)
     rng = np.random.default_rng(0)  # the same start with and without the distribution
@@ -29,6 +31,8 @@ def build(variant):
         v.assign(rng.normal(scale=0.3, size=v.shape).astype(v.dtype))
     extra = {models.WGANGP: {"d_steps": 2}, models.ImprovedGAN: {"adversarial_weight": 1.0},
              models.EBGAN: {"margin": 1.0, "pt_weight": 1.0}}.get(cls, {})
+    if lazy:
+        extra = {"penalties": {"r1": 1.0}, "penalty_interval": 2}
     gan = cls(g, d, latent_dim=LATENT, seed=0, **extra)
     # SGD: its update is linear in the gradient, which is what must agree (see backend_step.py).
     gan.compile(g_optimizer=keras.optimizers.SGD(0.05), d_optimizer=keras.optimizers.SGD(0.05))

@@ -24,12 +24,16 @@ VARIANTS, BATCH, LATENT = sys.argv[1:], 16, 4
 
 
 def build(variant):
+    """The variant; "gan+lazy_r1" is the GAN with R1 in its own update (penalty_interval)."""
     keras.utils.set_random_seed(0)
-    cls = models.VARIANTS[variant]
+    lazy = variant.endswith("+lazy_r1")
+    cls = models.VARIANTS[variant.removesuffix("+lazy_r1")]
     g, d = networks.build_networks("mlp", (2,), LATENT, is_image=False, hidden_units=(16,),
                                    discriminator=cls.discriminator_kind)
     extra = {models.WGANGP: {"d_steps": 2}, models.ImprovedGAN: {"adversarial_weight": 1.0},
              models.EBGAN: {"margin": 1.0, "pt_weight": 1.0}}.get(cls, {})
+    if lazy:
+        extra = {"penalties": {"r1": 1.0}, "penalty_interval": 2}
     gan = cls(g, d, latent_dim=LATENT, seed=0, **extra)
     gan.compile(g_optimizer=keras.optimizers.Adam(1e-2), d_optimizer=keras.optimizers.Adam(1e-2))
     return gan
