@@ -138,6 +138,7 @@ def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
      "config.train.steps_per_epoch (300) must be a multiple of train.steps_per_execution (7)"),
     ("--config.train.steps_per_execution=-1",
      "config.train.steps_per_execution must be a positive integer (or 0: chosen for the device), got -1"),
+    ("--config.train.penalty_interval=0", "config.train.penalty_interval must be a positive number, got 0"),
     ("--config.train.precision=float8", "config.train.precision must be one of"),
     ("--config.train.lr_decay=cosine", "config.train.lr_decay must be one of ('none', 'linear')"),
     ("--config.model.variant=vae", "model.variant must be one of"),
@@ -571,8 +572,8 @@ def test_a_config_argument_it_does_not_take_fails_in_one_line(tmp_path, config, 
 @pytest.mark.parametrize("variant", ["gan", "lsgan", "hinge", "ebgan", "improved_gan", "semi_supervised"])
 def test_paper_configs_are_the_papers_and_the_defaults_add_only_the_aids(variant):
     """`:paper` is zoo_config's paper settings untouched; the default config differs from it
-    only in R1, the generator average and the optimizers' learning rates and betas (each
-    config's docstring gives their measured effect)."""
+    only in R1 (and how often it is taken), the generator average, the optimizers' learning
+    rates and betas, and the length (each config's docstring gives their measured effect)."""
     from zoo_configs.common import zoo_config
 
     def flat(config):
@@ -588,13 +589,15 @@ def test_paper_configs_are_the_papers_and_the_defaults_add_only_the_aids(variant
     assert paper["penalties.r1"] == 0 and paper["train.ema_decay"] == 0
     changed = {key for key in paper if paper[key] != default[key]}
     assert "train.ema_decay" in changed and changed <= {
-        "penalties.r1", "train.ema_decay", *(f"{optimizer}_optimizer.{key}" for optimizer in "gd"
+        "penalties.r1", "train.ema_decay", "train.penalty_interval", "train.epochs",
+        *(f"{optimizer}_optimizer.{key}" for optimizer in "gd"
                                              for key in ("learning_rate", "beta_1", "beta_2"))}
     for key in ("name", "learning_rate", "beta_1", "beta_2"):  # G and D get the same optimizer
         assert default[f"g_optimizer.{key}"] == default[f"d_optimizer.{key}"], key
     if variant == "gan":  # the settings the config's docstring and the README measure
         assert [default[f"g_optimizer.{key}"] for key in ("learning_rate", "beta_1", "beta_2")] == [
             2e-3, 0.0, 0.99] and default["train.ema_decay"] == 0.999
+        assert default["train.penalty_interval"] == 16 and default["train.epochs"] == 25
 
 
 def test_a_missing_config_file_fails_clearly(tmp_path):

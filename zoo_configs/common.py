@@ -133,17 +133,21 @@ def conditional_config(name: str, dataset: str):
 
 
 def with_aids(config, arg: str, name: str, *, r1: float = 1.0, ema_decay: float = 0.99,
-              learning_rate: float | None = None, betas: tuple[float, float] | None = None):
+              learning_rate: float | None = None, betas: tuple[float, float] | None = None,
+              penalty_interval: int = 1, epochs: int | None = None):
     """`config` with Mescheder et al. 2018's R1 penalty (gamma `r1`) and a moving average
     of G's weights (`ema_decay`), the aids measured to help its variant on mnist_subset,
     and where given a `learning_rate` and Adam `betas` (beta_1, beta_2) for both optimizers
-    that the two make stable (as StyleGAN2's 2e-3 and (0, 0.99) with the same pair); the
-    config argument `:paper` (`arg == "paper"`) gives the paper's variant alone."""
+    that the two make stable (as StyleGAN2's 2e-3 and (0, 0.99) with the same pair), R1
+    taken lazily (`penalty_interval`) and the length (`epochs`) its cheaper step affords;
+    the config argument `:paper` (`arg == "paper"`) gives the paper's variant alone."""
     if arg not in ("", "paper"):
         raise ValueError(f"{name} takes no config argument or ':paper', got {arg!r}.")
     if arg == "":
         config.penalties.r1 = r1
         config.train.ema_decay = ema_decay
+        config.train.penalty_interval = penalty_interval
+        config.train.epochs = epochs or config.train.epochs
         for optimizer in (config.g_optimizer, config.d_optimizer):
             if learning_rate is not None:
                 optimizer.learning_rate = learning_rate
