@@ -131,21 +131,10 @@ def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
     ("--config.train.batch_sise=3", "config has no key 'train.batch_sise'. Did you mean \"batch_size\""),
     ("--config.dataset=mnits", "Unknown data set 'mnits'"),
     ("--config.train.batch_size=abc", "invalid literal for int()"),
-    ("--config.train.steps_per_epoch=0", "config.train.steps_per_epoch must be a positive number"),
     ("--config.model.loss=wasserstein", "loss must be one of"),
     ("--config.model.variant=wgan", "config.model has ['label_smoothing', 'loss'], which wgan does not take"),
-    ("--config.train.steps_per_execution=7",
-     "config.train.steps_per_epoch (300) must be a multiple of train.steps_per_execution (7)"),
-    ("--config.train.steps_per_execution=-1",
-     "config.train.steps_per_execution must be a positive integer (or 0: chosen for the device), got -1"),
-    ("--config.train.penalty_interval=0", "config.train.penalty_interval must be a positive number, got 0"),
-    ("--config.train.precision=float8", "config.train.precision must be one of"),
-    ("--config.train.lr_decay=cosine", "config.train.lr_decay must be one of ('none', 'linear')"),
     ("--config.model.variant=vae", "model.variant must be one of"),
     ("--config.train.batch_size=0", "config.train.batch_size must be a positive number"),
-    ("--config.d_optimizer.learning_rate=-0.1", "config.d_optimizer.learning_rate must be a positive number"),
-    ("--config.g_optimizer.beta_1=1.5", "config.g_optimizer.beta_1 must be a number in [0, 1), got 1.5"),
-    ("--config.d_optimizer.beta_2=-0.1", "config.d_optimizer.beta_2 must be a number in [0, 1), got -0.1"),
     ("--config.dataset=gauss1d", "DCGAN networks need images"),
     ("--config.networks.conditioning=film", "conditioning must be one of ('', 'concat', 'projection')"),
     ("--config.labelled_batch_size=10", "it needs labels_per_class > 0 and a variant that reads labels"),
@@ -157,6 +146,34 @@ def test_bad_config_fails_clearly(tmp_path, override, message):
     assert "Traceback" not in result.stderr
     if "batch_sise" in override:
         assert "Valid keys:" in result.stderr and "train.batch_size" in result.stderr
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("train.steps_per_epoch", 0, "config.train.steps_per_epoch must be a positive number"),
+    ("train.steps_per_execution", 7,
+     "config.train.steps_per_epoch (300) must be a multiple of train.steps_per_execution (7)"),
+    ("train.steps_per_execution", -1,
+     "config.train.steps_per_execution must be a positive integer (or 0: chosen for the device), got -1"),
+    ("train.penalty_interval", 0,
+     "config.train.penalty_interval must be a positive number, got 0"),
+    ("train.precision", "float8", "config.train.precision must be one of"),
+    ("train.lr_decay", "cosine", "config.train.lr_decay must be one of ('none', 'linear')"),
+    ("d_optimizer.learning_rate", -0.1,
+     "config.d_optimizer.learning_rate must be a positive number"),
+    ("g_optimizer.beta_1", 1.5,
+     "config.g_optimizer.beta_1 must be a number in [0, 1), got 1.5"),
+    ("d_optimizer.beta_2", -0.1,
+     "config.d_optimizer.beta_2 must be a number in [0, 1), got -0.1"),
+])
+def test_config_values_no_run_can_use_are_refused_naming_the_key(key, value, message):
+    """`config.validate`, which the tool runs before anything else (exit 2 with the message:
+    `test_bad_config_fails_clearly` shows it through the tool for train.batch_size=0)."""
+    config = train.load_zoo_config("gan_mnist_subset")
+    section, name = key.split(".")
+    config[section][name] = value
+    with pytest.raises(train.ConfigError) as error:
+        train.validate(config)
+    assert message in str(error.value)
 
 
 @pytest.mark.parametrize("key,value,message", [
