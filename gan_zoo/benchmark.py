@@ -144,7 +144,8 @@ PLAIN_VARIANTS = ("gan", "lsgan", "hinge", "wgan_gp")
 
 def build_baseline(config, info) -> PlainGAN | None:
     """`PlainGAN` on float32 copies of the config's networks and the config's loss pair
-    and penalties (None: no keras.io analogue, e.g. for R1)."""
+    and penalties (None: no keras.io analogue, e.g. for R1 or a lazy gradient penalty, which
+    PlainGAN would compute every step)."""
     if config.model.variant not in PLAIN_VARIANTS or config.networks.conditioning:
         return None  # (keras.io's conditional GAN example is a different network)
     fp32 = config.copy_and_resolve_references()
@@ -154,8 +155,8 @@ def build_baseline(config, info) -> PlainGAN | None:
         fp32.train.reuse_generator_pass = False
         fp32.train.jit_compile = False
     zoo = train.build_gan(fp32, info)
-    if set(zoo.penalties) - {"gradient_penalty"}:
-        return None  # R1 and the like: no keras.io example has them
+    if set(zoo.penalties) - {"gradient_penalty"} or (zoo.penalties and zoo.penalty_interval > 1):
+        return None  # R1 and the like, or lazy penalties: no keras.io example has them
     baseline = PlainGAN(zoo.generator, zoo.discriminator, config.model.latent_dim,
                         d_steps=config.model.d_steps, loss=zoo.loss_name, loss_options=zoo.loss_options,
                         penalties=zoo.penalties)

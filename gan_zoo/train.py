@@ -117,12 +117,14 @@ def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
 
 def penalty_arguments(config) -> dict:
     """The base's `penalties` and `penalty_options` from config.penalties (weight > 0)
-    and the options those penalties take."""
+    and the options those penalties take, and `penalty_interval`, which also applies to a
+    variant's own penalty (WGAN-GP's, set by model.gp_weight)."""
+    interval = {"penalty_interval": config.train.penalty_interval}
     weights = {name: float(weight) for name, weight in config.penalties.items() if weight}
     if not weights:
-        return {}
+        return interval
     taken = penalties.options_taken(weights)
-    return {"penalties": weights, "penalty_interval": config.train.penalty_interval,
+    return {"penalties": weights, **interval,
             "penalty_options": {k: v for k, v in config.penalty_options.items() if k in taken}}
 
 

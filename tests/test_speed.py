@@ -134,6 +134,18 @@ def test_flop_counts_match_hand_counts():
     assert benchmark.step_flops(gan, 10) == round(10 * ((fg + 6 * fd + 6 * fd / 4) + (2 * fg + 2 * fd)))
 
 
+def test_the_baseline_is_left_out_where_keras_io_has_no_analogue():
+    """WGAN-GP's penalty has keras.io's analogue, taken every step; R1, or the gradient
+    penalty taken lazily, would make the baseline do other work than the zoo."""
+    config = train.load_zoo_config("wgan_gp_mnist_subset")
+    config.networks.base_filters = 4
+    _, info = data.load(config.dataset, 8, seed=0)
+    assert isinstance(benchmark.build_baseline(config, info), benchmark.PlainGAN)
+    config.train.penalty_interval = 5
+    assert benchmark.build_baseline(config, info) is None
+    assert benchmark.build_baseline(train.load_zoo_config("gan_mnist_subset"), info) is None  # R1
+
+
 def test_plain_baseline_learns_gauss1d():
     """The benchmark's keras-io-style baseline is a working GAN, not a strawman."""
     g, d = toy_networks()

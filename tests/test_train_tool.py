@@ -258,6 +258,10 @@ def test_config_penalties_reach_the_gan_with_their_options():
     gan = train.build_gan(config, data.load("mnist_subset", 16)[1])
     assert gan.penalties == {"r1": 1.0, "dragan": 10.0}  # beside the default config's own R1
     assert gan.penalty_options == {"perturbation_variance": 0.5}
+    assert gan.penalty_interval == 16  # the default config's lazy R1
+    lazy_gp = tiny_config("wgan_gp_mnist_subset")
+    lazy_gp.train.penalty_interval = 5  # reaches the variant's own penalty too
+    assert train.build_gan(lazy_gp, data.load("mnist_subset", 16)[1]).penalty_interval == 5
     config.penalties.dragan, config.penalties.r1 = 0.0, -1.0
     with pytest.raises(train.ConfigError, match="config.penalties.r1 is the penalty's weight"):
         train.validate(config)
