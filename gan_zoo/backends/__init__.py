@@ -9,7 +9,8 @@ logs. What it cannot write in `keras.ops` comes from a *stepper*, chosen by
 - `record(variables, forward)` and `minimize_through(optimizer, recorded, objective)`:
   a forward pass recorded once and differentiated later (the generator pass reused by
   the generator step; TensorFlow: a tape kept open; JAX: `jax.vjp`);
-- `input_gradient(fn, x)`: d sum(fn(x)) / dx, for gradient penalties;
+- `input_gradient(fn, x)`: d sum(fn(x)) / dx, for gradient penalties; what fn assigns
+  (batch-norm statistics of the penalty's extra pass) is dropped;
 - `cond(condition, true_fn, false_fn)`: one of two functions, chosen by a tensor (lazy
   penalties), either of which may assign variables;
 - `repeat(count, body)`: body(i) a data-dependent number of times (a while loop);

@@ -29,6 +29,7 @@ CASES = {  # name: (variant, constructor arguments, networks)
     "lsgan": ("lsgan", {}, "mlp"),
     "hinge": ("hinge", {}, "mlp"),
     "gan_lazy_r1": ("gan", {"penalties": {"r1": 1.0}, "penalty_interval": 2}, "mlp"),  # its own D update
+    "gan_dcgan_r1": ("gan", {"penalties": {"r1": 1.0}}, "dcgan"),  # the penalty pass leaves D's BN statistics
 }
 
 
@@ -55,7 +56,7 @@ def fixed_noise(gan):
 
 def build(variant, hyper, kind):
     cls = models.VARIANTS[variant]
-    shape = (8, 8, 1) if kind == "dcgan" else (2,)
+    shape = (16, 16, 1) if kind == "dcgan" else (2,)  # 16: D has a batch-norm layer
     g, d = networks.build_networks(kind, shape, LATENT, is_image=kind == "dcgan", hidden_units=(16, 16),
                                    base_filters=4, kernel_size=3, embedding_dim=4,
                                    discriminator=cls.discriminator_kind,
