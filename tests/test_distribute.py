@@ -73,6 +73,16 @@ def test_train_tool_runs_mirrored_on_logical_cpus(tmp_path):
         assert json.load(f)["step"] == 6
 
 
+def test_wgan_reference_schedule_is_refused_across_tensorflow_replicas(tmp_path):
+    """Its while loop of critic updates would fail inside tf.distribute with merge_call
+    deep in a traceback; the tool says why and what to use instead."""
+    result = run_tool(f"--workdir={tmp_path / 'run'}", "--strategy=mirrored", "--cpu_devices=2", *TINY,
+                      "--config.model.reference_schedule=True", config="wgan_mnist_subset.py")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "reference_schedule" in result.stderr and "train it on one device, or on JAX" in result.stderr
+    assert not os.path.exists(tmp_path / "run" / "checkpoints")
+
+
 def _free_ports(n: int) -> list[int]:
     import socket
 

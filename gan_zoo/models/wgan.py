@@ -26,7 +26,8 @@ class WGAN(BaseGAN):
         generator steps and every 500th; the paper does not, so it is off by default.
         When on, the extra critic steps cycle over the batch's k real minibatches, and
         every generator step makes a fresh generator pass (`reuse_generator_pass` does
-        not apply to this schedule).
+        not apply to this schedule). Refused across TensorFlow replicas; JAX's
+        DataParallel runs it.
     """
 
     preset_arguments = ("loss", "loss_options", "discriminator_constraint")
@@ -38,6 +39,11 @@ class WGAN(BaseGAN):
                          discriminator_constraint=clip, **kwargs)
         self.clip_value = clip.clip_value
         self.reference_schedule = bool(reference_schedule)
+        if self.reference_schedule and self.stepper.num_replicas() > 1:
+            raise ValueError(
+                "WGAN's reference_schedule runs a data-dependent number of critic updates (a while "
+                "loop), and tf.distribute cannot aggregate gradients inside one (merge_call in control "
+                "flow): train it on one device, or on JAX, where keras.distribution.DataParallel runs it.")
 
     def adversarial_step(self, data):
         if not self.reference_schedule:
