@@ -12,14 +12,16 @@ from conftest import REPO
 from test_train_tool import TINY, run_tool
 
 VARIANTS = ["gan", "wgan_gp", "ebgan", "improved_gan", "gan+lazy_r1"]
+# WGAN's reference schedule (a loop of 100 critic updates) runs on JAX's DataParallel only.
+DATA_PARALLEL_VARIANTS = [*VARIANTS, "wgan+reference_schedule"]
 # Across two processes, the two whose step couples the batch most (the critic's penalty,
 # minibatch discrimination and feature matching); all four run across two devices above.
 PROCESS_VARIANTS = ["wgan_gp", "improved_gan"]
 
 
-def one_step_each(helper: str, env: dict) -> dict:
-    """{variant: figures} from one subprocess running `helper` on every variant."""
-    result = subprocess.run([sys.executable, os.path.join(REPO, "tests", "helpers", helper), *VARIANTS],
+def one_step_each(helper: str, env: dict, variants: list) -> dict:
+    """{variant: figures} from one subprocess running `helper` on `variants`."""
+    result = subprocess.run([sys.executable, os.path.join(REPO, "tests", "helpers", helper), *variants],
                             capture_output=True, text=True, timeout=600, env={**os.environ, **env})
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -28,13 +30,14 @@ def one_step_each(helper: str, env: dict) -> dict:
 # Session scope: a worker that interleaves other modules' tests computes them once.
 @pytest.fixture(scope="session")
 def mirrored_steps():
-    return one_step_each("mirrored_step.py", {"TF_CPP_MIN_LOG_LEVEL": "2"})
+    return one_step_each("mirrored_step.py", {"TF_CPP_MIN_LOG_LEVEL": "2"}, VARIANTS)
 
 
 @pytest.fixture(scope="session")
 def data_parallel_steps():
     return one_step_each("data_parallel_step.py", {
-        "KERAS_BACKEND": "jax", "PYTHONPATH": REPO, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"})
+        "KERAS_BACKEND": "jax", "PYTHONPATH": REPO, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"},
+        DATA_PARALLEL_VARIANTS)
 
 
 @pytest.mark.xdist_group("mirrored_steps")  # one worker computes the fixture
@@ -52,7 +55,7 @@ def test_one_mirrored_step_equals_one_device(mirrored_steps, variant):
 
 
 @pytest.mark.xdist_group("data_parallel_steps")
-@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("variant", DATA_PARALLEL_VARIANTS)
 def test_one_data_parallel_step_on_jax_equals_one_device(data_parallel_steps, variant):
     """keras.distribution.DataParallel over 2 JAX CPU devices: one SPMD program over the
     global batch, so batch-coupled terms (PT, feature matching) see it whole, as on one
@@ -60,6 +63,8 @@ def test_one_data_parallel_step_on_jax_equals_one_device(data_parallel_steps, va
     result = data_parallel_steps[variant]
     assert result["devices"] == 2  # the weights really were placed on both devices
     assert result["max_weight_diff"] < 1e-6
+    if variant == "wgan+reference_schedule":  # the first generator step's burst of critic updates
+        assert result["d_updates"] == 100
     for key, value in result["single_logs"].items():
         assert result["parallel_logs"][key] == pytest.approx(value, rel=1e-5, abs=1e-6)
 

@@ -20,10 +20,14 @@ from gan_zoo import models, networks
 BATCH, LATENT = 16, 4
 
 
+# "variant+option": the variant with these arguments instead of its usual extras.
+OPTIONS = {"lazy_r1": {"penalties": {"r1": 1.0}, "penalty_interval": 2},  # R1 in its own update
+           "reference_schedule": {"reference_schedule": True, "d_steps": 2}}  # 100 critic updates
+
+
 def build(variant):
-    """The variant; "gan+lazy_r1" is the GAN with R1 in its own update (penalty_interval)."""
-    lazy = variant.endswith("+lazy_r1")
-    cls = models.VARIANTS[variant.removesuffix("+lazy_r1")]
+    name, _, option = variant.partition("+")
+    cls = models.VARIANTS[name]
     g, d = networks.build_networks("mlp", (2,), LATENT, is_image=False, hidden_units=(16,),
                                    discriminator=cls.discriminator_kind)
     rng = np.random.default_rng(0)  # the same start with and without the distribution
@@ -31,8 +35,8 @@ def build(variant):
         v.assign(rng.normal(scale=0.3, size=v.shape).astype(v.dtype))
     extra = {models.WGANGP: {"d_steps": 2}, models.ImprovedGAN: {"adversarial_weight": 1.0},
              models.EBGAN: {"margin": 1.0, "pt_weight": 1.0}}.get(cls, {})
-    if lazy:
-        extra = {"penalties": {"r1": 1.0}, "penalty_interval": 2}
+    if option:
+        extra = OPTIONS[option]
     gan = cls(g, d, latent_dim=LATENT, seed=0, **extra)
     # SGD: its update is linear in the gradient, which is what must agree (see backend_step.py).
     gan.compile(g_optimizer=keras.optimizers.SGD(0.05), d_optimizer=keras.optimizers.SGD(0.05))
@@ -74,7 +78,7 @@ def compare(variant):
                 parallel.generator.weights + parallel.discriminator.weights, strict=True)
     diff = max(float(np.max(np.abs(a.numpy() - b.numpy()))) for a, b in pairs)
     return {"max_weight_diff": diff, "single_logs": single_logs, "parallel_logs": parallel_logs,
-            "devices": len(sharded.device_set)}
+            "devices": len(sharded.device_set), "d_updates": int(parallel.d_optimizer.iterations.numpy())}
 
 
 if __name__ == "__main__":
