@@ -129,7 +129,8 @@ def test_a_penalty_differentiates_exactly_through_normalization_on_tensorflow(no
     central differences of the penalty, in float64. TensorFlow's `tf.nn.moments` takes
     the variance around stop_gradient(mean), which got these 0.4-3% wrong and gave the
     bias before a batch norm, which the norm cancels, a gradient (JAX is checked against
-    this backend by the step comparison's `gan_dcgan_r1`)."""
+    this backend by the step comparison's `gan_dcgan_r1`). The penalty's pass leaves the
+    batch norm's moving statistics alone, as on JAX."""
     import keras
     import tensorflow as tf
 
@@ -137,8 +138,8 @@ def test_a_penalty_differentiates_exactly_through_normalization_on_tensorflow(no
     from gan_zoo.backends import stepper
 
     layer = {"batch": keras.layers.BatchNormalization, "layer": keras.layers.LayerNormalization}[norm]
-    below = keras.layers.Conv2D(3, 3, dtype="float64")
-    d = keras.Sequential([keras.Input((4, 4, 1), dtype="float64"), below, layer(dtype="float64"),
+    below, normalization = keras.layers.Conv2D(3, 3, dtype="float64"), layer(dtype="float64")
+    d = keras.Sequential([keras.Input((4, 4, 1), dtype="float64"), below, normalization,
                           keras.layers.Activation("tanh", dtype="float64"),
                           keras.layers.Flatten(dtype="float64"), keras.layers.Dense(1, dtype="float64")])
     x = tf.constant(np.random.default_rng(0).normal(size=(5, 4, 4, 1)))
@@ -162,3 +163,6 @@ def test_a_penalty_differentiates_exactly_through_normalization_on_tensorflow(no
     np.testing.assert_allclose(kernel_gradient, by_differences, atol=1e-6 * scale)
     if norm == "batch":
         assert np.max(np.abs(bias_gradient)) < 1e-9 * scale
+        # 109 training-mode passes of the penalty, and the moving statistics are where they began
+        np.testing.assert_array_equal(normalization.moving_mean.numpy(), 0.0)
+        np.testing.assert_array_equal(normalization.moving_variance.numpy(), 1.0)
