@@ -1,6 +1,7 @@
 """The TensorFlow stepper: gradient tapes, variables updated in place, tf.distribute."""
 
 import contextlib
+import threading
 
 import keras
 import tensorflow as tf
@@ -14,8 +15,20 @@ class Recorded:
         self.output, self.tape, self.variables = output, tape, variables
 
 
-def _exact_moments(x, axes, keepdims):
-    """Mean and variance of x, the variance around the mean itself: twice differentiable."""
+# Keras's TensorFlow `moments` (batch and layer norm) is `tf.nn.moments`, whose variance
+# is taken around stop_gradient(mean): right first derivatives, wrong second ones (the 1/N
+# of the mean's own dependence on x is lost). A gradient penalty differentiates D's input
+# gradient once more; measured on a batch-norm D, R1's update of the layers below the norm
+# was 2-5% off, and the bias before the norm, which the norm cancels, got a gradient. So
+# inside a penalty's pass the moments are computed in full. The flag is per thread:
+# MirroredStrategy traces its replicas in threads of their own.
+_full_moments = threading.local()
+_keras_moments = keras_tf_nn._compute_moments
+
+
+def _moments(x, axes, keepdims):
+    if not getattr(_full_moments, "depth", 0):
+        return _keras_moments(x, axes, keepdims)
     mean = tf.reduce_mean(x, axes, keepdims=True)
     variance = tf.reduce_mean(tf.math.squared_difference(x, mean), axes, keepdims=True)
     if not keepdims:
@@ -23,20 +36,16 @@ def _exact_moments(x, axes, keepdims):
     return mean, variance
 
 
+keras_tf_nn._compute_moments = _moments
+
+
 @contextlib.contextmanager
 def _twice_differentiable_moments():
-    """Keras's TensorFlow `moments` (batch and layer norm) is `tf.nn.moments`, whose variance
-    is taken around stop_gradient(mean): right first derivatives, wrong second ones (the
-    1/N of the mean's own dependence on x is lost). A gradient penalty differentiates D's
-    input gradient once more, so in its pass the moments are computed in full; measured on a
-    batch-norm D, R1's update of the layers below the norm was off by 2-5% without this,
-    and the bias before a batch norm, which the norm cancels, got a gradient."""
-    single_device = keras_tf_nn._compute_moments
-    keras_tf_nn._compute_moments = _exact_moments
+    _full_moments.depth = getattr(_full_moments, "depth", 0) + 1
     try:
         yield
     finally:
-        keras_tf_nn._compute_moments = single_device
+        _full_moments.depth -= 1
 
 
 def _apply(optimizer, tape, loss, variables):
