@@ -9,6 +9,7 @@ noise differs, for each variant named on the command line.
 
 import json
 import sys
+import threading
 
 import numpy as np
 import tensorflow as tf
@@ -23,16 +24,26 @@ from gan_zoo import models, networks  # noqa: E402
 VARIANTS, BATCH, LATENT = sys.argv[1:], 16, 4
 
 
+def shape(variant):
+    # A DCGAN critic with layer norm: the replicas' penalty passes, traced in threads of
+    # their own, must take the norm's full second derivatives as one device does.
+    return (16, 16, 1) if variant.endswith("+layer_norm_critic") else (2,)
+
+
 def build(variant):
     """The variant; "gan+lazy_r1" is the GAN with R1 in its own update (penalty_interval)."""
     keras.utils.set_random_seed(0)
-    lazy = variant.endswith("+lazy_r1")
-    cls = models.VARIANTS[variant.removesuffix("+lazy_r1")]
-    g, d = networks.build_networks("mlp", (2,), LATENT, is_image=False, hidden_units=(16,),
-                                   discriminator=cls.discriminator_kind)
+    name, _, option = variant.partition("+")
+    cls = models.VARIANTS[name]
+    if option == "layer_norm_critic":
+        g, d = networks.build_networks("dcgan", shape(variant), LATENT, is_image=True, base_filters=4,
+                                       kernel_size=3, norm="layer", discriminator=cls.discriminator_kind)
+    else:
+        g, d = networks.build_networks("mlp", (2,), LATENT, is_image=False, hidden_units=(16,),
+                                       discriminator=cls.discriminator_kind)
     extra = {models.WGANGP: {"d_steps": 2}, models.ImprovedGAN: {"adversarial_weight": 1.0},
              models.EBGAN: {"margin": 1.0, "pt_weight": 1.0}}.get(cls, {})
-    if lazy:
+    if option == "lazy_r1":
         extra = {"penalties": {"r1": 1.0}, "penalty_interval": 2}
     gan = cls(g, d, latent_dim=LATENT, seed=0, **extra)
     gan.compile(g_optimizer=keras.optimizers.Adam(1e-2), d_optimizer=keras.optimizers.Adam(1e-2))
@@ -40,26 +51,26 @@ def build(variant):
 
 
 def tie_randomness_to_examples(gan):
-    current = {}
+    current = threading.local()  # per replica: their threads switch at every all-reduce
 
     def remembering(step):
         def wrapped(real, *args):
-            current["real"] = real
+            current.real = tf.reshape(real, [tf.shape(real)[0], -1])
             return step(real, *args)
         return wrapped
 
     gan.discriminator_step = remembering(gan.discriminator_step)
     gan.generator_step = remembering(gan.generator_step)
-    gan.sample_noise = lambda n: tf.sin(current["real"][:, :1] * tf.constant([[1.0, 2.0, 3.0, 4.0]]))
+    gan.sample_noise = lambda n: tf.sin(current.real[:, :1] * tf.constant([[1.0, 2.0, 3.0, 4.0]]))
     # The gradient penalty's epsilon (the only other draw), tied to the examples too.
-    gan.draw = lambda kind, shape: tf.sigmoid(current["real"][:, 0])
+    gan.draw = lambda kind, shape: tf.sigmoid(current.real[:, 0])
 
 
 def one_step(strategy, variant):
     with strategy.scope():
         gan = build(variant)
     tie_randomness_to_examples(gan)
-    real = np.random.default_rng(1).normal(size=(BATCH * gan.d_steps, 2)).astype("float32")
+    real = np.random.default_rng(1).normal(size=(BATCH * gan.d_steps, *shape(variant))).astype("float32")
     history = gan.fit(tf.data.Dataset.from_tensor_slices(real).batch(BATCH),
                       epochs=1, verbose=0, shuffle=False).history
     return gan, {k: float(v[-1]) for k, v in history.items()}
