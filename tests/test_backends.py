@@ -166,3 +166,16 @@ def test_a_penalty_differentiates_exactly_through_normalization_on_tensorflow(no
         # 109 training-mode passes of the penalty, and the moving statistics are where they began
         np.testing.assert_array_equal(normalization.moving_mean.numpy(), 0.0)
         np.testing.assert_array_equal(normalization.moving_variance.numpy(), 1.0)
+
+
+def test_penalties_refuse_a_keras_whose_moments_moved(monkeypatch):
+    """The exact penalties replace Keras's TensorFlow `_compute_moments`; a Keras without it
+    gets a message, not silently wrong second derivatives."""
+    import tensorflow as tf
+
+    from gan_zoo.backends import stepper
+    from gan_zoo.backends import tensorflow as tensorflow_stepper
+
+    monkeypatch.setattr(tensorflow_stepper, "_keras_moments", None)
+    with pytest.raises(RuntimeError, match=r"install keras>=3.10,<3.16, or train penalties on JAX"):
+        stepper().input_gradient(lambda x: x * x, tf.ones(2))

@@ -23,7 +23,7 @@ class Recorded:
 # inside a penalty's pass the moments are computed in full. The flag is per thread:
 # MirroredStrategy traces its replicas in threads of their own.
 _full_moments = threading.local()
-_keras_moments = keras_tf_nn._compute_moments
+_keras_moments = getattr(keras_tf_nn, "_compute_moments", None)
 
 
 def _moments(x, axes, keepdims):
@@ -36,11 +36,17 @@ def _moments(x, axes, keepdims):
     return mean, variance
 
 
-keras_tf_nn._compute_moments = _moments
+if _keras_moments is not None:
+    keras_tf_nn._compute_moments = _moments
 
 
 @contextlib.contextmanager
 def _twice_differentiable_moments():
+    if _keras_moments is None:  # a Keras whose internals moved: refuse rather than be wrong
+        raise RuntimeError(
+            f"Keras {keras.__version__} has no TensorFlow `_compute_moments`, through which gan_zoo "
+            "takes gradient penalties exactly through batch and layer norm: install keras>=3.10,<3.16, "
+            "or train penalties on JAX.")
     _full_moments.depth = getattr(_full_moments, "depth", 0) + 1
     try:
         yield
