@@ -12,6 +12,9 @@ generator 10.0, at 2e-4; 6.9 at 1e-3 (live 11.3), precision / recall 0.53 / 0.89
 same rate made LSGAN worse (18.1 against 9.5), which keeps 2e-4.
 These figures predate 4dba433 (TensorFlow's R1 exact through D's batch norm); after it,
 this config scored 8.3, live 30.8, precision / recall 0.52 / 0.90 (Zen 5, 2026-11-27).
+On that seed the exact moments alone gave 5.9 (live 10.2), and the penalty pass's dropped
+assignments alone (no power-iteration step or W/sigma(W) write there, as on JAX) 8.2
+(live 14.7); which way spectral norm should go in that pass is open.
 """
 
 from zoo_configs.common import with_aids, zoo_config
