@@ -145,38 +145,36 @@ class JaxStepper:
 
         return jax.grad(total)(x)
 
-    def cond(self, condition, true_fn, false_fn):
-        """true_fn() if `condition` else false_fn(), `condition` traced: a `lax.cond` that
-        carries the state, so that either branch may assign variables (noise draws)."""
-        values = self._values
-        keys = list(values)
+    def _threaded(self, *fns):
+        """(keys, state, runs): the state's values as a list in `keys` order, and for each fn
+        run(carried, *args), which calls fn(*args) in a scope over `carried` and returns
+        (fn's output, the state after): the form `lax.cond` and `fori_loop` take, so that
+        fn may assign variables."""
+        keys = list(self._values)
 
-        def branch(fn):
-            def run(carried):
+        def threaded(fn):
+            def run(carried, *args):
                 inner = dict(zip(keys, carried, strict=True))
                 with self._scope(inner):
-                    output = fn()
+                    output = fn(*args)
                 return output, [inner[k] for k in keys]
             return run
 
-        output, carried = jax.lax.cond(condition, branch(true_fn), branch(false_fn),
-                                       [values[k] for k in keys])
-        values.update(zip(keys, carried, strict=True))
+        return keys, [self._values[k] for k in keys], [threaded(fn) for fn in fns]
+
+    def cond(self, condition, true_fn, false_fn):
+        """true_fn() if `condition` else false_fn(), `condition` traced: a `lax.cond` that
+        carries the state, so that either branch may assign variables (noise draws)."""
+        keys, state, (run_true, run_false) = self._threaded(true_fn, false_fn)
+        output, carried = jax.lax.cond(condition, run_true, run_false, state)
+        self._values.update(zip(keys, carried, strict=True))
         return output
 
     def repeat(self, count, body):
         """body(i) for i in range(count), `count` traced: a `fori_loop` over the state."""
-        values = self._values
-        keys = list(values)
-
-        def step(i, carried):
-            inner = dict(zip(keys, carried, strict=True))
-            with self._scope(inner):
-                body(i)
-            return [inner[k] for k in keys]
-
-        values.update(zip(keys, jax.lax.fori_loop(0, count, step, [values[k] for k in keys]),
-                          strict=True))
+        keys, state, (run,) = self._threaded(body)
+        carried = jax.lax.fori_loop(0, count, lambda i, carried: run(carried, i)[1], state)
+        self._values.update(zip(keys, carried, strict=True))
 
     @staticmethod
     def logs(logs):
