@@ -13,30 +13,21 @@ import sys
 import jax
 import keras
 import numpy as np
+import step_cases
 from keras import ops
 
-from gan_zoo import models, networks
+from gan_zoo import networks
 
 BATCH, LATENT = 16, 4
 
 
-# "variant+option": the variant with these arguments instead of its usual extras.
-OPTIONS = {"lazy_r1": {"penalties": {"r1": 1.0}, "penalty_interval": 2},  # R1 in its own update
-           "reference_schedule": {"reference_schedule": True, "d_steps": 2}}  # 100 critic updates
-
-
 def build(variant):
-    name, _, option = variant.partition("+")
-    cls = models.VARIANTS[name]
+    cls, _, extra = step_cases.parse(variant)
     g, d = networks.build_networks("mlp", (2,), LATENT, is_image=False, hidden_units=(16,),
                                    discriminator=cls.discriminator_kind)
     rng = np.random.default_rng(0)  # the same start with and without the distribution
     for v in [*g.weights, *d.weights]:
         v.assign(rng.normal(scale=0.3, size=v.shape).astype(v.dtype))
-    extra = {models.WGANGP: {"d_steps": 2}, models.ImprovedGAN: {"adversarial_weight": 1.0},
-             models.EBGAN: {"margin": 1.0, "pt_weight": 1.0}}.get(cls, {})
-    if option:
-        extra = OPTIONS[option]
     gan = cls(g, d, latent_dim=LATENT, seed=0, **extra)
     # SGD: its update is linear in the gradient, which is what must agree (see backend_step.py).
     gan.compile(g_optimizer=keras.optimizers.SGD(0.05), d_optimizer=keras.optimizers.SGD(0.05))

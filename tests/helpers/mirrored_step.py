@@ -18,8 +18,9 @@ cpus = tf.config.list_physical_devices("CPU")
 tf.config.set_logical_device_configuration(cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
 
 import keras  # noqa: E402
+import step_cases  # noqa: E402
 
-from gan_zoo import models, networks  # noqa: E402
+from gan_zoo import networks  # noqa: E402
 
 VARIANTS, BATCH, LATENT = sys.argv[1:], 16, 4
 
@@ -31,20 +32,15 @@ def shape(variant):
 
 
 def build(variant):
-    """The variant; "gan+lazy_r1" is the GAN with R1 in its own update (penalty_interval)."""
+    """The variant (`step_cases`), on MLPs, or with "+layer_norm_critic" on DCGAN networks."""
     keras.utils.set_random_seed(0)
-    name, _, option = variant.partition("+")
-    cls = models.VARIANTS[name]
+    cls, option, extra = step_cases.parse(variant)
     if option == "layer_norm_critic":
         g, d = networks.build_networks("dcgan", shape(variant), LATENT, is_image=True, base_filters=4,
                                        kernel_size=3, norm="layer", discriminator=cls.discriminator_kind)
     else:
         g, d = networks.build_networks("mlp", (2,), LATENT, is_image=False, hidden_units=(16,),
                                        discriminator=cls.discriminator_kind)
-    extra = {models.WGANGP: {"d_steps": 2}, models.ImprovedGAN: {"adversarial_weight": 1.0},
-             models.EBGAN: {"margin": 1.0, "pt_weight": 1.0}}.get(cls, {})
-    if option == "lazy_r1":
-        extra = {"penalties": {"r1": 1.0}, "penalty_interval": 2}
     gan = cls(g, d, latent_dim=LATENT, seed=0, **extra)
     gan.compile(g_optimizer=keras.optimizers.Adam(1e-2), d_optimizer=keras.optimizers.Adam(1e-2))
     return gan
