@@ -1,6 +1,7 @@
 """Reusable layers: minibatch discrimination, the feature view, virtual batch norm, DiffAugment."""
 
 import keras
+import ml_dtypes
 import numpy as np
 import pytest
 
@@ -159,3 +160,91 @@ def test_weight_normalization_is_g_times_the_unit_direction_and_round_trips(tmp_
                                atol=1e-6)
     with pytest.raises(ValueError, match="wraps a Dense layer, got Conv2D"):
         layers.WeightNormalization(keras.layers.Conv2D(3, 3))
+
+
+# -- SpectralNormalization (Miyato et al. 2018) ------------------------------------------
+
+
+def _spectral_dense(units=3, features=4, seed=0):
+    keras.utils.set_random_seed(seed)
+    wrapped = layers.SpectralNormalization(keras.layers.Dense(units))
+    model = keras.Sequential([keras.Input((features,)), wrapped])
+    return model, wrapped
+
+
+def _dot_loss(c, y):  # L = c . y per example: dL/dy = c
+    return keras.ops.sum(y * c, axis=-1)
+
+
+def _power_step(w, u):
+    """One step of Algorithm 1 from u: (u', v, sigma = v W u'^T), W as [in, out]."""
+    v = u @ w.T
+    v /= np.linalg.norm(v)
+    u = v @ w
+    u /= np.linalg.norm(u)
+    return u, v, float((v @ w @ u.T).item())
+
+
+def test_spectral_norm_trains_w_through_sigma_and_never_writes_w_sn_into_it():
+    """Miyato et al., section 2.2: W_SN = W / sigma(W) is a reparameterization, so one SGD
+    step moves W by -lr (G / sigma - <G, W_SN> / sigma v^T u) with G = dL/dW_SN (eq. 12),
+    the power iteration's u persists, and W is never overwritten by W / sigma (Keras's
+    wrapper assigns it in every training forward pass)."""
+    model, wrapped = _spectral_dense()
+    model.compile(keras.optimizers.SGD(learning_rate=0.5), loss=_dot_loss)
+    rng = np.random.default_rng(0)
+    x, c = rng.normal(size=(8, 4)).astype("float32"), rng.normal(size=(8, 3)).astype("float32")
+    w = wrapped.layer.kernel.numpy().copy()
+    u, v, sigma = _power_step(w, wrapped.vector_u.numpy())
+    assert abs(sigma - 1) > 0.1  # an unnormalized W: a write of W / sigma would show
+    model.train_on_batch(x, c)
+    g = x.T @ c / len(x)  # the loss is the batch mean of c . y
+    expected = w - 0.5 * (g / sigma - float(np.sum(g * w)) / sigma**2 * (v.T @ u))
+    np.testing.assert_allclose(wrapped.layer.kernel.numpy(), expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(wrapped.vector_u.numpy(), u, rtol=1e-4, atol=1e-6)
+    # Inference: sigma from the stored u, which stays put.
+    w = wrapped.layer.kernel.numpy()
+    _, _, sigma = _power_step(w, wrapped.vector_u.numpy())
+    out = keras.ops.convert_to_numpy(model(x))
+    np.testing.assert_allclose(out, x @ (w / sigma) + wrapped.layer.bias.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(wrapped.vector_u.numpy(), u, rtol=1e-6)
+
+
+def test_spectral_norm_keeps_float32_weights_under_mixed_precision():
+    """sigma and W / sigma in float32: small updates survive (Keras's wrapper rounds its
+    float32 kernel to bfloat16, 8 bits, in every training forward pass), and the wrapped
+    layer still computes in bfloat16."""
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model, wrapped = _spectral_dense()
+        model.compile(keras.optimizers.SGD(learning_rate=1e-4), loss=_dot_loss)
+        rng = np.random.default_rng(1)
+        x, c = rng.normal(size=(8, 4)).astype("float32"), rng.normal(size=(8, 3)).astype("float32")
+        assert keras.backend.standardize_dtype(model(x).dtype) == "bfloat16"
+        w = wrapped.layer.kernel.numpy().copy()
+        model.train_on_batch(x, c)
+        moved = wrapped.layer.kernel.numpy() - w
+        assert np.all(moved != 0) and np.abs(moved).max() < 1e-3
+        kernel = wrapped.layer.kernel.numpy()
+        assert np.mean(kernel.astype(ml_dtypes.bfloat16).astype("float32") != kernel) > 0.9
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def test_spectral_norm_round_trips_and_refuses_stateful_layers(tmp_path):
+    model, wrapped = _spectral_dense()
+    x = np.random.default_rng(2).normal(size=(5, 4)).astype("float32")
+    model(x, training=True)  # moves u
+    model.save(tmp_path / "sn.keras")
+    loaded = keras.saving.load_model(tmp_path / "sn.keras")
+    assert type(loaded.layers[0]) is layers.SpectralNormalization
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(x)), keras.ops.convert_to_numpy(model(x)),
+                               rtol=1e-6)
+
+    class CountingDense(keras.layers.Dense):  # a kernel and state of its own
+        def build(self, input_shape):
+            super().build(input_shape)
+            self.calls = self.add_weight(shape=(), initializer="zeros", trainable=False)
+
+    with pytest.raises(ValueError, match="wraps stateless layers.*CountingDense has non-trainable state"):
+        layers.SpectralNormalization(CountingDense(2))(x)

@@ -321,3 +321,52 @@ def _num_classes(value) -> int:
 
 __all__ = ["ConcatLabels", "ConditionalBatchNormalization", "DiffAugment", "MinibatchDiscrimination",
            "VirtualBatchNormalization", "WeightClip", "WeightNormalization", "with_features"]
+
+
+@keras.saving.register_keras_serializable(package="gan_zoo")
+class SpectralNormalization(keras.layers.SpectralNormalization):
+    """Spectral normalization as Miyato et al. 2018 define it: a reparameterization.
+
+    The wrapped layer computes with W_SN = W / sigma(W) (eq. 8), where sigma(W) = u^T W v
+    comes from one power-iteration step per training forward pass from the persisted u
+    (Algorithm 1; u and v are constants to the gradient). W itself is the trained
+    parameter: the gradient reaches it through sigma(W) (section 2.2, eq. 12) and nothing
+    is ever written into it. Outside training, sigma comes from the stored u, which is
+    left as it is.
+
+    Keras's own wrapper, which this one extends (same weights, same config), instead
+    assigns W / sigma(W) into W in every training forward pass. That is not the paper's
+    update (the gradient then skips sigma), it rounds the float32 kernel to the compute
+    dtype under mixed precision (bfloat16 keeps 8 bits), and the JAX trainer drops the
+    assignment while TensorFlow keeps it, so the two backends train different things.
+    Here sigma and W_SN are computed in the kernel's own dtype, and both backends train
+    the same thing.
+
+    The wrapped layer must be stateless (Dense, Conv, Embedding): it runs in a scope where
+    its kernel reads as W_SN.
+    """
+
+    def __init__(self, layer, power_iterations: int = 1, **kwargs):
+        # No autocast here: sigma and W_SN in the variables' dtype. The wrapped layer
+        # autocasts W_SN itself.
+        kwargs.pop("autocast", None)
+        kwargs["dtype"] = layer.dtype_policy.variable_dtype
+        super().__init__(layer, power_iterations=power_iterations, autocast=False, **kwargs)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        if self.layer.non_trainable_variables:
+            raise ValueError(
+                f"SpectralNormalization wraps stateless layers (Dense, Conv, Embedding); "
+                f"{type(self.layer).__name__} has non-trainable state "
+                f"{[v.path for v in self.layer.non_trainable_variables]}.")
+
+    def call(self, inputs, training=False):
+        kernel = self.kernel.value
+        vector_u, normalized = ops.cond(ops.all(ops.equal(kernel, 0)),
+                                        lambda: (self.vector_u.value, kernel), self.normalized_weights)
+        if training:
+            self.vector_u.assign(vector_u)
+        values = [(v, normalized if v is self.kernel else v.value) for v in self.layer.variables]
+        with keras.StatelessScope(values):
+            return self.layer(inputs)

@@ -29,6 +29,7 @@ from gan_zoo.layers import (
     ConcatLabels,
     ConditionalBatchNormalization,
     MinibatchDiscrimination,
+    SpectralNormalization,
     WeightNormalization,
 )
 
@@ -120,8 +121,8 @@ def _normalization(norm: str, name: str):
     raise ValueError(f"norm must be one of {NORMS}, got {norm!r}.")
 
 
-def _maybe_spectral(layer, spectral_norm: bool, dtype=None):
-    return layers.SpectralNormalization(layer, dtype=dtype) if spectral_norm else layer
+def _maybe_spectral(layer, spectral_norm: bool):
+    return SpectralNormalization(layer) if spectral_norm else layer
 
 
 def _head(features, num_outputs: int, spectral_norm: bool, minibatch_kernels: int, init=None,
@@ -133,21 +134,20 @@ def _head(features, num_outputs: int, spectral_norm: bool, minibatch_kernels: in
         h = MinibatchDiscrimination(num_kernels=minibatch_kernels, name="minibatch")(h)
     dense = layers.Dense(num_outputs, kernel_initializer=init or "glorot_uniform", name="logit",
                          dtype=OUTPUT_DTYPE)
-    out = _maybe_spectral(dense, spectral_norm, OUTPUT_DTYPE)(h)
+    out = _maybe_spectral(dense, spectral_norm)(h)
     if conditioning != "projection":
         return out
     if num_outputs != 1:
         raise ValueError("The projection discriminator has one output (D(x, y)); got num_outputs="
                          f"{num_outputs}.")
     flat = layers.Flatten(name="projected_features")(features) if len(features.shape) > 2 else features
-    # embed(y) = one_hot(y) V: a Dense layer on the one-hot label, V its kernel [K, d], so
-    # that spectral norm normalises V (Keras's wrapper casts an Embedding's output to the
-    # labels' int dtype, which cuts V's gradient).
+    # embed(y) = one_hot(y) V: a Dense layer on the one-hot label, V its kernel [K, d], which
+    # spectral norm normalises.
     one_hot = layers.CategoryEncoding(num_classes, output_mode="one_hot", name="one_hot_label",
                                       dtype=OUTPUT_DTYPE)(labels)
     embed = layers.Dense(flat.shape[-1], use_bias=False, name="class_embedding", dtype=OUTPUT_DTYPE)
     projection = layers.Dot(axes=1, name="projection", dtype=OUTPUT_DTYPE)(
-        [_maybe_spectral(embed, spectral_norm, OUTPUT_DTYPE)(one_hot), flat])
+        [_maybe_spectral(embed, spectral_norm)(one_hot), flat])
     return layers.Add(name="logit_plus_projection", dtype=OUTPUT_DTYPE)([out, projection])
 
 

@@ -27,7 +27,8 @@ CASES = {  # name: (variant, constructor arguments, networks)
     "wgan_gp": ("wgan_gp", {"d_steps": 2}, "mlp"),
     "wgan_gp_reuse": ("wgan_gp", {"d_steps": 2, "reuse_generator_pass": True}, "mlp"),
     "lsgan": ("lsgan", {}, "mlp"),
-    "hinge": ("hinge", {}, "mlp"),
+    "hinge": ("hinge", {}, "mlp"),  # hinge cases: with spectral norm on D
+    "hinge_dcgan_r1": ("hinge", {"penalties": {"r1": 1.0}}, "dcgan"),  # the hinge configs' D
     "gan_lazy_r1": ("gan", {"penalties": {"r1": 1.0}, "penalty_interval": 2}, "mlp"),  # its own D update
     "gan_dcgan_r1": ("gan", {"penalties": {"r1": 1.0}}, "dcgan"),  # the penalty pass leaves D's BN statistics
 }
@@ -61,7 +62,7 @@ def build(variant, hyper, kind):
                                    base_filters=4, kernel_size=3, embedding_dim=4,
                                    discriminator=cls.discriminator_kind,
                                    num_outputs=3 if cls.needs_labels else 1,
-                                   spectral_norm=False)  # see test_backends.py
+                                   spectral_norm=variant == "hinge")
     rng = np.random.default_rng(0)
     for v in [*g.weights, *d.weights]:
         values = rng.normal(scale=0.3, size=v.shape)

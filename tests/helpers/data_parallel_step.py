@@ -22,9 +22,10 @@ BATCH, LATENT = 16, 4
 
 
 def build(variant):
-    cls, _, extra = step_cases.parse(variant)
+    cls, option, extra = step_cases.parse(variant)
     g, d = networks.build_networks("mlp", (2,), LATENT, is_image=False, hidden_units=(16,),
-                                   discriminator=cls.discriminator_kind)
+                                   discriminator=cls.discriminator_kind,
+                                   spectral_norm=option == "spectral_norm")
     rng = np.random.default_rng(0)  # the same start with and without the distribution
     for v in [*g.weights, *d.weights]:
         v.assign(rng.normal(scale=0.3, size=v.shape).astype(v.dtype))

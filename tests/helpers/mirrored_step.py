@@ -40,7 +40,8 @@ def build(variant):
                                        kernel_size=3, norm="layer", discriminator=cls.discriminator_kind)
     else:
         g, d = networks.build_networks("mlp", (2,), LATENT, is_image=False, hidden_units=(16,),
-                                       discriminator=cls.discriminator_kind)
+                                       discriminator=cls.discriminator_kind,
+                                       spectral_norm=option == "spectral_norm")
     gan = cls(g, d, latent_dim=LATENT, seed=0, **extra)
     gan.compile(g_optimizer=keras.optimizers.Adam(1e-2), d_optimizer=keras.optimizers.Adam(1e-2))
     return gan

@@ -9,7 +9,7 @@ from gan_zoo import models
 EXTRAS = {models.WGANGP: {"d_steps": 2}, models.ImprovedGAN: {"adversarial_weight": 1.0},
           models.EBGAN: {"margin": 1.0, "pt_weight": 1.0}}
 # "variant+option": these arguments instead of the extras. An option not listed here
-# changes the networks only (mirrored_step.py's layer_norm_critic).
+# changes the networks only (spectral_norm; mirrored_step.py's layer_norm_critic).
 OPTIONS = {"lazy_r1": {"penalties": {"r1": 1.0}, "penalty_interval": 2},  # R1 in its own update
            "reference_schedule": {"reference_schedule": True, "d_steps": 2}}  # 100 critic updates
 
