@@ -248,3 +248,16 @@ def test_spectral_norm_round_trips_and_refuses_stateful_layers(tmp_path):
 
     with pytest.raises(ValueError, match="wraps stateless layers.*CountingDense has non-trainable state"):
         layers.SpectralNormalization(CountingDense(2))(x)
+
+
+def test_spectral_norm_of_an_all_zero_kernel_keeps_u_and_trains_finitely():
+    """sigma(0) = 0: W is used as it is and u kept (Keras's guard), without NaNs in the
+    gradient, so a zero-initialized layer trains."""
+    keras.utils.set_random_seed(0)
+    wrapped = layers.SpectralNormalization(keras.layers.Dense(3, kernel_initializer="zeros"))
+    model = keras.Sequential([keras.Input((4,)), wrapped])
+    model.compile(keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+    u = wrapped.vector_u.numpy().copy()
+    model.train_on_batch(np.ones((2, 4), "float32"), np.ones((2, 3), "float32"))
+    np.testing.assert_array_equal(wrapped.vector_u.numpy(), u)
+    np.testing.assert_allclose(wrapped.layer.kernel.numpy(), np.full((4, 3), 0.2 / 3), rtol=1e-5)

@@ -361,10 +361,24 @@ class SpectralNormalization(keras.layers.SpectralNormalization):
                 f"{type(self.layer).__name__} has non-trainable state "
                 f"{[v.path for v in self.layer.non_trainable_variables]}.")
 
-    def call(self, inputs, training=False):
+    def normalized_weights(self):
+        """(u after the power iteration, W_SN). An all-zero W keeps its u and is used as
+        it is (sigma = 0); a `where`, not a `cond`, so that eager calls (JAX) compile
+        nothing."""
         kernel = self.kernel.value
-        vector_u, normalized = ops.cond(ops.all(ops.equal(kernel, 0)),
-                                        lambda: (self.vector_u.value, kernel), self.normalized_weights)
+        weights = ops.reshape(kernel, (-1, kernel.shape[-1]))
+        vector_u = self.vector_u.value
+        for _ in range(self.power_iterations):
+            vector_v = ops.normalize(ops.matmul(vector_u, ops.transpose(weights)), axis=None)
+            vector_u = ops.normalize(ops.matmul(vector_v, weights), axis=None)
+        vector_u, vector_v = ops.stop_gradient(vector_u), ops.stop_gradient(vector_v)
+        sigma = ops.matmul(ops.matmul(vector_v, weights), ops.transpose(vector_u))[0, 0]
+        nonzero = sigma > 0
+        return (ops.where(nonzero, vector_u, self.vector_u.value),
+                kernel / ops.where(nonzero, sigma, ops.ones_like(sigma)))
+
+    def call(self, inputs, training=False):
+        vector_u, normalized = self.normalized_weights()
         if training:
             self.vector_u.assign(vector_u)
         values = [(v, normalized if v is self.kernel else v.value) for v in self.layer.variables]

@@ -29,8 +29,9 @@ class LSGAN(BaseGAN):
 class HingeGAN(BaseGAN):
     """Hinge loss of Miyato et al. 2018, eqs. 16-17, on a spectrally normalized D.
 
-    Spectral normalization is a property of the discriminator: build it with Keras's
-    own `keras.layers.SpectralNormalization` (`networks.spectral_norm=True` in the configs).
+    Spectral normalization is a property of the discriminator: wrap its weight layers in
+    `gan_zoo.layers.SpectralNormalization` (`networks.spectral_norm=True` in the configs),
+    the paper's reparameterization, rather than Keras's wrapper (see its docstring).
     Miyato et al. used d_steps = 1 for the hinge loss with Adam(2e-4, 0.5, 0.999) on
     standard CNNs (their Table 1, setting C). d_real and d_fake log the mean scores.
     """
