@@ -261,3 +261,21 @@ def test_spectral_norm_of_an_all_zero_kernel_keeps_u_and_trains_finitely():
     model.train_on_batch(np.ones((2, 4), "float32"), np.ones((2, 3), "float32"))
     np.testing.assert_array_equal(wrapped.vector_u.numpy(), u)
     np.testing.assert_allclose(wrapped.layer.kernel.numpy(), np.full((4, 3), 0.2 / 3), rtol=1e-5)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="JAX compiles eager control flow per call")
+def test_spectral_norm_eager_calls_compile_nothing_after_the_first_on_jax():
+    """The toys' discriminator pictures call D eagerly every few hundred steps: a
+    `lax.cond` there compiled a new program at every call until LLVM ran out of memory."""
+    import jax
+
+    compiles = []
+    jax.monitoring.register_event_duration_secs_listener(
+        lambda name, secs, **kwargs: compiles.append(name) if "backend_compile" in name else None)
+    model, _ = _spectral_dense()
+    x = np.ones((2, 4), "float32")
+    model(x), model(x, training=True)
+    first = len(compiles)
+    for _ in range(3):
+        model(x), model(x, training=True)
+    assert first > 0 and len(compiles) == first
