@@ -331,8 +331,8 @@ class SpectralNormalization(keras.layers.SpectralNormalization):
     comes from one power-iteration step per training forward pass from the persisted u
     (Algorithm 1; u and v are constants to the gradient). W itself is the trained
     parameter: the gradient reaches it through sigma(W) (section 2.2, eq. 12) and nothing
-    is ever written into it. Outside training, sigma comes from the stored u, which is
-    left as it is.
+    is ever written into it. Outside training, sigma is computed the same way from the
+    stored u, which is left as it is.
 
     Keras's own wrapper, which this one extends (same weights, same config), instead
     assigns W / sigma(W) into W in every training forward pass. That is not the paper's
