@@ -248,6 +248,8 @@ def test_spectral_norm_round_trips_and_refuses_stateful_layers(tmp_path):
 
     with pytest.raises(ValueError, match="wraps stateless layers.*CountingDense has non-trainable state"):
         layers.SpectralNormalization(CountingDense(2))(x)
+    with pytest.raises(ValueError, match="wraps a Keras layer.*got 'dense'"):
+        layers.SpectralNormalization("dense")
 
 
 def test_spectral_norm_of_an_all_zero_kernel_keeps_u_and_trains_finitely():
@@ -270,12 +272,19 @@ def test_spectral_norm_eager_calls_compile_nothing_after_the_first_on_jax():
     import jax
 
     compiles = []
-    jax.monitoring.register_event_duration_secs_listener(
-        lambda name, secs, **kwargs: compiles.append(name) if "backend_compile" in name else None)
-    model, _ = _spectral_dense()
-    x = np.ones((2, 4), "float32")
-    model(x), model(x, training=True)
-    first = len(compiles)
-    for _ in range(3):
+
+    def listener(name, secs, **kwargs):
+        if "backend_compile" in name:
+            compiles.append(name)
+
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        model, _ = _spectral_dense()
+        x = np.ones((2, 4), "float32")
         model(x), model(x, training=True)
+        first = len(compiles)
+        for _ in range(3):
+            model(x), model(x, training=True)
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
     assert first > 0 and len(compiles) == first

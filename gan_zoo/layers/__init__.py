@@ -319,10 +319,6 @@ def _num_classes(value) -> int:
     return int(value)
 
 
-__all__ = ["ConcatLabels", "ConditionalBatchNormalization", "DiffAugment", "MinibatchDiscrimination",
-           "VirtualBatchNormalization", "WeightClip", "WeightNormalization", "with_features"]
-
-
 @keras.saving.register_keras_serializable(package="gan_zoo")
 class SpectralNormalization(keras.layers.SpectralNormalization):
     """Spectral normalization as Miyato et al. 2018 define it: a reparameterization.
@@ -347,6 +343,9 @@ class SpectralNormalization(keras.layers.SpectralNormalization):
     """
 
     def __init__(self, layer, power_iterations: int = 1, **kwargs):
+        if not isinstance(layer, keras.layers.Layer):
+            raise ValueError(f"SpectralNormalization wraps a Keras layer (Dense, Conv, Embedding), "
+                             f"got {layer!r}.")
         # No autocast here: sigma and W_SN in the variables' dtype. The wrapped layer
         # autocasts W_SN itself.
         kwargs.pop("autocast", None)
@@ -384,3 +383,9 @@ class SpectralNormalization(keras.layers.SpectralNormalization):
         values = [(v, normalized if v is self.kernel else v.value) for v in self.layer.variables]
         with keras.StatelessScope(values):
             return self.layer(inputs)
+
+
+__all__ = ["ConcatLabels", "ConditionalBatchNormalization", "DiffAugment", "MinibatchDiscrimination",
+           "SpectralNormalization", "VirtualBatchNormalization", "WeightClip", "WeightNormalization",
+           "with_features"]
+

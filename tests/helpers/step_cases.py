@@ -8,14 +8,17 @@ from gan_zoo import models
 # matching, EBGAN's margin and pulling-away term (all batch-coupled or looped).
 EXTRAS = {models.WGANGP: {"d_steps": 2}, models.ImprovedGAN: {"adversarial_weight": 1.0},
           models.EBGAN: {"margin": 1.0, "pt_weight": 1.0}}
-# "variant+option": these arguments instead of the extras. An option not listed here
-# changes the networks only (spectral_norm; mirrored_step.py's layer_norm_critic).
+# "variant+option": these arguments instead of the extras,
 OPTIONS = {"lazy_r1": {"penalties": {"r1": 1.0}, "penalty_interval": 2},  # R1 in its own update
            "reference_schedule": {"reference_schedule": True, "d_steps": 2}}  # 100 critic updates
+# or other networks with the extras (mirrored_step.py alone builds the layer-norm critic).
+NETWORK_OPTIONS = ("spectral_norm", "layer_norm_critic")
 
 
 def parse(variant: str):
     """(the variant's class, its option or "", its constructor arguments)."""
     name, _, option = variant.partition("+")
     cls = models.VARIANTS[name]
+    if option and option not in OPTIONS and option not in NETWORK_OPTIONS:  # a typo would test nothing new
+        raise ValueError(f"Unknown option {option!r} in {variant!r}; known: {[*OPTIONS, *NETWORK_OPTIONS]}.")
     return cls, option, OPTIONS.get(option, EXTRAS.get(cls, {}))
