@@ -252,6 +252,46 @@ def test_spectral_norm_round_trips_and_refuses_stateful_layers(tmp_path):
         layers.SpectralNormalization("dense")
 
 
+def _ablation_form(form: str):
+    """tools/spectral_norm_forms.py's spectral-norm class for `form` (the ablation tool's)."""
+    import importlib.util
+    import os
+
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools",
+                        "spectral_norm_forms.py")
+    spec = importlib.util.spec_from_file_location("spectral_norm_forms", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.wrapper(form)
+
+
+def test_spectral_norm_ablations_change_only_what_they_name():
+    """The ablation tool's forms against the paper's: `constant_sigma` steps W by -lr G / sigma
+    (no sigma term), and `unit_scale` rescales W to spectral norm 1 after the step while D
+    computes what the paper's form computes after the same step."""
+    rng = np.random.default_rng(2)
+    x, c = rng.normal(size=(8, 4)).astype("float32"), rng.normal(size=(8, 3)).astype("float32")
+    outputs, kernels = {}, {}
+    for form in ("paper", "constant_sigma", "unit_scale"):
+        keras.utils.set_random_seed(0)
+        wrapped = _ablation_form(form)(keras.layers.Dense(3))
+        model = keras.Sequential([keras.Input((4,)), wrapped])
+        model.compile(keras.optimizers.SGD(learning_rate=0.5), loss=_dot_loss)
+        w, (u, _, sigma) = wrapped.layer.kernel.numpy().copy(), _power_step(
+            wrapped.layer.kernel.numpy(), wrapped.vector_u.numpy())
+        assert abs(sigma - 1) > 0.1  # W is not at unit norm to begin with
+        model.train_on_batch(x, c)
+        kernels[form], outputs[form] = wrapped.layer.kernel.numpy(), keras.ops.convert_to_numpy(model(x))
+        np.testing.assert_allclose(wrapped.vector_u.numpy(), u, rtol=1e-4, atol=1e-6)
+    g = x.T @ c / len(x)
+    np.testing.assert_allclose(kernels["constant_sigma"], w - 0.5 * g / sigma, rtol=1e-4, atol=1e-5)
+    assert np.abs(kernels["paper"] - kernels["constant_sigma"]).max() > 1e-2
+    np.testing.assert_allclose(np.linalg.svd(kernels["unit_scale"], compute_uv=False)[0], 1.0, rtol=1e-5)
+    np.testing.assert_allclose(kernels["unit_scale"] * np.linalg.svd(kernels["paper"], compute_uv=False)[0],
+                               kernels["paper"], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(outputs["unit_scale"], outputs["paper"], rtol=1e-4, atol=1e-5)
+
+
 def test_spectral_norm_of_an_all_zero_kernel_keeps_u_and_trains_finitely():
     """sigma(0) = 0: W is used as it is and u kept (Keras's guard), without NaNs in the
     gradient, so a zero-initialized layer trains."""

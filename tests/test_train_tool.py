@@ -628,6 +628,19 @@ def test_a_missing_config_file_fails_clearly(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--forms=paper,bogus"], "unknown --forms ['bogus']; choose from paper, constant_sigma"),
+    (["--config=zoo_configs/gan_mnist_subset.py"], "has no spectral norm to ablate"),
+    (["--backend=jax", "--forms=keras"], "--forms=keras runs on TensorFlow only"),
+])
+def test_the_spectral_norm_ablation_refuses_what_it_cannot_compare(tmp_path, args, message):
+    result = subprocess.run([sys.executable, os.path.join(REPO, "tools", "ablate_spectral_norm.py"),
+                             f"--root={tmp_path / 'runs'}", *args], capture_output=True, text=True,
+                            timeout=120, cwd=REPO, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
+    assert not (tmp_path / "runs").exists()
+
+
 def test_the_readmes_tables_are_those_of_docs_results():
     """Each `<!-- results: DATASET -->` block of the README holds docs/RESULTS.md's rows
     (figures, steps and seconds; the machine cell is numbered per block)."""
@@ -649,11 +662,13 @@ def test_conditional_configs_get_a_table_of_their_label_aware_figures():
     """tools/results.py puts cgan / acgan / projection rows in "<data set>_conditional",
     whose columns read the label-aware figures of metrics.json."""
     sys.path.insert(0, os.path.join(REPO, "tools"))
+    import result_tables
     import results
 
     metrics_json = {"eval": {"conditional_accuracy": 0.977, "conditional_min_class_accuracy": 0.926,
                              "classifier_intra_fid": 10.1, "cas": 0.93}}
-    figures = {label: results.lookup(metrics_json, path) for label, path, _ in results.CONDITIONAL_COLUMNS}
+    figures = {label: result_tables.lookup(metrics_json, path)
+               for label, path, _ in result_tables.CONDITIONAL_COLUMNS}
     row = {"variant": "cgan", "dataset": "mnist_subset", "backend": "tensorflow", "seeds": [0],
            "figures": {k: v for k, v in figures.items() if v is not None}, "steps": 6000, "machine": "m",
            "command": "c", "wall_seconds": 290.0}

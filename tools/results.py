@@ -29,10 +29,10 @@ import json
 import os
 import sys
 
-import numpy as np
 from absl import app, flags
 
 from common import fail, parse_flags
+from result_tables import COLUMNS, cell, summarize
 
 DATASETS = ("mnist_subset", "ring8", "grid25", "stacked_mnist")
 _VARIANTS = flags.DEFINE_list("variants", ["all"], "Variants and conditional configs (config names), "
@@ -52,36 +52,6 @@ _OVERRIDES = flags.DEFINE_multi_string("override", [], "key=value applied to eve
 
 # The command line as typed, where a wrapper (tools/toy_table.py) adds flags of its own.
 COMMAND_LINE: list[str] | None = None
-# (figure label, path in metrics.json, format) per data set.
-COLUMNS = {
-    "mnist_subset": [("classifier FID", "eval.classifier_fid", "{:.1f}"),
-                     # The same run's live generator, where the config averages G (EMA).
-                     ("FID without EMA", "without_ema.eval.classifier_fid", "{:.1f}"),
-                     ("classifier KID", "eval.classifier_kid", "{:.1f}"),
-                     ("classifier score", "eval.classifier_score", "{:.2f}"),
-                     ("precision", "eval.classifier_precision", "{:.2f}"),
-                     ("recall", "eval.classifier_recall", "{:.2f}"),
-                     ("test error (10 labels/class)", "eval.test_error", "{:.1%}"),
-                     ("labels-only test error", "eval.labels_only_test_error", "{:.1%}")],
-    "ring8": [("modes", "modes.modes", "{:.1f}/8"), ("high quality", "modes.high_quality", "{:.1%}"),
-              ("reverse KL", "modes.reverse_kl", "{:.3f}"), ("precision", "modes.precision", "{:.2f}"),
-              ("recall", "modes.recall", "{:.2f}")],
-    "grid25": [("modes", "modes.modes", "{:.1f}/25"), ("high quality", "modes.high_quality", "{:.1%}"),
-               ("reverse KL", "modes.reverse_kl", "{:.3f}"), ("precision", "modes.precision", "{:.2f}"),
-               ("recall", "modes.recall", "{:.2f}")],
-    "stacked_mnist": [("modes", "eval.stacked_mnist.modes", "{:.0f}/1000"),
-                      ("KL to uniform", "eval.stacked_mnist.reverse_kl", "{:.2f}")],
-}
-CONDITIONAL_COLUMNS = [
-    ("conditional accuracy", "eval.conditional_accuracy", "{:.1%}"),
-    ("worst class", "eval.conditional_min_class_accuracy", "{:.1%}"),
-    ("intra-class FID", "eval.classifier_intra_fid", "{:.1f}"),
-    ("CAS", "eval.cas", "{:.1%}"),
-    ("CAS of real data", "eval.cas_of_real_training_data", "{:.1%}"),
-    ("classifier FID", "eval.classifier_fid", "{:.1f}"),
-    ("precision", "eval.classifier_precision", "{:.2f}"),
-    ("recall", "eval.classifier_recall", "{:.2f}")]
-COLUMNS["mnist_subset_conditional"] = CONDITIONAL_COLUMNS
 # Published figures on the same protocol: (source, {column label: value}).
 PUBLISHED = {
     "mnist_subset": [("Improved GAN, 100 labels of full MNIST (Salimans et al. 2016, Table 1)",
@@ -148,15 +118,6 @@ def config_names() -> list[str]:
     from zoo_configs.common import CONDITIONAL, PAPER_NETWORK_CONFIGS
 
     return list(dict.fromkeys([*models.VARIANTS, *PAPER_NETWORK_CONFIGS, *CONDITIONAL]))
-
-
-def lookup(metrics: dict, path: str):
-    value = metrics
-    for key in path.split("."):
-        if not isinstance(value, dict) or key not in value:
-            return None
-        value = value[key]
-    return value
 
 
 def describe(run: dict) -> str:
@@ -238,13 +199,7 @@ def main(argv):
                 print(f"{variant:16s} {dataset:13s} seed {seed}: step {runs[-1]['step']}", flush=True)
             if len(runs) < len(seeds):
                 continue
-            figures, spread = {}, {}
-            for label, path, _ in COLUMNS[table_key(variant, dataset)]:
-                values = [lookup(r, path) for r in runs]
-                if all(v is not None for v in values):
-                    figures[label] = float(np.mean(values))
-                    if len(values) > 1:
-                        spread[label] = float(np.std(values, ddof=1))
+            figures, spread = summarize(runs, COLUMNS[table_key(variant, dataset)])
             rows.append({"variant": variant, "dataset": dataset, "backend": backend_of(runs[0]),
                          "seeds": seeds, "figures": figures,
                          "spread": spread,
@@ -372,17 +327,6 @@ def table(key: str, rows: list[dict], machines: list[str], commands: list[str]) 
         lines.append(f"| *published:* {name} | | " +
                      " | ".join(published.get(c[0], "") for c in columns) + " | | | | |")
     return lines
-
-
-def cell(row: dict, label: str, fmt: str) -> str:
-    """A figure as its mean over the seeds, with their standard deviation where there
-    were several ("24.7/25 ± 0.6", "95.1% ± 0.4%")."""
-    if label not in row["figures"]:
-        return ""
-    text = fmt.format(row["figures"][label])
-    if label in row.get("spread", {}):
-        text += " ± " + fmt.format(row["spread"][label]).split("/")[0]
-    return text
 
 
 def markers(key: str) -> tuple[str, str]:

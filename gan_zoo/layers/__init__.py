@@ -360,21 +360,25 @@ class SpectralNormalization(keras.layers.SpectralNormalization):
                 f"{type(self.layer).__name__} has non-trainable state "
                 f"{[v.path for v in self.layer.non_trainable_variables]}.")
 
-    def normalized_weights(self):
-        """(u after the power iteration, W_SN). An all-zero W keeps its u and is used as
-        it is (sigma = 0); a `where`, not a `cond`, so that eager calls (JAX) compile
-        nothing."""
-        kernel = self.kernel.value
-        weights = ops.reshape(kernel, (-1, kernel.shape[-1]))
+    def power_iteration(self):
+        """(u after the power iteration from the stored u, sigma(W) = v^T W u), u and v
+        constants to the gradient (Algorithm 1)."""
+        weights = ops.reshape(self.kernel.value, (-1, self.kernel.shape[-1]))
         vector_u = self.vector_u.value
         for _ in range(self.power_iterations):
             vector_v = ops.normalize(ops.matmul(vector_u, ops.transpose(weights)), axis=None)
             vector_u = ops.normalize(ops.matmul(vector_v, weights), axis=None)
         vector_u, vector_v = ops.stop_gradient(vector_u), ops.stop_gradient(vector_v)
-        sigma = ops.matmul(ops.matmul(vector_v, weights), ops.transpose(vector_u))[0, 0]
+        return vector_u, ops.matmul(ops.matmul(vector_v, weights), ops.transpose(vector_u))[0, 0]
+
+    def normalized_weights(self):
+        """(u after the power iteration, W_SN). An all-zero W keeps its u and is used as
+        it is (sigma = 0); a `where`, not a `cond`, so that eager calls (JAX) compile
+        nothing."""
+        vector_u, sigma = self.power_iteration()
         nonzero = sigma > 0
         return (ops.where(nonzero, vector_u, self.vector_u.value),
-                kernel / ops.where(nonzero, sigma, ops.ones_like(sigma)))
+                self.kernel.value / ops.where(nonzero, sigma, ops.ones_like(sigma)))
 
     def call(self, inputs, training=False):
         vector_u, normalized = self.normalized_weights()
