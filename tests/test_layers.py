@@ -267,12 +267,13 @@ def _ablation_form(form: str):
 
 def test_spectral_norm_ablations_change_only_what_they_name():
     """The ablation tool's forms against the paper's: `constant_sigma` steps W by -lr G / sigma
-    (no sigma term), and `unit_scale` rescales W to spectral norm 1 after the step while D
-    computes what the paper's form computes after the same step."""
+    (no sigma term), `unit_scale` rescales W to spectral norm 1 after the step while D
+    computes what the paper's form computes after the same step, and the two combine."""
     rng = np.random.default_rng(2)
     x, c = rng.normal(size=(8, 4)).astype("float32"), rng.normal(size=(8, 3)).astype("float32")
     outputs, kernels = {}, {}
-    for form in ("paper", "constant_sigma", "unit_scale"):
+    forms = ("paper", "constant_sigma", "unit_scale", "constant_sigma+unit_scale")
+    for form in forms:
         keras.utils.set_random_seed(0)
         wrapped = _ablation_form(form)(keras.layers.Dense(3))
         model = keras.Sequential([keras.Input((4,)), wrapped])
@@ -290,6 +291,11 @@ def test_spectral_norm_ablations_change_only_what_they_name():
     np.testing.assert_allclose(kernels["unit_scale"] * np.linalg.svd(kernels["paper"], compute_uv=False)[0],
                                kernels["paper"], rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(outputs["unit_scale"], outputs["paper"], rtol=1e-4, atol=1e-5)
+    step = w - 0.5 * g / sigma
+    np.testing.assert_allclose(kernels["constant_sigma+unit_scale"],
+                               step / np.linalg.svd(step, compute_uv=False)[0], rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match="Unknown spectral-norm form 'unit_scale\\+paper'"):
+        _ablation_form("unit_scale+paper")  # not a form: it used to run as unit_scale, misnamed
 
 
 def test_spectral_norm_of_an_all_zero_kernel_keeps_u_and_trains_finitely():

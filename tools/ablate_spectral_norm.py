@@ -61,6 +61,8 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     import keras
 
+    if not _FORMS.value or not _SEEDS.value:
+        fail("give at least one --forms and one --seeds.")
     unknown = sorted(set(_FORMS.value) - set(FORMS))
     if unknown:
         fail(f"unknown --forms {unknown}; choose from {', '.join(FORMS)}.")

@@ -4,6 +4,14 @@ tests too)."""
 
 import numpy as np
 
+
+def mode_columns(num_modes: int) -> list[tuple[str, str, str]]:
+    """The toy mixtures' columns: VEEGAN / PacGAN's mode counts, with precision / recall."""
+    return [("modes", "modes.modes", f"{{:.1f}}/{num_modes}"),
+            ("high quality", "modes.high_quality", "{:.1%}"), ("reverse KL", "modes.reverse_kl", "{:.3f}"),
+            ("precision", "modes.precision", "{:.2f}"), ("recall", "modes.recall", "{:.2f}")]
+
+
 # (figure label, path in metrics.json, format) per data set.
 COLUMNS = {
     "mnist_subset": [("classifier FID", "eval.classifier_fid", "{:.1f}"),
@@ -15,12 +23,8 @@ COLUMNS = {
                      ("recall", "eval.classifier_recall", "{:.2f}"),
                      ("test error (10 labels/class)", "eval.test_error", "{:.1%}"),
                      ("labels-only test error", "eval.labels_only_test_error", "{:.1%}")],
-    "ring8": [("modes", "modes.modes", "{:.1f}/8"), ("high quality", "modes.high_quality", "{:.1%}"),
-              ("reverse KL", "modes.reverse_kl", "{:.3f}"), ("precision", "modes.precision", "{:.2f}"),
-              ("recall", "modes.recall", "{:.2f}")],
-    "grid25": [("modes", "modes.modes", "{:.1f}/25"), ("high quality", "modes.high_quality", "{:.1%}"),
-               ("reverse KL", "modes.reverse_kl", "{:.3f}"), ("precision", "modes.precision", "{:.2f}"),
-               ("recall", "modes.recall", "{:.2f}")],
+    "ring8": mode_columns(8),
+    "grid25": mode_columns(25),
     "stacked_mnist": [("modes", "eval.stacked_mnist.modes", "{:.0f}/1000"),
                       ("KL to uniform", "eval.stacked_mnist.reverse_kl", "{:.2f}")],
 }

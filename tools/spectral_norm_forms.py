@@ -23,7 +23,9 @@ FORMS = ("paper", "constant_sigma", "unit_scale", "constant_sigma+unit_scale", "
 
 
 def wrapper(form: str):
-    """The spectral-norm layer class of `form`."""
+    """The spectral-norm layer class of `form`, one of FORMS."""
+    if form not in FORMS:
+        raise ValueError(f"Unknown spectral-norm form {form!r}; choose from {', '.join(FORMS)}.")
     if form == "keras":
         return keras.layers.SpectralNormalization
     if form == "paper":
