@@ -231,3 +231,25 @@ def with_later_defaults(previous: dict) -> dict:
         retired = RETIRED.get(variant, {})
         filled["model"] = {k: v for k, v in filled["model"].items() if retired.get(k, object()) != v}
     return filled
+
+
+MISSING = "(absent)"
+
+
+def config_changes(previous: dict, requested: dict) -> dict[str, tuple]:
+    """The dotted keys whose values differ between a workdir's config.json (`previous`,
+    read through `with_later_defaults`) and a config about to use that workdir (both as
+    JSON data), as (previous value, requested value); a key one side lacks reads MISSING."""
+    def flat(node, prefix=""):
+        if not isinstance(node, dict):
+            return {prefix[:-1]: node}
+        return {k: v for key, value in node.items() for k, v in flat(value, f"{prefix}{key}.").items()}
+
+    before, after = flat(with_later_defaults(previous)), flat(json.loads(json.dumps(requested)))
+    pairs = {key: (before.get(key, MISSING), after.get(key, MISSING)) for key in before.keys() | after.keys()}
+    return {key: pair for key, pair in sorted(pairs.items()) if pair[0] != pair[1]}
+
+
+def describe_changes(changes: dict[str, tuple], before: str = "in the run", after: str = "here") -> str:
+    """`config_changes` in words: "train.precision ('mixed_bfloat16' in the run, 'float32' here)"."""
+    return ", ".join(f"{key} ({old!r} {before}, {new!r} {after})" for key, (old, new) in changes.items())

@@ -1,7 +1,7 @@
 """train_and_evaluate(config, workdir): config -> data, model, fit, artifacts.
 
 The workdir contract (WORKSPACE.md, "A run's workdir"): config.json, checkpoints/, tb/, samples/,
-generator.keras and metrics.json. Calling it again on the same workdir resumes from the
+generator.keras and metrics.json (and config_history.json once a resume changed the config). Calling it again on the same workdir resumes from the
 latest checkpoint, at the same position in the data stream.
 """
 
@@ -20,7 +20,9 @@ from gan_zoo.config import (  # noqa: F401 - the schema, re-exported for the tra
     OPTIMIZERS,
     ConfigError,
     callback_intervals,
+    config_changes,
     default_config,
+    describe_changes,
     load_zoo_config,
     model_config,
     validate,
@@ -134,25 +136,70 @@ def needs_labelled_batches(config) -> bool:
     return models.VARIANTS[config.model.variant].needs_labels or bool(config.networks.conditioning)
 
 
-def _check_workdir(config, workdir: str) -> None:
-    """Write config.json, or check that the workdir's run is the same model and data."""
+def _check_workdir(config, workdir: str) -> dict[str, tuple]:
+    """The keys `config` changes against the run the workdir holds ({} when it holds
+    none), refused where they change the model or the data (IDENTITY_KEYS, an optimizer's
+    type, loss scaling)."""
     path = os.path.join(workdir, "config.json")
-    resolved = json.loads(config.to_json())
-    if os.path.exists(path):
-        with open(path) as f:
-            previous = with_later_defaults(json.load(f))
-        changed = [k for k in IDENTITY_KEYS if previous.get(k) != resolved.get(k)]
-        changed += [f"{k}.name" for k in ("g_optimizer", "d_optimizer")
-                    if previous.get(k, {}).get("name") != resolved[k]["name"]]
-        scaled = [run.get("train", {}).get("precision") == "mixed_float16" for run in (previous, resolved)]
-        if scaled[0] != scaled[1]:  # loss scaling adds optimizer state
-            changed.append("train.precision (mixed_float16 or not)")
-        if changed and os.path.isdir(os.path.join(workdir, "checkpoints")):
-            raise ConfigError(
-                f"{workdir} holds a run with a different {', '.join(changed)} "
-                f"(see {path}); it cannot be resumed with this config. Use another --workdir.")
-    with open(path, "w") as f:
-        json.dump(resolved, f, indent=2, sort_keys=True)
+    if not (os.path.exists(path) and os.path.isdir(os.path.join(workdir, "checkpoints"))):
+        return {}
+    with open(path) as f:
+        changes = config_changes(json.load(f), json.loads(config.to_json()))
+    refused = {key: values for key, values in changes.items()
+               if key.split(".")[0] in IDENTITY_KEYS or key in ("g_optimizer.name", "d_optimizer.name")
+               or key == "train.precision" and "mixed_float16" in values}  # loss scaling adds optimizer state
+    if refused:
+        raise ConfigError(f"{workdir} holds a run with a different {describe_changes(refused)} (see {path}); "
+                          "it cannot be resumed with this config. Use another --workdir.")
+    return changes
+
+
+def _record_config(config, workdir: str, step: int, changes: dict[str, tuple]) -> None:
+    """Write config.json; a resume that changes keys first appends them, with the step
+    they apply from, to config_history.json, so the run's record keeps what trained it."""
+    if step and changes:
+        path = os.path.join(workdir, HISTORY)
+        history = read_history(workdir)
+        history.append({"step": step, "changes": {key: list(values) for key, values in changes.items()}})
+        with open(path, "w") as f:
+            json.dump(history, f, indent=2)
+    with open(os.path.join(workdir, "config.json"), "w") as f:
+        json.dump(json.loads(config.to_json()), f, indent=2, sort_keys=True)
+
+
+def read_history(workdir: str) -> list[dict]:
+    """config_history.json: the config changes made on resume ([] when none)."""
+    path = os.path.join(workdir, HISTORY)
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return json.load(f)
+
+
+HISTORY = "config_history.json"
+# Keys whose change on resume leaves the run's trajectory alone.
+CADENCE_KEYS = ("train.checkpoint_every", "train.sample_every", "eval.every")
+
+
+def not_one_run_of(config, workdir: str) -> str | None:
+    """Why the run in `workdir` cannot be reported as one run of `config`, or None (also
+    when it holds no run): a key of its config.json differs, or a resume changed a key
+    that alters training (not the cadence; the length only under a linear decay, which
+    it stretches). For tools that read finished runs back as figures of a config."""
+    path = os.path.join(workdir, "config.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        changes = config_changes(json.load(f), json.loads(config.to_json()))
+    if changes:
+        return f"{workdir} was trained with a different {describe_changes(changes)}"
+    harmless = CADENCE_KEYS + (("train.epochs",) if config.train.lr_decay == "none" else ())
+    for entry in read_history(workdir):
+        altered = {key: values for key, values in entry["changes"].items() if key not in harmless}
+        if altered:
+            return (f"{workdir} changed config when resumed at step {entry['step']}: "
+                    f"{describe_changes(altered, 'before', 'after')} (see {os.path.join(workdir, HISTORY)})")
+    return None
 
 
 def peak_rss_mib() -> float:
@@ -186,7 +233,7 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
         checkpoints.check_backend(os.path.join(workdir, "checkpoints"))
     except checkpoints.ForeignCheckpoints as error:
         raise ConfigError(str(error)) from error
-    _check_workdir(config, workdir)
+    changes = _check_workdir(config, workdir)
     keras.utils.set_random_seed(config.seed)
     if config.deterministic and keras.backend.backend() == "tensorflow":
         import tensorflow as tf  # XLA on CPU (JAX) is deterministic already
@@ -222,13 +269,23 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
     steps_per_epoch = config.train.steps_per_epoch
     total = config.train.epochs * steps_per_epoch
 
+    metrics_path = os.path.join(workdir, "metrics.json")
     if verbose:
         print(f"Workdir: {os.path.abspath(workdir)}")
         # images=0: every sample frame (TensorBoard keeps 10 per tag by default).
         print(f"TensorBoard: tensorboard --logdir {os.path.abspath(os.path.join(workdir, 'tb'))} "
               "--samples_per_plugin=images=0")
-        if start:
-            print(f"Resuming from step {start} of {total}.")
+    if start >= total and os.path.exists(metrics_path):
+        if verbose:
+            print(f"Already trained for {start} steps; raise train.epochs to train longer.")
+            if changes:  # config.json keeps describing the run
+                print(f"Nothing trained, so not applied: {describe_changes(changes)}.")
+        with open(metrics_path) as f:
+            return json.load(f)
+    if verbose and start:
+        print(f"Resuming from step {start} of {total}"
+              + (f", with {describe_changes(changes, 'before', 'now')}." if changes else "."))
+    _record_config(config, workdir, start, changes)
     writer = summaries.SummaryWriter(os.path.join(workdir, "tb"))
     checkpointer = checkpoints.Checkpointer(manager, config.train.checkpoint_every)
     cbs = [
@@ -247,13 +304,6 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
         cbs.append(callbacks.PeriodicEvaluation(lambda model: evaluate(model, config), writer,
                                                 config.eval.every))
     callbacks.write_hparams(writer, config, os.path.basename(os.path.abspath(workdir)), gan.loss_name)
-
-    metrics_path = os.path.join(workdir, "metrics.json")
-    if start >= total and os.path.exists(metrics_path):
-        if verbose:
-            print(f"Already trained for {start} steps; raise train.epochs to train longer.")
-        with open(metrics_path) as f:
-            return json.load(f)
 
     started = time.time()
     history: dict = {}

@@ -122,7 +122,7 @@ def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
     # The same command with a longer schedule resumes at step 6 instead of starting over.
     result = run_tool(f"--workdir={workdir}", *TINY[1:], "--config.train.epochs=3")
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "Resuming from step 6 of 9" in result.stdout
+    assert "Resuming from step 6 of 9, with train.epochs (2 before, 3 now)." in result.stdout
     with open(os.path.join(workdir, "metrics.json")) as f:
         assert json.load(f)["step"] == 9
 
@@ -402,16 +402,41 @@ def test_a_checkpoint_missing_from_the_state_file_is_still_resumed_from(tmp_path
 
 
 @pytest.mark.both_backends
-def test_resume_uses_the_configs_learning_rate(tmp_path):
+def test_a_resume_takes_the_configs_learning_rate_and_the_workdir_records_the_change(tmp_path):
     config = tiny_config()
     workdir = str(tmp_path / "run")
     train.train_and_evaluate(config, workdir, verbose=0)
+    config_path, history_path = os.path.join(workdir, "config.json"), os.path.join(workdir, train.HISTORY)
+    with open(config_path) as f:
+        trained_with = f.read()
+    # A finished run is read back, not retrained: its config.json keeps what trained it, and
+    # it is not one run of the changed config.
+    changed = tiny_config()
+    changed.g_optimizer.learning_rate = 1e-5
+    assert train.train_and_evaluate(changed, workdir, verbose=0)["step"] == 6
+    with open(config_path) as f:
+        assert f.read() == trained_with
+    assert not os.path.exists(history_path)
+    assert train.not_one_run_of(changed, workdir) == (
+        f"{workdir} was trained with a different g_optimizer.learning_rate (0.002 in the run, 1e-05 here)")
+    # Trained longer: recorded, and still one run of the config (a constant learning rate).
     config.train.epochs = 3
+    train.train_and_evaluate(config, workdir, verbose=0)
+    assert train.read_history(workdir) == [{"step": 6, "changes": {"train.epochs": [2, 3]}}]
+    assert train.not_one_run_of(config, workdir) is None
+    # Resumed with another learning rate: the config's rate replaces the checkpoint's, and
+    # the change is kept with the step it applies from.
+    config.train.epochs = 4
     config.g_optimizer.learning_rate = 1e-5
     train.train_and_evaluate(config, workdir, verbose=0)
     assert float(restore_latest(config, workdir).g_optimizer.learning_rate) == pytest.approx(1e-5)
+    assert train.read_history(workdir)[1] == {
+        "step": 9, "changes": {"g_optimizer.learning_rate": [0.002, 1e-5], "train.epochs": [3, 4]}}
+    assert train.not_one_run_of(config, workdir) == (
+        f"{workdir} changed config when resumed at step 9: g_optimizer.learning_rate (0.002 before, "
+        f"1e-05 after) (see {history_path})")
     config.g_optimizer.name = "sgd"
-    with pytest.raises(train.ConfigError, match="different g_optimizer.name"):
+    with pytest.raises(train.ConfigError, match=r"g_optimizer.name \('adam' in the run, 'sgd' here\)"):
         train.train_and_evaluate(config, workdir, verbose=0)
 
 
@@ -751,6 +776,15 @@ def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path)
     assert f"| {np.mean(high_quality):.1%} ± {np.std(high_quality, ddof=1):.1%} |" in (
         tmp_path / "SEEDS.md").read_text()
     assert readme.read_text() == before
+    # A root holding runs of another config is refused before anything trains or is written.
+    before = {path: os.path.getmtime(path) for path in glob.glob(str(tmp_path / "runs" / "*" / "*.json"))}
+    result = subprocess.run([*command, "--override=train.batch_size=8"], capture_output=True, text=True,
+                            timeout=300, env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert (f"{tmp_path / 'runs' / 'gan_mnist_subset_seed0'} was trained with a different "
+            "train.batch_size (16 in the run, 8 here)") in result.stderr and "another --root" in result.stderr
+    assert {path: os.path.getmtime(path) for path in before} == before
+    assert json.loads((tmp_path / "RESULTS.json").read_text()) == kept
     foreign = '[{"variant": "gan"}]'  # not one of ours: refused, and left as it is
     (tmp_path / "RESULTS.json").write_text(foreign)
     result = subprocess.run(again, capture_output=True, text=True, timeout=300, env=env)

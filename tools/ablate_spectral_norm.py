@@ -21,7 +21,7 @@ from unittest import mock
 from absl import app, flags
 
 import result_tables
-from common import config_value, define_config, fail, parse_flags
+from common import config_value, define_config, fail, parse_flags, refuse_runs_of_other_configs
 from spectral_norm_forms import FORMS, wrapper
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,6 +30,12 @@ _CONFIG = define_config(os.path.join(REPO, "zoo_configs", "projection_mnist_subs
 _FORMS = flags.DEFINE_list("forms", list(FORMS), f"Spectral-norm forms, of {', '.join(FORMS)}.")
 _SEEDS = flags.DEFINE_list("seeds", ["0"], "Seeds; each form trains once per seed.")
 _ROOT = flags.DEFINE_string("root", "runs/ablate_spectral_norm", "Where the runs' workdirs go.")
+
+
+def seeded(config, seed: int):
+    config = config.copy_and_resolve_references()
+    config.seed = seed
+    return config
 
 
 def run(config, form: str, workdir: str) -> dict:
@@ -82,17 +88,16 @@ def main(argv):
     # The results tables' columns for the config's data set (mnist_subset's for other image sets).
     key = "_conditional" if config.networks.conditioning else ""
     columns = result_tables.COLUMNS.get(config.dataset + key, result_tables.COLUMNS["mnist_subset" + key])
-    results = {}
-    for form in _FORMS.value:
-        results[form] = []
-        for seed in seeds:
-            config.seed = seed
-            workdir = os.path.join(_ROOT.value, f"{form}_seed{seed}")
-            try:
-                results[form].append(run(config, form, workdir))
-            except (train.ConfigError, data.DataError) as error:
-                fail(str(error))
-            print(f"{form}, seed {seed}: step {results[form][-1]['step']}", flush=True)
+    planned = [(form, seed, os.path.join(_ROOT.value, f"{form}_seed{seed}"))
+               for form in _FORMS.value for seed in seeds]
+    refuse_runs_of_other_configs([(seeded(config, seed), workdir) for _, seed, workdir in planned])
+    results = {form: [] for form in _FORMS.value}
+    for form, seed, workdir in planned:
+        try:
+            results[form].append(run(seeded(config, seed), form, workdir))
+        except (train.ConfigError, data.DataError) as error:
+            fail(str(error))
+        print(f"{form}, seed {seed}: step {results[form][-1]['step']}", flush=True)
     print("\n".join(table(results, columns)))
     return 0
 

@@ -18,6 +18,17 @@ def fail(message: str, code: int = 2):
     sys.exit(code)
 
 
+def refuse_runs_of_other_configs(planned) -> None:
+    """Fail, before anything trains, when a workdir of `planned` ((config, workdir) pairs)
+    holds a run that is not one run of its config: read back, its figures would be
+    reported as that config's."""
+    from gan_zoo import train
+
+    problems = [problem for config, workdir in planned if (problem := train.not_one_run_of(config, workdir))]
+    if problems:
+        fail("; ".join(problems) + ". Give another --root, or delete those workdirs to train them again.")
+
+
 def _select_backend(argv):
     """--backend=NAME sets KERAS_BACKEND before anything imports Keras: the config files
     do, while their flag is defined, before absl parses the rest."""

@@ -10,7 +10,8 @@ Each run is zoo_configs/<variant>_<dataset>.py (pairs without a config file are 
 out; the variants are the zoo's and the class-conditional configs cgan, acgan and
 projection, which get a table of their own per data set), trained by
 train_and_evaluate in --root/<variant>_<dataset>_seed<k> (rerunning
-reuses finished runs) and evaluated as the run's metrics.json says: classifier FID / KID /
+reuses finished runs; a workdir holding a run of another config, or one whose config was
+changed on resume, is refused before anything trains) and evaluated as the run's metrics.json says: classifier FID / KID /
 score on mnist_subset (and the semi-supervised test error beside its labels-only
 baseline), modes and high-quality share on the toys (VEEGAN / PacGAN protocol), modes
 and KL on Stacked MNIST. Figures are averaged over the seeds, with their standard
@@ -31,7 +32,7 @@ import sys
 
 from absl import app, flags
 
-from common import fail, parse_flags
+from common import fail, parse_flags, refuse_runs_of_other_configs
 from result_tables import COLUMNS, cell, summarize
 
 DATASETS = ("mnist_subset", "ring8", "grid25", "stacked_mnist")
@@ -178,36 +179,43 @@ def main(argv):
         fail(f"--seeds={','.join(_SEEDS.value)}: give non-negative integers, e.g. --seeds=0,1,2.")
     seeds = [int(s) for s in _SEEDS.value]
     readme = readme_path()  # checked before hours of training, not after
-    rows, missing = [], []
+    planned = {}  # (variant, dataset) -> [(seed, config, workdir)]
     for dataset in _DATASETS.value:
         for variant in variants:
             if not os.path.exists(os.path.join(repo, "zoo_configs", f"{variant}_{dataset}.py")):
                 continue
-            runs = []
+            planned[variant, dataset] = []
             for seed in seeds:
                 config = train.load_zoo_config(f"{variant}_{dataset}")
                 config.seed = seed
                 apply_overrides(config, _OVERRIDES.value)
                 workdir = os.path.join(_ROOT.value, f"{variant}_{dataset}_seed{seed}"
                                        + ("" if backend == "tensorflow" else f"_{backend}"))
-                if not _TRAIN.value and not finished(workdir, config):
-                    missing.append(((variant, dataset, backend), f"{variant} on {dataset} (seed {seed})"))
-                    continue
-                try:
-                    runs.append(train.train_and_evaluate(config, workdir, verbose=0))
-                except (train.ConfigError, data.DataError) as error:
-                    fail(str(error))
-                print(f"{variant:16s} {dataset:13s} seed {seed}: step {runs[-1]['step']}", flush=True)
-            if len(runs) < len(seeds):
+                planned[variant, dataset].append((seed, config, workdir))
+    refuse_runs_of_other_configs([(config, workdir) for plan in planned.values()
+                                  for _, config, workdir in plan])
+    rows, missing = [], []
+    for (variant, dataset), plan in planned.items():
+        runs = []
+        for seed, config, workdir in plan:
+            if not _TRAIN.value and not finished(workdir, config):
+                missing.append(((variant, dataset, backend), f"{variant} on {dataset} (seed {seed})"))
                 continue
-            figures, spread = summarize(runs, COLUMNS[table_key(variant, dataset)])
-            rows.append({"variant": variant, "dataset": dataset, "backend": backend_of(runs[0]),
-                         "seeds": seeds, "figures": figures,
-                         "spread": spread,
-                         "steps": runs[0]["step"], "machine": describe(runs[0]),
-                         "command": command_line(),
-                         "wall_seconds": sum(r.get("train_seconds_total", r.get("wall_seconds_this_run", 0))
-                                             for r in runs) / len(runs)})
+            try:
+                runs.append(train.train_and_evaluate(config, workdir, verbose=0))
+            except (train.ConfigError, data.DataError) as error:
+                fail(str(error))
+            print(f"{variant:16s} {dataset:13s} seed {seed}: step {runs[-1]['step']}", flush=True)
+        if len(runs) < len(seeds):
+            continue
+        figures, spread = summarize(runs, COLUMNS[table_key(variant, dataset)])
+        rows.append({"variant": variant, "dataset": dataset, "backend": backend_of(runs[0]),
+                     "seeds": seeds, "figures": figures,
+                     "spread": spread,
+                     "steps": runs[0]["step"], "machine": describe(runs[0]),
+                     "command": command_line(),
+                     "wall_seconds": sum(r.get("train_seconds_total", r.get("wall_seconds_this_run", 0))
+                                         for r in runs) / len(runs)})
     write(rows, readme, missing)
 
 
