@@ -1,8 +1,9 @@
 """train_and_evaluate(config, workdir): config -> data, model, fit, artifacts.
 
 The workdir contract (WORKSPACE.md, "A run's workdir"): config.json, checkpoints/, tb/, samples/,
-generator.keras and metrics.json (and config_history.json once a resume changed the config). Calling it again on the same workdir resumes from the
-latest checkpoint, at the same position in the data stream.
+generator.keras and metrics.json, and config_history.json once a resume changed the config.
+Calling it again on the same workdir resumes from the latest checkpoint, at the same
+position in the data stream.
 """
 
 import functools
