@@ -23,6 +23,9 @@ CASES = {  # name: (variant, constructor arguments, networks)
     "improved_gan": ("improved_gan", {"adversarial_weight": 1.0, "historical_weight": 0.1}, "mlp"),
     "semi_supervised": ("semi_supervised", {}, "mlp"),
     "ebgan": ("ebgan", {"margin": 1.0, "pt_weight": 1.0}, "mlp"),
+    # The ebgan config's D: a DCGAN autoencoder with batch norm in its decoder, under R1.
+    "ebgan_dcgan_r1": ("ebgan", {"margin": 1.0, "pt_weight": 1.0, "penalties": {"r1": 1.0},
+                                 "reuse_generator_pass": True}, "dcgan"),
     "wgan": ("wgan", {"d_steps": 2}, "mlp"),
     "wgan_gp": ("wgan_gp", {"d_steps": 2}, "mlp"),
     "wgan_gp_reuse": ("wgan_gp", {"d_steps": 2, "reuse_generator_pass": True}, "mlp"),
