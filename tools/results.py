@@ -9,10 +9,10 @@
 Each run is zoo_configs/<variant>_<dataset>.py (pairs without a config file are left
 out; the variants are the zoo's and the class-conditional configs cgan, acgan and
 projection, which get a table of their own per data set), trained by
-train_and_evaluate in --root/<variant>_<dataset>_seed<k> (rerunning
-reuses finished runs; a workdir holding a run of another config, or one whose config was
-changed on resume, is refused before anything trains) and evaluated as the run's metrics.json says: classifier FID / KID /
-score on mnist_subset (and the semi-supervised test error beside its labels-only
+train_and_evaluate in --root/<variant>_<dataset>_seed<k> (rerunning reuses finished
+runs; a workdir holding a run of another config, or one whose config was changed on
+resume, is refused before anything trains) and evaluated as the run's metrics.json says:
+classifier FID / KID / score on mnist_subset (and the semi-supervised test error beside its labels-only
 baseline), modes and high-quality share on the toys (VEEGAN / PacGAN protocol), modes
 and KL on Stacked MNIST. Figures are averaged over the seeds, with their standard
 deviation beside them. Writes --output (markdown) with the published numbers beside
@@ -79,9 +79,9 @@ NOTES = {
                     "average alone; FID without EMA is their live generator in the same run. The "
                     "papers' variants alone (zoo_configs/<config>.py:paper), on the Zen 4 EPYC: gan "
                     "19.7, lsgan 26.0, hinge 16.3, improved_gan 9.9, semi_supervised 28.8 with 15.0% "
-                    "error. The wgan and wgan_gp rows predate the aids, which their configs leave out "
-                    "(on the Zen 4 EPYC with the shipped classifier: wgan 85.0, wgan_gp 7.1; the "
-                    "average gave 85.8 and 7.9), and the jax rows but hinge's predate them too. Rows "
+                    "error. The wgan and wgan_gp configs leave the aids out (on the Zen 4 EPYC with the "
+                    "shipped classifier, seed 0: wgan 85.0, wgan_gp 7.1; the average gave 85.8 and "
+                    "7.9). The jax rows of improved_gan and wgan_gp predate the aids. Rows "
                     "of the Zen 4 "
                     "EPYC (AMD EPYC with bf16 units) were scored with the classifier that now ships "
                     "with the package; rows of other machines with one trained there, which moved one "
