@@ -144,8 +144,7 @@ def _check_workdir(config, workdir: str) -> dict[str, tuple]:
     path = os.path.join(workdir, "config.json")
     if not (os.path.exists(path) and os.path.isdir(os.path.join(workdir, "checkpoints"))):
         return {}
-    with open(path) as f:
-        changes = config_changes(json.load(f), json.loads(config.to_json()))
+    changes = _changes_against_the_run(config, workdir)
     refused = {key: values for key, values in changes.items()
                if key.split(".")[0] in IDENTITY_KEYS or key in ("g_optimizer.name", "d_optimizer.name")
                or key == "train.precision" and "mixed_float16" in values}  # loss scaling adds optimizer state
@@ -168,13 +167,36 @@ def _record_config(config, workdir: str, step: int, changes: dict[str, tuple]) -
         json.dump(json.loads(config.to_json()), f, indent=2, sort_keys=True)
 
 
+def _read_json(path: str):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"cannot read {path}: {error}. It is the record of the run in that "
+                          "workdir: restore it, or use another workdir.") from error
+
+
+def _changes_against_the_run(config, workdir: str) -> dict[str, tuple]:
+    """`config_changes` of `config` against the workdir's config.json."""
+    previous = _read_json(os.path.join(workdir, "config.json"))
+    if not isinstance(previous, dict):
+        raise ConfigError(f"{os.path.join(workdir, 'config.json')} is not a config (a JSON object). "
+                          "Restore it, or use another workdir.")
+    return config_changes(previous, json.loads(config.to_json()))
+
+
 def read_history(workdir: str) -> list[dict]:
     """config_history.json: the config changes made on resume ([] when none)."""
     path = os.path.join(workdir, HISTORY)
     if not os.path.exists(path):
         return []
-    with open(path) as f:
-        return json.load(f)
+    history = _read_json(path)
+    if not isinstance(history, list) or not all(
+            isinstance(entry, dict) and "step" in entry and isinstance(entry.get("changes"), dict)
+            for entry in history):
+        raise ConfigError(f"{path} is not a config history (a list of {{\"step\", \"changes\"}}). "
+                          "Restore it, or use another workdir.")
+    return history
 
 
 HISTORY = "config_history.json"
@@ -187,11 +209,9 @@ def not_one_run_of(config, workdir: str) -> str | None:
     when it holds no run): a key of its config.json differs, or a resume changed a key
     that alters training (not the cadence; the length only under a linear decay, which
     it stretches). For tools that read finished runs back as figures of a config."""
-    path = os.path.join(workdir, "config.json")
-    if not os.path.exists(path):
+    if not os.path.exists(os.path.join(workdir, "config.json")):
         return None
-    with open(path) as f:
-        changes = config_changes(json.load(f), json.loads(config.to_json()))
+    changes = _changes_against_the_run(config, workdir)
     if changes:
         return f"{workdir} was trained with a different {describe_changes(changes)}"
     harmless = CADENCE_KEYS + (("train.epochs",) if config.train.lr_decay == "none" else ())

@@ -666,6 +666,28 @@ def test_the_spectral_norm_ablation_refuses_what_it_cannot_compare(tmp_path, arg
     assert not (tmp_path / "runs").exists()
 
 
+def test_the_spectral_norm_ablation_refuses_a_root_of_other_runs_and_unreadable_records(tmp_path):
+    """Read back, a workdir's figures would be reported as this config's: a run of another
+    config, or one whose config.json cannot be read, is refused before anything trains."""
+    runs = tmp_path / "runs"
+    (runs / "paper_seed0").mkdir(parents=True)
+    (runs / "paper_seed0" / "config.json").write_text('{"seed": 0, "dataset": "ring8"}')
+    (runs / "unit_scale_seed0").mkdir()
+    (runs / "unit_scale_seed0" / "config.json").write_text('{"seed": 0,')  # cut short
+    result = subprocess.run([sys.executable, os.path.join(REPO, "tools", "ablate_spectral_norm.py"),
+                             f"--root={runs}", "--forms=paper,unit_scale"], capture_output=True, text=True,
+                            timeout=120, cwd=REPO, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert "cannot read" in result.stderr and "unit_scale_seed0/config.json" in result.stderr
+    (runs / "unit_scale_seed0" / "config.json").unlink()
+    result = subprocess.run(result.args, capture_output=True, text=True, timeout=120, cwd=REPO,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert "paper_seed0 was trained with a different " in result.stderr and "another --root" in result.stderr
+    assert "dataset ('ring8' in the run, 'mnist_subset' here)" in result.stderr
+    assert sorted(p.name for p in runs.rglob("*")) == ["config.json", "paper_seed0", "unit_scale_seed0"]
+
+
 def test_the_readmes_tables_are_those_of_docs_results():
     """Each `<!-- results: DATASET -->` block of the README holds docs/RESULTS.md's rows
     (figures, steps and seconds; the machine cell is numbered per block)."""

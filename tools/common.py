@@ -24,7 +24,11 @@ def refuse_runs_of_other_configs(planned) -> None:
     reported as that config's."""
     from gan_zoo import train
 
-    problems = [problem for config, workdir in planned if (problem := train.not_one_run_of(config, workdir))]
+    try:
+        problems = [problem for config, workdir in planned
+                    if (problem := train.not_one_run_of(config, workdir))]
+    except train.ConfigError as error:
+        fail(str(error))
     if problems:
         fail("; ".join(problems) + ". Give another --root, or delete those workdirs to train them again.")
 
