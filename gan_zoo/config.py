@@ -251,5 +251,10 @@ def config_changes(previous: dict, requested: dict) -> dict[str, tuple]:
 
 
 def describe_changes(changes: dict[str, tuple], before: str = "in the run", after: str = "here") -> str:
-    """`config_changes` in words: "train.precision ('mixed_bfloat16' in the run, 'float32' here)"."""
-    return ", ".join(f"{key} ({old!r} {before}, {new!r} {after})" for key, (old, new) in changes.items())
+    """`config_changes` in words: "train.precision ('mixed_bfloat16' in the run, 'float32' here)";
+    a key one side lacks reads "absent in the run" rather than a quoted value."""
+    def side(value, where):
+        return f"absent {where}" if value == MISSING else f"{value!r} {where}"
+
+    return ", ".join(f"{key} ({side(old, before)}, {side(new, after)})"
+                     for key, (old, new) in changes.items())

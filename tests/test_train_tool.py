@@ -222,7 +222,14 @@ def test_a_run_from_before_a_new_hyper_parameter_still_resumes(tmp_path):
     with open(path, "w") as f:
         json.dump(written, f)
     config.model.adversarial_weight = 1.0  # not what that run trained with (0)
-    with pytest.raises(train.ConfigError, match="different model"):
+    refused = r"different model.adversarial_weight \(0.0 in the run, 1.0 here\)"
+    with pytest.raises(train.ConfigError, match=refused):
+        train.train_and_evaluate(config, workdir, verbose=0)
+    written["model"]["from_a_later_version"] = 3  # a key today's zoo does not know
+    with open(path, "w") as f:
+        json.dump(written, f)
+    config.model.adversarial_weight = 0.0
+    with pytest.raises(train.ConfigError, match=r"model.from_a_later_version \(3 in the run, absent here\)"):
         train.train_and_evaluate(config, workdir, verbose=0)
 
 
