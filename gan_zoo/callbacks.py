@@ -131,22 +131,6 @@ class ScalarLogger(GANCallback):
         self.writer.flush()
 
 
-class LinearDecay(GANCallback):
-    """Learning rates decayed linearly from `rates` ({"g_optimizer": ..., "d_optimizer":
-    ...}) to 0 at step `total`, the schedule of Gulrajani et al.'s reference code. Set
-    from the global step before every step, so a resumed run follows the same schedule."""
-
-    def __init__(self, total: int, rates: dict[str, float]):
-        super().__init__()
-        self.total, self.rates = total, rates
-
-    def on_train_batch_begin(self, batch, logs=None):
-        sync(self.gan)  # the assignment must reach the next step's state
-        scale = max(0.0, 1.0 - global_step(self.gan) / self.total)
-        for name, rate in self.rates.items():
-            getattr(self.gan, name).learning_rate.assign(rate * scale)
-
-
 class SampleWriter(GANCallback):
     """Frames of samples from fixed noise, so that frames compare: at step 0, every
     `every` / 5 steps until step `every` (training changes most early), then every

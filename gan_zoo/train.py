@@ -103,6 +103,8 @@ def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
         gan = variant(generator=generator, discriminator=discriminator, seed=config.seed,
                       reuse_generator_pass=config.train.reuse_generator_pass,
                       ema_decay=config.train.ema_decay or None,
+                      lr_decay_steps=config.train.epochs * config.train.steps_per_epoch
+                      if config.train.lr_decay == "linear" else None,
                       augment=layers.DiffAugment(config.train.diff_augment, seed=config.seed)
                       if config.train.diff_augment else None,
                       num_classes=info.num_classes if conditioning else 0,
@@ -318,9 +320,6 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
                                config.model.latent_dim, seed=config.seed, num_classes=gan.num_classes),
         checkpointer,
     ]
-    if config.train.lr_decay == "linear":
-        cbs.insert(0, callbacks.LinearDecay(total, {name: config[name].learning_rate
-                                                    for name in ("g_optimizer", "d_optimizer")}))
     if config.eval.every:
         cbs.append(callbacks.PeriodicEvaluation(lambda model: evaluate(model, config), writer,
                                                 config.eval.every))

@@ -12,7 +12,8 @@ from conftest import REPO
 from test_train_tool import TINY, run_tool
 
 # hinge+spectral_norm: every replica takes the same power-iteration step on u.
-VARIANTS = ["gan", "wgan_gp", "ebgan", "improved_gan", "gan+lazy_r1", "hinge+spectral_norm"]
+VARIANTS = ["gan", "wgan_gp", "ebgan", "improved_gan", "gan+lazy_r1", "hinge+spectral_norm",
+            "gan+linear_decay"]
 # WGAN's reference schedule (a loop of 100 critic updates) runs on JAX's DataParallel only.
 DATA_PARALLEL_VARIANTS = [*VARIANTS, "wgan+reference_schedule"]
 # Layer norm's full second derivatives in every replica's penalty pass (TensorFlow only).

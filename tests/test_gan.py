@@ -109,6 +109,34 @@ def test_the_generator_average_warms_up_and_is_what_generate_uses(tmp_path):
     np.testing.assert_array_equal(loaded.generate(20, seed=0), gan.generate(20, seed=0))
 
 
+def test_linear_decay_sets_every_steps_rates_and_survives_a_keras_round_trip(tmp_path):
+    """lr_decay_steps=N: the updates of generator step t, D's k included, use rate * (1 - t / N)."""
+    g, d = toy_networks()
+    gan = models.GAN(g, d, latent_dim=4, seed=0, d_steps=2, lr_decay_steps=2)
+    gan.compile(g_optimizer=adam(1e-3), d_optimizer=adam(2e-3))
+    x = data.load_arrays("gauss1d")[0][:64 * 2]
+    gan.fit(x, batch_size=64, shuffle=False, verbose=0)  # step 0, at the full rates
+
+    def rates(model):
+        return [float(model.g_optimizer.learning_rate), float(model.d_optimizer.learning_rate)]
+
+    assert rates(gan) == pytest.approx([1e-3, 2e-3])
+    gan.save(tmp_path / "gan.keras")
+    loaded = keras.saving.load_model(tmp_path / "gan.keras")
+    assert loaded.lr_decay_steps == 2 and loaded.initial_learning_rates == pytest.approx([1e-3, 2e-3])
+    loaded.fit(x, batch_size=64, shuffle=False, verbose=0)  # step 1: half the rates
+    assert rates(loaded) == pytest.approx([5e-4, 1e-3])
+    weights = [w.numpy().copy() for w in loaded.trainable_variables]
+    loaded.fit(x, batch_size=64, shuffle=False, verbose=0)  # step 2 = N: rate 0, so nothing moves
+    assert rates(loaded) == [0.0, 0.0] and int(loaded.d_optimizer.iterations) == 6
+    for before, w in zip(weights, loaded.trainable_variables, strict=True):
+        np.testing.assert_array_equal(before, w.numpy())
+    with pytest.raises(ValueError, match="lr_decay_steps decays constant learning rates; .* has a schedule"):
+        make_gan(lr_decay_steps=2).compile(
+            g_optimizer=keras.optimizers.Adam(keras.optimizers.schedules.ExponentialDecay(1e-3, 10, 0.5)),
+            d_optimizer=adam())
+
+
 def test_generate_is_reproducible_with_a_seed():
     gan = make_gan()
     np.testing.assert_array_equal(gan.generate(10, seed=3), gan.generate(10, seed=3))

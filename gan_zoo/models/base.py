@@ -94,6 +94,13 @@ class BaseGAN(keras.Model):
         `tf.train.ExponentialMovingAverage`), from G's initial weights. `generate`,
         `averaged_generator` and so the samples, evaluations and exported generator of
         the train tool use the average; the live weights keep training. None: off.
+      lr_decay_steps: N > 0 decays both learning rates linearly to 0 at generator step N:
+        the updates of generator step t (D's included) use rate * max(0, 1 - t / N), as
+        Gulrajani et al.'s reference code does, where both decay by the generator's
+        iteration. The step sets them from G's optimizer's count, so a resumed run follows
+        the schedule and no callback has to reach into the training state; the rates
+        decayed are the optimizers' when compiled (constant rates, not schedules). None:
+        the optimizers' rates as they are.
       augment: a layer applied to every input of D in training, real and generated
         alike, in the D and the G steps (`gan_zoo.layers.DiffAugment`, Zhao et al. 2020).
       num_classes: K > 0 makes the GAN class-conditional: G takes [z, labels] (labels
@@ -125,6 +132,7 @@ class BaseGAN(keras.Model):
         penalty_interval: int = 1,
         discriminator_constraint=None,
         ema_decay: float | None = None,
+        lr_decay_steps: int | None = None,
         augment: keras.layers.Layer | None = None,
         num_classes: int = 0,
         **kwargs,
@@ -158,6 +166,10 @@ class BaseGAN(keras.Model):
         if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
             raise ValueError(f"ema_decay must be in (0, 1) or None, got {ema_decay!r}.")
         self.ema_decay = None if ema_decay is None else float(ema_decay)
+        if lr_decay_steps is not None and (isinstance(lr_decay_steps, bool) or not isinstance(
+                lr_decay_steps, numbers.Integral) or lr_decay_steps < 1):
+            raise ValueError(f"lr_decay_steps must be a positive integer or None, got {lr_decay_steps!r}.")
+        self.lr_decay_steps = None if lr_decay_steps is None else int(lr_decay_steps)
         self.augment = augment
         if augment is not None and not augment.built:  # Keras's JAX trainer wants every layer built
             augment.build(discriminator.input_shape)
@@ -192,15 +204,20 @@ class BaseGAN(keras.Model):
         d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer = g_optimizer
         self.d_optimizer = d_optimizer
+        if self.lr_decay_steps:
+            self.initial_learning_rates = [_constant_rate(o) for o in (g_optimizer, d_optimizer)]
         # Each optimizer scales its own network's loss (mixed_float16); Keras must not wrap the pair.
         super().compile(optimizer=OptimizerPair(g_optimizer, d_optimizer), auto_scale_loss=False,
                         **kwargs)
 
     def get_compile_config(self):
-        return {
-            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
-            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
-        }
+        config = {name: keras.saving.serialize_keras_object(getattr(self, name))
+                  for name in ("g_optimizer", "d_optimizer")}
+        if self.lr_decay_steps:  # the rates compiled with, which the schedule decays, not today's
+            for serialized, rate in zip(config.values(), self.initial_learning_rates, strict=True):
+                inner = serialized["config"].get("inner_optimizer", serialized)  # LossScaleOptimizer
+                inner["config"]["learning_rate"] = rate
+        return config
 
     def compile_from_config(self, config):
         self.compile(
@@ -414,8 +431,19 @@ class BaseGAN(keras.Model):
         for w, average in zip(self.generator.trainable_variables, self.generator_average, strict=True):
             average.assign(decay * average.value + (1.0 - decay) * w.value)
 
+    def decay_learning_rates(self):
+        """Both optimizers' rates for this generator step (see `lr_decay_steps`)."""
+        if not self.lr_decay_steps:
+            return
+        t = ops.cast(self.g_optimizer.iterations, "float32")  # generator steps so far
+        scale = ops.maximum(0.0, 1.0 - t / self.lr_decay_steps)
+        for optimizer, rate in zip((self.g_optimizer, self.d_optimizer), self.initial_learning_rates,
+                                   strict=True):
+            optimizer.learning_rate.assign(rate * scale)
+
     def adversarial_step(self, data):
         """Goodfellow et al. 2014, Algorithm 1: one iteration of the training loop."""
+        self.decay_learning_rates()
         *first, (last, labels) = self.real_minibatches(data)
         for real, real_labels in first:  # k steps of the discriminator...
             self.discriminator_step(real, real_labels)
@@ -494,6 +522,7 @@ class BaseGAN(keras.Model):
             "penalty_interval": self.penalty_interval,
             "discriminator_constraint": keras.constraints.serialize(self.discriminator_constraint),
             "ema_decay": self.ema_decay,
+            "lr_decay_steps": self.lr_decay_steps,
             "augment": keras.saving.serialize_keras_object(self.augment),
             "num_classes": self.num_classes,
         }
@@ -635,6 +664,15 @@ def _num_classes(num_classes, generator: keras.Model) -> int:
         raise ValueError("The generator takes [z, labels]: pass num_classes (the number of classes) to "
                          "the GAN.")
     return int(num_classes)
+
+
+def _constant_rate(optimizer) -> float:
+    """The learning rate of `optimizer`, which `lr_decay_steps` will assign step by step."""
+    rate = optimizer.learning_rate
+    if not isinstance(rate, keras.Variable):
+        raise ValueError(f"lr_decay_steps decays constant learning rates; {optimizer.name} has a schedule "
+                         f"({type(rate).__name__}): give it a float rate, or leave lr_decay_steps unset.")
+    return float(rate.numpy())
 
 
 def _weight(penalty: str, weight) -> float:

@@ -48,6 +48,7 @@ class WGAN(BaseGAN):
     def adversarial_step(self, data):
         if not self.reference_schedule:
             return super().adversarial_step(data)
+        self.decay_learning_rates()
         minibatches = self.real_minibatches(data)
         for real, labels in minibatches:
             d_logs = self.discriminator_step(real, labels)

@@ -10,7 +10,9 @@ EXTRAS = {models.WGANGP: {"d_steps": 2}, models.ImprovedGAN: {"adversarial_weigh
           models.EBGAN: {"margin": 1.0, "pt_weight": 1.0}}
 # "variant+option": these arguments instead of the extras,
 OPTIONS = {"lazy_r1": {"penalties": {"r1": 1.0}, "penalty_interval": 2},  # R1 in its own update
-           "reference_schedule": {"reference_schedule": True, "d_steps": 2}}  # 100 critic updates
+           "reference_schedule": {"reference_schedule": True, "d_steps": 2},  # 100 critic updates
+           # the rates assigned inside the step (in replica context under tf.distribute)
+           "linear_decay": {"lr_decay_steps": 2, "d_steps": 2}}
 # or other networks with the extras (mirrored_step.py alone builds the layer-norm critic).
 NETWORK_OPTIONS = ("spectral_norm", "layer_norm_critic")
 
