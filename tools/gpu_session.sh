@@ -18,7 +18,8 @@
 # - WGAN-GP at batch 900 beside its wgan_gp.py loop, then the levers (batch 4096 in bf16
 #   and float32, mixed_float16, a fresh generator pass) and every other variant;
 # - the paper's GAN beside PyTorch-GAN's dcgan.py loop at batch 64 and 1024, and WGAN-GP
-#   beside its wgan_gp.py loop (measured on 2026-11-26, so last).
+#   beside its wgan_gp.py loop (measured on 2026-11-26, so late);
+# - the ring8 toy config end to end (its linear learning-rate decay runs inside the step).
 # Only 8 files come back from the device, so everything lands in one tarball,
 # $OUT/gpu_session.tgz, rewritten after each step (a killed command still returns it).
 set -u
@@ -132,6 +133,19 @@ done
 bench gan --config=zoo_configs/gan_mnist_subset.py:paper --peer=pytorch
 bench gan_batch1024 --config=zoo_configs/gan_mnist_subset.py:paper --config.train.batch_size=1024 --peer=pytorch
 bench wgan_gp --config=zoo_configs/wgan_gp_mnist_subset.py --peer=pytorch
+
+# A toy config end to end: its learning rates decay inside the step (no per-step state sync
+# on JAX since 2026-11-27), so an MLP's short steps should run 10 to a call undisturbed.
+if [ "$(left)" -ge 40 ]; then
+  echo "== train gan_ring8 ($(( $(date +%s) - START )) s in)"
+  timeout 90 "$PY" tools/train.py --backend=jax --config=zoo_configs/gan_ring8.py --workdir="$OUT/ring8" \
+    "${TRAIN[@]}" > "$OUT/train_ring8.log" 2>&1
+  echo "   rc $?"
+  rm -rf "$OUT/ring8/checkpoints"
+  "$PY" -c "import json; m = json.load(open('$OUT/ring8/metrics.json')); print('   ', m['train_seconds_total'], \
+    m['images_per_second'], m['steps_per_execution'], m['modes']['modes'], m['modes']['high_quality'])" || true
+  pack
+fi
 
 echo "== done in $(( $(date +%s) - START )) s"
 pack; ls -R "$OUT" | head -40
