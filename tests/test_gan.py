@@ -121,6 +121,11 @@ def test_linear_decay_sets_every_steps_rates_and_survives_a_keras_round_trip(tmp
         return [float(model.g_optimizer.learning_rate), float(model.d_optimizer.learning_rate)]
 
     assert rates(gan) == pytest.approx([1e-3, 2e-3])
+    scaled = make_gan(lr_decay_steps=2)  # mixed_float16's wrapper: the inner optimizer's rate is saved
+    scaled.compile(g_optimizer=keras.optimizers.LossScaleOptimizer(adam(3e-3)), d_optimizer=adam())
+    scaled.g_optimizer.learning_rate.assign(1e-9)  # as a decayed rate would be
+    assert scaled.get_compile_config()["g_optimizer"]["config"]["inner_optimizer"]["config"][
+        "learning_rate"] == pytest.approx(3e-3)
     gan.save(tmp_path / "gan.keras")
     loaded = keras.saving.load_model(tmp_path / "gan.keras")
     assert loaded.lr_decay_steps == 2 and loaded.initial_learning_rates == pytest.approx([1e-3, 2e-3])
@@ -254,8 +259,11 @@ def test_bad_hyper_parameters_are_refused():
         models.GAN(g, d, latent_dim=4, loss="wasserstein")
     with pytest.raises(ValueError, match="label_smoothing"):
         models.GAN(g, d, latent_dim=4, label_smoothing=1.5)
-    with pytest.raises(ValueError, match="d_steps"):
+    with pytest.raises(ValueError, match="d_steps must be a positive integer, got 0"):
         models.GAN(g, d, latent_dim=4, d_steps=0)
+    for bad in (0, 2.5, True, "100"):
+        with pytest.raises(ValueError, match=f"lr_decay_steps must be a positive integer, got {bad!r}"):
+            models.GAN(g, d, latent_dim=4, lr_decay_steps=bad)
 
 
 def test_keras_round_trip_keeps_optimizer_state_and_trains_on(tmp_path):

@@ -81,7 +81,7 @@ NOTES = {
                     "19.7, lsgan 26.0, hinge 16.3, improved_gan 9.9, semi_supervised 28.8 with 15.0% "
                     "error. The wgan and wgan_gp configs leave the aids out (on the Zen 4 EPYC with the "
                     "shipped classifier, seed 0: wgan 85.0, wgan_gp 7.1; the average gave 85.8 and "
-                    "7.9). The jax row of wgan_gp ran on an AVX2 EPYC. Rows "
+                    "7.9). Rows "
                     "of the Zen 4 "
                     "EPYC (AMD EPYC with bf16 units) were scored with the classifier that now ships "
                     "with the package; rows of other machines with one trained there, which moved one "

@@ -138,15 +138,11 @@ class BaseGAN(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if int(latent_dim) < 1:
-            raise ValueError(f"latent_dim must be a positive integer, got {latent_dim!r}.")
-        if int(d_steps) < 1:
-            raise ValueError(f"d_steps must be a positive integer, got {d_steps!r}.")
         self.num_classes = _num_classes(num_classes, generator)
         self.generator = generator
         self.discriminator = discriminator
-        self.latent_dim = int(latent_dim)
-        self.d_steps = int(d_steps)
+        self.latent_dim = _positive_int("latent_dim", latent_dim)
+        self.d_steps = _positive_int("d_steps", d_steps)
         self.seed = seed
         self.reuse_generator_pass = bool(reuse_generator_pass)
         self.loss_name = check_choice("loss", loss, losses.LOSS_PAIRS)
@@ -157,19 +153,14 @@ class BaseGAN(keras.Model):
                           for name, weight in (penalties or {}).items()}
         self.penalty_options = dict(penalty_options or {})
         self._penalties = penalty_lib.bind(self.penalties, self.penalty_options)
-        if isinstance(penalty_interval, bool) or not isinstance(penalty_interval, numbers.Integral) \
-                or penalty_interval < 1:
-            raise ValueError(f"penalty_interval must be a positive integer, got {penalty_interval!r}.")
-        self.penalty_interval = int(penalty_interval)
+        self.penalty_interval = _positive_int("penalty_interval", penalty_interval)
         self.discriminator_constraint = keras.constraints.get(discriminator_constraint)
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
         if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
             raise ValueError(f"ema_decay must be in (0, 1) or None, got {ema_decay!r}.")
         self.ema_decay = None if ema_decay is None else float(ema_decay)
-        if lr_decay_steps is not None and (isinstance(lr_decay_steps, bool) or not isinstance(
-                lr_decay_steps, numbers.Integral) or lr_decay_steps < 1):
-            raise ValueError(f"lr_decay_steps must be a positive integer or None, got {lr_decay_steps!r}.")
-        self.lr_decay_steps = None if lr_decay_steps is None else int(lr_decay_steps)
+        self.lr_decay_steps = (None if lr_decay_steps is None
+                               else _positive_int("lr_decay_steps", lr_decay_steps))
         self.augment = augment
         if augment is not None and not augment.built:  # Keras's JAX trainer wants every layer built
             augment.build(discriminator.input_shape)
@@ -664,6 +655,13 @@ def _num_classes(num_classes, generator: keras.Model) -> int:
         raise ValueError("The generator takes [z, labels]: pass num_classes (the number of classes) to "
                          "the GAN.")
     return int(num_classes)
+
+
+def _positive_int(name: str, value) -> int:
+    """`value` as an int >= 1, or a ValueError naming `name` (bools and floats refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
 
 
 def _constant_rate(optimizer) -> float:
