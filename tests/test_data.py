@@ -145,6 +145,20 @@ def test_array_batches_give_each_process_its_block_of_every_global_batch():
 
 
 @pytest.mark.both_backends
+def test_array_batches_are_the_same_read_in_any_order():
+    x = np.arange(40, dtype="float32")[:, None]
+    batches = data.pipeline.ArrayBatches((x,), 8, seed=5)
+    in_order = [batches[i] for i in range(15)]  # three passes of five batches
+    passes = [np.concatenate(in_order[5 * p:5 * p + 5])[:, 0] for p in range(3)]
+    for one_pass in passes:  # each pass visits every example once, in its own order
+        np.testing.assert_array_equal(np.sort(one_pass), x[:, 0])
+    assert not np.array_equal(passes[0], passes[1]) and not np.array_equal(passes[1], passes[2])
+    for i in (12, 3, 7, 0, 14, 5, 9):  # back and forth across passes (the order is kept a pass)
+        np.testing.assert_array_equal(batches[i], in_order[i])
+    np.testing.assert_array_equal(data.pipeline.ArrayBatches((x,), 8, seed=5)[11], in_order[11])
+
+
+@pytest.mark.both_backends
 def test_num_examples_keeps_the_first_examples_of_the_train_split():
     dataset, info = data.load("mnist_subset", 50, num_examples=500, with_labels=True, shuffle=False)
     x, y = data.load_arrays("mnist_subset", "train")

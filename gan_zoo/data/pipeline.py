@@ -66,6 +66,7 @@ class ArrayBatches(_IndexedBatches):
         self.arrays, self.batch_size, self.seed = arrays, int(batch_size), seed
         self.shuffle, self.repeat, self.start = shuffle, repeat, int(start)
         self.shard = (int(shard[0]), int(shard[1]))
+        self._pass_order: tuple[int | None, np.ndarray | None] = (None, None)
         self.per_pass = len(arrays[0]) // self.batch_size
         if self.per_pass < 1:
             raise DataError(f"batch_size {batch_size} exceeds the {len(arrays[0])} examples.")
@@ -85,13 +86,21 @@ class ArrayBatches(_IndexedBatches):
         if not self.repeat and step >= self.per_pass:
             raise IndexError(index)
         epoch, position = divmod(step, self.per_pass)
-        n = len(self.arrays[0])
-        order = np.random.default_rng([self.seed, epoch]).permutation(n) if self.shuffle else np.arange(n)
-        rows = order[position * self.batch_size:(position + 1) * self.batch_size]
+        rows = self._order(epoch)[position * self.batch_size:(position + 1) * self.batch_size]
         index, count = self.shard
         rows = rows[index * len(rows) // count:(index + 1) * len(rows) // count]
         batch = tuple(array[rows] for array in self.arrays)
         return batch if len(batch) > 1 else batch[0]
+
+    def _order(self, epoch: int) -> np.ndarray:
+        """Pass `epoch`'s order of the examples, drawn once a pass: a toy's 100,000-point
+        permutation costs more than its training step on a GPU."""
+        cached_epoch, order = self._pass_order  # one read: safe under a threaded enqueuer too
+        if cached_epoch != epoch:
+            n = len(self.arrays[0])
+            order = np.random.default_rng([self.seed, epoch]).permutation(n) if self.shuffle else np.arange(n)
+            self._pass_order = (epoch, order)
+        return order
 
     def skip(self, count: int) -> "ArrayBatches":
         """The same stream from batch `count` on (tf.data's `skip`)."""
