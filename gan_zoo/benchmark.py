@@ -242,6 +242,38 @@ def matmul_peak(dtype: str, size: int | None = None, repeats: int = 5) -> float:
     return 2 * size**3 / best / 1e9
 
 
+def memory_bandwidth(size: int | None = None, repeats: int = 5) -> float:
+    """GB/s of a compiled elementwise pass (y = 2x + 1 over `size` float32s) on the default
+    device, counting the bytes read and written (best of `repeats`); JAX only."""
+    import jax
+
+    size = size or (2**28 if devices.gpus() else 2**24)
+    x = jax.numpy.ones((size,), "float32")
+    scale = jax.jit(lambda v: v * 2 + 1)
+    scale(x).block_until_ready()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        scale(x).block_until_ready()
+        best = min(best, time.perf_counter() - start)
+    return 2 * 4 * size / best / 1e9
+
+
+def xla_cost(model, batch) -> dict:
+    """XLA's own count of one compiled train step of `model` on `batch` (JAX only): the
+    FLOPs of every op, elementwise ones included, and the bytes every fused kernel reads
+    and writes, as the compiler for the running device estimates them."""
+    import jax
+
+    state = model._get_jax_state(trainable_variables=True, non_trainable_variables=True,
+                                 optimizer_variables=True, metrics_variables=True)
+    cost = jax.jit(model.train_step).lower(state, batch).compile().cost_analysis()
+    cost = cost[0] if isinstance(cost, list | tuple) else cost  # older jax: a list of one dict
+    flops, accessed = float(cost.get("flops", 0.0)), float(cost.get("bytes accessed", 0.0))
+    return {"gflop_per_step": round(flops / 1e9, 3), "gbytes_per_step": round(accessed / 1e9, 3),
+            "flop_per_byte": round(flops / max(accessed, 1.0), 1)}
+
+
 # -- timing --------------------------------------------------------------------------------
 
 
@@ -325,11 +357,21 @@ def pipeline_rate(dataset, images_per_batch: int, seconds: float = 1.0) -> float
 
 
 def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds: float = 2.0,
-              repeats: int = 5, strategy=None) -> dict:
+              repeats: int = 5, strategy=None, roofline: bool = False) -> dict:
     """Speed of `config`'s GAN (and of the plain baseline) in images/s, ms per generator
-    step, GFLOP/s and fractions of the measured matmul peaks, on the running backend."""
+    step, GFLOP/s and fractions of the measured matmul peaks, on the running backend.
+
+    `roofline` (JAX) adds each model's `xla_cost`, the measured memory bandwidth, and the
+    zoo step's two floors: its analytic FLOPs at the matmul peak of its precision, and
+    XLA's bytes at that bandwidth. Where they add up to more than the step takes at the
+    target fraction of the peak, the target needs less memory traffic, not faster
+    matmuls.
+    """
     strategy = strategy or devices.default_strategy()
     train.validate(config)
+    if roofline and keras.backend.backend() != "jax":
+        raise train.ConfigError("The roofline reads XLA's cost analysis of the compiled step: run it "
+                                "with --backend=jax.")
     keras.utils.set_random_seed(config.seed)
     images_per_step = config.train.batch_size * config.model.d_steps
     dataset, info = data.load(config.dataset, images_per_step, seed=config.seed,
@@ -353,6 +395,17 @@ def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds:
     for name, model in named.items():
         result[name] = _summary(per_step[name], images_per_step,
                                 step_flops(model, config.train.batch_size), peaks)
+    if roofline:
+        batch = next(iter(dataset.as_numpy_iterator()))
+        for name, model in named.items():
+            result[name]["xla"] = xla_cost(model, batch)
+        bandwidth = result["memory_bandwidth_gbps"] = round(memory_bandwidth(), 1)
+        peak = peaks[{"mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}.get(result["precision"],
+                                                                                     "float32")]
+        result["roofline_ms"] = {
+            "compute_at_peak": round(1e3 * result["zoo"]["gflop_per_step"] / peak, 3),
+            "memory_at_bandwidth": round(1e3 * result["zoo"]["xla"]["gbytes_per_step"] / bandwidth, 3),
+            "measured": result["zoo"]["ms_per_step"]["median"]}
     if "baseline" in named:
         ratios = [b / z for z, b in zip(per_step["zoo"], per_step["baseline"], strict=True)]
         result["speedup"] = {"median": round(statistics.median(ratios), 2),

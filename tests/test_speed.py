@@ -175,6 +175,32 @@ def test_the_benchmark_counts_every_variants_flops(variant):
 
 
 @pytest.mark.both_backends
+def test_the_roofline_reads_the_compiled_steps_flops_and_bytes():
+    """XLA's own count of the step agrees with the analytic one, generator-pass reuse
+    included, and the floors are those counts at the measured peak and bandwidth."""
+    config = train.load_zoo_config("gan_mnist_subset:paper")
+    config.networks.base_filters, config.train.batch_size = 8, 32
+    config.train.precision = "float32"
+    run = dict(warmup_steps=1, seconds=0.05, repeats=1, roofline=True)
+    if keras.backend.backend() != "jax":
+        with pytest.raises(train.ConfigError, match="run it with --backend=jax"):
+            benchmark.benchmark(config, **run)
+        return
+    result = benchmark.benchmark(config, **run)
+    zoo, plain = result["zoo"], result["baseline"]
+    for model in (zoo, plain):  # weight layers dominate; XLA also counts the elementwise ops
+        assert 0.5 < model["xla"]["gflop_per_step"] / model["gflop_per_step"] < 2
+        assert model["xla"]["gbytes_per_step"] > 0
+    assert zoo["xla"]["gflop_per_step"] < plain["xla"]["gflop_per_step"]  # one generator pass fewer
+    peak = result["matmul_peak_gflops"]["float32"]
+    floors = result["roofline_ms"]
+    assert floors["compute_at_peak"] == pytest.approx(1e3 * zoo["gflop_per_step"] / peak, abs=1e-3)
+    assert floors["memory_at_bandwidth"] == pytest.approx(
+        1e3 * zoo["xla"]["gbytes_per_step"] / result["memory_bandwidth_gbps"], abs=1e-3)
+    assert floors["measured"] == zoo["ms_per_step"]["median"]
+
+
+@pytest.mark.both_backends
 def test_benchmark_tool_reports_both_models_and_writes_json(tmp_path):
     output = tmp_path / "bench.json"
     command = [sys.executable, os.path.join(REPO, "tools", "benchmark.py"),

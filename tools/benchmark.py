@@ -4,6 +4,7 @@
   python tools/benchmark.py --config=zoo_configs/wgan_gp_mnist_subset.py --config.train.precision=float32
   python tools/benchmark.py --config=... --quality_steps=3000   # + classifier FID of both
   python tools/benchmark.py --peer=pytorch   # + PyTorch-GAN's dcgan.py loop, fp32 and bf16 (bench extra)
+  python tools/benchmark.py --backend=jax --roofline   # + XLA's bytes: the step's memory floor
 
 Prints a one-line summary and writes the full figures as JSON (--output).
 """
@@ -33,6 +34,9 @@ _STRATEGY = flags.DEFINE_enum("strategy", "default",
                               "tf.distribute strategy; train.batch_size is the global batch.")
 _CPU_DEVICES = flags.DEFINE_integer("cpu_devices", 0, "Split the CPU into N logical devices.",
                                     lower_bound=0)
+_ROOFLINE = flags.DEFINE_boolean("roofline", False, "JAX: also XLA's FLOPs and bytes of each compiled "
+                                 "step, the measured memory bandwidth, and the zoo step's compute and "
+                                 "memory floors (one more compile per model).")
 _PEER = flags.DEFINE_enum("peer", "none", ["none", "pytorch"], "Also time, in this process, the loop a "
                           "PyTorch user would write on the same networks (gan_zoo/pytorch_peer.py): fp32 "
                           "as written and bf16 autocast + channels_last; needs the bench extra.")
@@ -48,6 +52,11 @@ def summary_line(name: str, result: dict) -> str:
     if "baseline" in result:
         line += (f"; baseline {result['baseline']['images_per_second']['median']:.0f} img/s, "
                  f"speed-up x{result['speedup']['median']:.2f}")
+    if "roofline_ms" in result:
+        floors = result["roofline_ms"]
+        line += (f"; floors {floors['compute_at_peak']:.2f} ms of matmuls at the peak + "
+                 f"{floors['memory_at_bandwidth']:.2f} ms for XLA's {zoo['xla']['gbytes_per_step']:.1f} GB "
+                 f"at {result['memory_bandwidth_gbps']:.0f} GB/s")
     for setting, figures in result.get("peer", {}).items():
         line += (f"; PyTorch {setting} {figures['images_per_second']['median']:.0f} img/s "
                  f"(zoo x{result['speedup_over_pytorch'][setting]:.2f})")
@@ -73,7 +82,8 @@ def main(argv):
                                      f"in memory; {config.dataset!r} is neither.")
         strategy = devices.make_strategy(_STRATEGY.value, _CPU_DEVICES.value)
         result = benchmark.benchmark(config, baseline=_BASELINE.value, warmup_steps=_WARMUP.value,
-                                     seconds=_SECONDS.value, repeats=_REPEATS.value, strategy=strategy)
+                                     seconds=_SECONDS.value, repeats=_REPEATS.value, strategy=strategy,
+                                     roofline=_ROOFLINE.value)
         if _PEER.value == "pytorch":
             images = data.load_arrays(config.dataset, "train", seed=config.seed)[0]
             result["peer"] = {setting: pytorch_peer.time_loop(config, images, setting, _WARMUP.value,
