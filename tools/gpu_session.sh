@@ -15,11 +15,12 @@
 #   checkpoint exists and rerun (it must resume), the workdir (generator.keras,
 #   metrics.json, tb/, samples/) kept for evaluation on CPU; then uninterrupted, its
 #   checkpoints' clock kept (the steady rate without compiles);
-# - WGAN-GP at batch 900 beside its wgan_gp.py loop, then the levers (batch 4096 in bf16
-#   and float32, mixed_float16, a fresh generator pass) and every other variant;
-# - the paper's GAN beside PyTorch-GAN's dcgan.py loop at batch 64 and 1024, and WGAN-GP
-#   beside its wgan_gp.py loop (measured on 2026-11-26, so late);
-# - the ring8 toy config end to end (its linear learning-rate decay runs inside the step).
+# - the ring8 toy config end to end (its linear learning-rate decay runs inside the step);
+# - WGAN-GP at batch 900 beside its wgan_gp.py loop; the paper's GAN beside PyTorch-GAN's
+#   dcgan.py loop at batch 64 and 1024, and WGAN-GP beside its wgan_gp.py loop at 64
+#   (first measured on 2026-11-26);
+# - the levers (batch 4096 in bf16 and float32, mixed_float16, a fresh generator pass) and
+#   every other variant (first measured on 2026-11-27).
 # Only 8 files come back from the device, so everything lands in one tarball,
 # $OUT/gpu_session.tgz, rewritten after each step (a killed command still returns it).
 set -u
@@ -76,9 +77,10 @@ bench() {  # name, then flags for tools/benchmark.py
   pack
 }
 # The 35% target on networks of the reference's size: ~1 GFLOP an image at 128 base
-# filters, against 60 MFLOP for the config's 32 (2026-11-27: 5.7% of the peak at batch 4096).
+# filters, against 60 MFLOP for the config's 32 (2026-11-27: 22% of the peak at batch 1024,
+# 24% at 4096). --roofline adds XLA's bytes a step on the card and its measured bandwidth.
 bench gan_wide_batch1024 --config=zoo_configs/gan_mnist_subset.py:paper --config.networks.base_filters=128 \
-  --config.train.batch_size=1024 --peer=pytorch
+  --config.train.batch_size=1024 --peer=pytorch --roofline
 bench gan_wide --config=zoo_configs/gan_mnist_subset.py:paper --config.networks.base_filters=128 --peer=pytorch
 
 # The default config end to end: killed once its checkpoint at step 1000 exists, then rerun
@@ -115,25 +117,6 @@ rm -rf "$OUT/run_whole/checkpoints" "$OUT/run_whole/samples"
   m['images_per_second'], m['steps_per_execution'], m['eval']['classifier_fid'])" || true
 pack
 
-# 5 critic minibatches of 900 take all 4500 digits: the largest batch mnist_subset gives WGAN-GP.
-bench wgan_gp_batch900 --config=zoo_configs/wgan_gp_mnist_subset.py --config.train.batch_size=900 --peer=pytorch
-# Levers on the paper's GAN (measured on 2026-11-27): batch, precision, the generator pass.
-bench gan_batch4096 --config=zoo_configs/gan_mnist_subset.py:paper --config.train.batch_size=4096
-bench gan_batch4096_float32 --config=zoo_configs/gan_mnist_subset.py:paper --config.train.batch_size=4096 \
-  --config.train.precision=float32
-bench gan_float16 --config=zoo_configs/gan_mnist_subset.py:paper --config.train.precision=mixed_float16
-bench gan_fresh_pass --config=zoo_configs/gan_mnist_subset.py:paper --config.train.reuse_generator_pass=false
-# Every other variant, beside its plain baseline, cheapest compiles first (measured on 2026-11-27).
-for variant in lsgan hinge wgan ebgan cgan acgan projection improved_gan semi_supervised; do
-  bench "$variant" --config="zoo_configs/${variant}_mnist_subset.py"
-done
-# The paper's GAN (the default config without R1 and the average) beside PyTorch-GAN's
-# dcgan.py loop, and WGAN-GP beside its wgan_gp.py loop, on the same networks (the
-# machine's own torch, fp32 and bf16 autocast + channels_last), at batch 64 and 1024.
-bench gan --config=zoo_configs/gan_mnist_subset.py:paper --peer=pytorch
-bench gan_batch1024 --config=zoo_configs/gan_mnist_subset.py:paper --config.train.batch_size=1024 --peer=pytorch
-bench wgan_gp --config=zoo_configs/wgan_gp_mnist_subset.py --peer=pytorch
-
 # A toy config end to end: its learning rates decay inside the step (no per-step state sync
 # on JAX since 2026-11-27), so an MLP's short steps should run 10 to a call undisturbed.
 if [ "$(left)" -ge 40 ]; then
@@ -147,5 +130,24 @@ if [ "$(left)" -ge 40 ]; then
   pack
 fi
 
+# 5 critic minibatches of 900 take all 4500 digits: the largest batch mnist_subset gives WGAN-GP.
+bench wgan_gp_batch900 --config=zoo_configs/wgan_gp_mnist_subset.py --config.train.batch_size=900 --peer=pytorch
+# The paper's GAN (the default config without R1 and the average) beside PyTorch-GAN's
+# dcgan.py loop, and WGAN-GP beside its wgan_gp.py loop, on the same networks (the
+# machine's own torch, fp32 and bf16 autocast + channels_last), at batch 64 and 1024.
+bench gan --config=zoo_configs/gan_mnist_subset.py:paper --peer=pytorch
+bench gan_batch1024 --config=zoo_configs/gan_mnist_subset.py:paper --config.train.batch_size=1024 --peer=pytorch
+bench wgan_gp --config=zoo_configs/wgan_gp_mnist_subset.py --peer=pytorch
+
+# Levers on the paper's GAN (measured on 2026-11-27): batch, precision, the generator pass.
+bench gan_batch4096 --config=zoo_configs/gan_mnist_subset.py:paper --config.train.batch_size=4096
+bench gan_batch4096_float32 --config=zoo_configs/gan_mnist_subset.py:paper --config.train.batch_size=4096 \
+  --config.train.precision=float32
+bench gan_float16 --config=zoo_configs/gan_mnist_subset.py:paper --config.train.precision=mixed_float16
+bench gan_fresh_pass --config=zoo_configs/gan_mnist_subset.py:paper --config.train.reuse_generator_pass=false
+# Every other variant, beside its plain baseline, cheapest compiles first (measured on 2026-11-27).
+for variant in lsgan hinge wgan ebgan cgan acgan projection improved_gan semi_supervised; do
+  bench "$variant" --config="zoo_configs/${variant}_mnist_subset.py"
+done
 echo "== done in $(( $(date +%s) - START )) s"
 pack; ls -R "$OUT" | head -40
