@@ -260,16 +260,23 @@ def memory_bandwidth(size: int | None = None, repeats: int = 5) -> float:
     return 2 * 4 * size / best / 1e9
 
 
+def _jax_state(model) -> tuple:
+    """The functional state a JAX train step takes: every variable list, as `fit` passes it."""
+    return model._get_jax_state(trainable_variables=True, non_trainable_variables=True,
+                                optimizer_variables=True, metrics_variables=True)
+
+
 def xla_cost(model, batch) -> dict:
     """XLA's own count of one compiled train step of `model` on `batch` (JAX only): the
     FLOPs of every op, elementwise ones included, and the bytes every fused kernel reads
     and writes, as the compiler for the running device estimates them."""
     import jax
 
-    state = model._get_jax_state(trainable_variables=True, non_trainable_variables=True,
-                                 optimizer_variables=True, metrics_variables=True)
-    cost = jax.jit(model.train_step).lower(state, batch).compile().cost_analysis()
-    cost = cost[0] if isinstance(cost, list | tuple) else cost  # older jax: a list of one dict
+    cost = jax.jit(model.train_step).lower(_jax_state(model), batch).compile().cost_analysis()
+    cost = cost[0] if isinstance(cost, list | tuple) and cost else cost  # older jax: a list of one dict
+    if not cost:
+        raise train.ConfigError(f"XLA gives no cost analysis of the step on {jax.devices()[0].platform}: "
+                                "run without --roofline.")
     flops, accessed = float(cost.get("flops", 0.0)), float(cost.get("bytes accessed", 0.0))
     return {"gflop_per_step": round(flops / 1e9, 3), "gbytes_per_step": round(accessed / 1e9, 3),
             "flop_per_byte": round(flops / max(accessed, 1.0), 1)}
@@ -290,8 +297,7 @@ class _Timer:
         self.steps_per_call = model.steps_per_execution
         if keras.backend.backend() == "jax":
             self.iterator = dataset.as_numpy_iterator()
-            self.state = model._get_jax_state(trainable_variables=True, non_trainable_variables=True,
-                                              optimizer_variables=True, metrics_variables=True)
+            self.state = _jax_state(model)
             return
         strategy = model.distribute_strategy
         self.iterator = iter(strategy.experimental_distribute_dataset(dataset)
