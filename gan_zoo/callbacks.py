@@ -12,10 +12,8 @@ import keras
 import numpy as np
 from PIL import Image
 
-from gan_zoo import models
-from gan_zoo.config import model_config
 from gan_zoo.models.penalties import PENALTIES
-from gan_zoo.pictures import class_grid_inputs, density_story, render_samples, upscale
+from gan_zoo.pictures import class_grid_inputs, density_story, render_samples, upscale, with_title
 
 
 def current_value(model, variable) -> np.ndarray:
@@ -61,22 +59,24 @@ class GANCallback(keras.callbacks.Callback):
 # -- callbacks -------------------------------------------------------------------------
 
 
-# Tracked quantity -> (TensorBoard tag, description). The tags put G's and D's figures on
-# shared charts ("loss/", "D/"); a quantity not listed here keeps its own name.
+# TensorBoard draws a chart per tag and a line per run: G's and D's losses go to the tag
+# "loss" in the sub-runs "generator" and "discriminator", and D's mean output on real and
+# on generated data to one tag in the sub-runs "real" and "generated" (`scalar_chart`).
+LOSS = ("loss", "mean loss per example: G's (run generator) and D's without its penalties "
+        "(run discriminator), each step's own value")
+# Other tracked quantities -> (tag, description) in the run itself; a quantity not listed
+# keeps its own name.
 SCALARS = {
-    "d_loss": ("loss/discriminator", "D's loss, mean per example, its penalties included"),
-    "g_loss": ("loss/generator", "G's loss, mean per example"),
     "wasserstein": ("critic/wasserstein", "E D(x) - E D(G(z)): the critic's estimate of the "
                     "Wasserstein distance (up to the critic's Lipschitz constant)"),
-    "real_energy": ("D/real", "mean energy D(x) (autoencoder reconstruction error) on real data"),
-    "fake_energy": ("D/fake", "mean energy D(G(z)) (autoencoder reconstruction error) on generated data"),
     "pulling_away": ("penalty/pulling_away", "EBGAN's pulling-away term on G's embeddings, in [0, 1], "
                      "part of G's loss"),
     "feature_matching": ("loss/feature_matching", "||E f(x) - E f(G(z))||^2 on D's feature layer, "
                          "G's loss (feature matching)"),
     "supervised_loss": ("classifier/supervised_loss", "cross-entropy of D's K classes on the labelled "
                         "examples"),
-    "unsupervised_loss": ("loss/unsupervised", "D's real-vs-generated loss (K+1-class GAN)"),
+    "unsupervised_loss": ("loss/unsupervised", "D's real-vs-generated loss (K+1-class GAN), without "
+                          "its penalties"),
     "accuracy": ("classifier/accuracy", "accuracy of D's K classes on the labelled examples of the batch"),
     "class_loss": ("classifier/class_loss", "ACGAN: -L_C, D's cross-entropy of the class on real and "
                    "generated data"),
@@ -84,23 +84,34 @@ SCALARS = {
     "fake_accuracy": ("classifier/fake_accuracy", "ACGAN: share of generated samples that D's auxiliary "
                       "classifier reads as their class"),
 }
+DISCRIMINATOR_OUTPUTS = {"d_real": "real", "d_fake": "generated", "real_energy": "real",
+                         "fake_energy": "generated"}
 
 
-def scalar_tag(name: str, model) -> tuple[str, str]:
-    """(TensorBoard tag, description) of a tracked quantity of `model`."""
-    if name in ("d_real", "d_fake"):
-        where = "real data" if name == "d_real" else "generated data"
-        what = ("mean D(x), a probability" if model.discriminator_outputs_logits
-                else "mean critic score (unbounded)")
-        return f"D/{name[2:]}", f"{what}, on {where}"
+def scalar_chart(name: str, model) -> tuple[str, str, str] | None:
+    """(run, tag, description) of a tracked quantity of `model` in TensorBoard ("" is
+    the run itself), or None for one that is not charted: D's whole objective where it
+    has penalties, the sum of its charted loss and penalties, which would jump with a
+    lazy penalty's rhythm."""
+    if name == "g_loss":
+        return ("generator", *LOSS)
+    if name == "d_adversarial_loss" or name == "d_loss" and not model.penalties:
+        return ("discriminator", *LOSS)
+    if name == "d_loss":
+        return None
+    if name in DISCRIMINATOR_OUTPUTS:
+        what = {"logits": "D(x), a probability", "scores": "critic score (unbounded)",
+                "energies": "energy: D's autoencoder reconstruction error"}[model.loss_pair.outputs]
+        return (DISCRIMINATOR_OUTPUTS[name], model.discriminator_output_name,
+                f"mean {what}, on real data (run real) and generated data (run generated)")
     if name in PENALTIES:
-        return f"penalty/{name}", (PENALTIES[name].__doc__ or "").split("\n")[0] + " (unweighted)"
-    return SCALARS.get(name, (name, ""))
+        return "", f"penalty/{name}", (PENALTIES[name].__doc__ or "").split("\n")[0] + " (unweighted)"
+    return ("", *SCALARS.get(name, (name, "")))
 
 
 class ScalarLogger(GANCallback):
-    """Each step's own value of every tracked quantity as a TensorBoard scalar at the
-    global step, on the charts `scalar_tag` names.
+    """Each step's own value of every charted quantity as a TensorBoard scalar at the
+    global step, on the charts `scalar_chart` names.
 
     Keras's logs (and the progress bar) hold means since the epoch began. A step's own
     value is the change of each tracker's running total over the change of its count
@@ -119,13 +130,16 @@ class ScalarLogger(GANCallback):
     def on_train_batch_end(self, batch, logs=None):
         step = global_step(self.gan)
         for name, tracker in self.gan.trackers.items():
+            chart = scalar_chart(name, self.gan)
+            if chart is None:
+                continue
             total = float(current_value(self.gan, tracker.total))
             count = float(current_value(self.gan, tracker.count))
             last_total, last_count = self.previous.get(name, (0.0, 0.0))
             self.previous[name] = (total, count)
             if count > last_count:  # e.g. no labelled example in the batch: no accuracy
-                tag, description = scalar_tag(name, self.gan)
-                self.writer.scalar(tag, (total - last_total) / (count - last_count), step, description)
+                run, tag, description = chart
+                self.writer.scalar(tag, (total - last_total) / (count - last_count), step, description, run)
 
     def on_train_end(self, logs=None):
         self.writer.flush()
@@ -139,8 +153,8 @@ class SampleWriter(GANCallback):
     column); a conditional toy, classes drawn once.
 
     Writes samples/step_XXXXXXX.png and the same picture as a TensorBoard image, image
-    grids upscaled to at least 512 px; at the end, samples/samples.gif of every frame
-    on disk.
+    grids upscaled to at least 512 px under a title with the step (the GIF shows it);
+    at the end, samples/samples.gif of every frame on disk.
     """
 
     def __init__(self, directory: str, writer, every: int, dataset_name: str, is_image: bool,
@@ -164,9 +178,11 @@ class SampleWriter(GANCallback):
     def write(self, step: int):
         sync(self.gan)
         with self.gan.averaged_generator():  # the samples users get: the average, when kept
-            picture = upscale(render_samples(self.gan, self.dataset_name, self.is_image, step, self.inputs,
-                                             self.columns))
+            picture = render_samples(self.gan, self.dataset_name, self.is_image, step, self.inputs,
+                                     self.columns)
             samples = np.asarray(self.gan.generator(self.inputs, training=False), np.float32)
+        if self.is_image:  # toys' figures carry their own title
+            picture = with_title(upscale(picture), f"{self.dataset_name}, step {step}")
         Image.fromarray(picture.squeeze(-1) if picture.shape[-1] == 1 else picture).save(
             os.path.join(self.directory, f"step_{step:07d}.png"))
         self.writer.image("samples", picture, step, "samples from the same noise at every frame" + (
@@ -268,37 +284,54 @@ STORY = {
 # Counts that do not change during a run (in metrics.json, not charts).
 CONSTANT_FIGURES = ("num_samples", "num_real", "num_modes", "labelled_examples", "test_examples",
                     "classifier_test_accuracy", "cas_of_real_training_data", "conditional_samples")
-# Every figure an evaluation can write, declared as the HParams dashboard's metrics.
-EVAL_METRICS = {
-    "eval/classifier_fid": "FID on the project's classifier features (lower is better)",
+# The figures an evaluation writes ("eval/..."), by kind of evaluation, headline figures
+# first: declared in this order as the HParams dashboard's metric columns.
+CLASSIFIER_FIGURES = {
+    "eval/classifier_fid": "FID on the project's classifier features, not Inception's (lower is better)",
     "eval/classifier_kid": "KID x 1000 on the project's classifier features (lower is better)",
-    "eval/classifier_score": "Inception-style score of the project's classifier (higher is better)",
-    "eval/test_error": "semi-supervised GAN: test error of D's classifier",
-    "eval/labels_only_test_error": "the same classifier trained on the labelled examples alone",
     "eval/classifier_precision": "improved precision, k = 3, on classifier features: share of samples "
     "on the real manifold (quality)",
     "eval/classifier_recall": "improved recall, k = 3, on classifier features: share of real images on "
     "the samples' manifold (diversity)",
+    "eval/classifier_score": "Inception-style score of the project's classifier (higher is better)",
     "eval/classifier_density": "density, k = 3 (Naeem et al. 2020): ~1 when samples match the real law",
     "eval/classifier_coverage": "coverage, k = 3 (Naeem et al. 2020): share of real neighbourhoods "
     "holding a sample",
+    "eval/classifier_kid_std": "standard deviation of KID x 1000 over its subsets",
+    "eval/classifier_score_std": "standard deviation of the classifier score over its splits",
+}
+CONDITIONAL_FIGURES = {
     "eval/conditional_accuracy": "class-conditional: share of samples the classifier reads as the class "
     "they were made for",
-    "eval/conditional_min_class_accuracy": "class-conditional: that share for the worst class",
     "eval/classifier_intra_fid": "class-conditional: mean over classes of each class's classifier FID "
     "(lower is better)",
     "eval/cas": "class-conditional: Classification Accuracy Score, held-out accuracy of a classifier "
     "trained on samples alone",
+    "eval/conditional_min_class_accuracy": "class-conditional: that share for the worst class",
+}
+SEMI_SUPERVISED_FIGURES = {
+    "eval/test_error": "semi-supervised GAN: test error of D's classifier",
+    "eval/labels_only_test_error": "the same classifier trained on the labelled examples alone",
+}
+MODE_FIGURES = {
     "eval/modes/modes": "modes covered (VEEGAN / PacGAN protocol)",
-    "eval/modes/precision": "improved precision, k = 3, in the plane",
-    "eval/modes/recall": "improved recall, k = 3, in the plane",
     "eval/modes/high_quality": "share of samples within 3 std of a mode",
     "eval/modes/reverse_kl": "KL(generated mode histogram || uniform)",
+    "eval/modes/precision": "improved precision, k = 3, in the plane",
+    "eval/modes/recall": "improved recall, k = 3, in the plane",
+    "eval/modes/density": "density, k = 3 (Naeem et al. 2020), in the plane",
+    "eval/modes/coverage": "coverage, k = 3 (Naeem et al. 2020), in the plane",
+}
+STACKED_MNIST_FIGURES = {
     "eval/stacked_mnist/modes": "Stacked MNIST: digit triples covered, of 1000",
     "eval/stacked_mnist/reverse_kl": "Stacked MNIST: KL of the triples' histogram to uniform",
+}
+DENSITY_FIGURES = {
     "eval/mean": "gauss1d: mean of the samples",
     "eval/std": "gauss1d: standard deviation of the samples",
 }
+EVAL_METRICS = {**CLASSIFIER_FIGURES, **CONDITIONAL_FIGURES, **SEMI_SUPERVISED_FIGURES, **MODE_FIGURES,
+                **STACKED_MNIST_FIGURES, **DENSITY_FIGURES}
 
 
 def write_eval_scalars(writer, step: int, figures: dict) -> None:
@@ -310,21 +343,24 @@ def write_eval_scalars(writer, step: int, figures: dict) -> None:
     writer.flush()
 
 
-def write_hparams(writer, config, trial_id: str, loss: str) -> None:
+# The hyper-parameters that tell runs of the zoo apart: the HParams dashboard lists them
+# first (by name; it shows the first five), with the weights of the penalties a run uses.
+KEY_HPARAMS = ("model.variant", "model.loss", "dataset", "g_optimizer.learning_rate",
+               "d_optimizer.learning_rate")
+
+
+def write_hparams(writer, config, trial_id: str, loss: str, metrics: dict[str, str]) -> None:
     """The resolved config (and the model's loss pair) as a TensorBoard HParams record,
-    after the experiment that declares it: every config key and every variant's
-    hyper-parameters, so that one declaration serves a folder of runs of any variant, with
-    the data set and the model's keys first, and the evaluation figures and final losses
-    as metrics."""
+    after the experiment that declares it: this run's keys, the key ones (`KEY_HPARAMS`
+    and the penalties it uses) marked to come first, and `metrics` ({tag: description},
+    in the order of the columns), the figures this run's evaluation writes."""
     flat = {"model.loss": loss}
     for key, value in _config_items(config.to_dict()):
         flat[key] = value if isinstance(value, (bool, int, float, str)) else str(value)
-    model_keys = {f"model.{key}" for variant in models.VARIANTS
-                  for key in model_config(variant, latent_dim=1)} | {"model.loss"}
-    names = sorted(model_keys | set(flat))
-    metrics = [("loss/generator", SCALARS["g_loss"][1]), ("loss/discriminator", SCALARS["d_loss"][1]),
-               *EVAL_METRICS.items()]
-    writer.hparams_config([(name, name == "dataset" or name in model_keys) for name in names], metrics)
+    used_penalties = {f"penalties.{name}" for name, weight in config.penalties.items() if weight}
+    key_names = set(KEY_HPARAMS) | used_penalties
+    writer.hparams_config([(name, flat[name], name in key_names) for name in sorted(flat)],
+                          list(metrics.items()))
     writer.hparams(flat, trial_id=trial_id)
     writer.flush()
 

@@ -5,11 +5,12 @@ Used by the sample writer during training (`callbacks.SampleWriter`) and by
 `tools/sample.py`.
 """
 
+import functools
 import io
 
 import matplotlib
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 matplotlib.use("Agg")
 from matplotlib import pyplot as plt  # noqa: E402
@@ -38,11 +39,40 @@ def upscale(picture: np.ndarray, min_size: int = 512) -> np.ndarray:
     return picture if factor <= 1 else picture.repeat(factor, axis=0).repeat(factor, axis=1)
 
 
+# Figures are drawn about 500 px wide with large type: TensorBoard's image cards show them
+# at about 300-400 px, where matplotlib's defaults at a higher resolution were unreadable.
+STYLE = {"font.size": 13, "axes.titlesize": 14, "legend.fontsize": 12, "figure.dpi": 100}
+
+
+def _styled(draw):
+    """`draw` with `STYLE` in force (matplotlib reads it as each artist is made)."""
+    @functools.wraps(draw)
+    def styled(*args, **kwargs):
+        with plt.rc_context(STYLE):
+            return draw(*args, **kwargs)
+    return styled
+
+
+def _figure(size: tuple[float, float]):
+    return plt.subplots(figsize=size, layout="constrained")
+
+
 def _figure_to_array(figure) -> np.ndarray:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=125)
+    figure.savefig(buffer, format="png")
     plt.close(figure)
     return np.asarray(Image.open(buffer).convert("RGB"))
+
+
+def with_title(picture: np.ndarray, title: str) -> np.ndarray:
+    """`picture` [H, W, C] (uint8) under a white strip with `title`, in type about a
+    twentieth of its width (so that it reads where the picture is shown small)."""
+    height = max(16, picture.shape[1] // 20)
+    strip = Image.new("RGB", (picture.shape[1], height + height // 2), "white")
+    ImageDraw.Draw(strip).text((height // 3, height // 4), title, fill="black",
+                               font=ImageFont.load_default(size=height))
+    strip = np.asarray(strip.convert("L" if picture.shape[-1] == 1 else "RGB"))
+    return np.concatenate([strip.reshape(*strip.shape[:2], picture.shape[-1]), picture], axis=0)
 
 
 def discriminator_view(model, x: np.ndarray, chunk: int = 512) -> tuple[np.ndarray, str]:
@@ -78,20 +108,30 @@ def density_story(model, name: str, samples: np.ndarray) -> dict:
     return story
 
 
+@_styled
 def density_plot(model, name: str, step: int | None, samples: np.ndarray) -> np.ndarray:
     """The picture of Goodfellow et al. 2014, Figure 1, for a 1-D toy: the real density
     (black dashed), the generated density (green) and D(x) (blue dashed, on its own axis
     from 0 to 1 with a line at 1/2; model=None leaves it out). The axes are the same for
-    every frame of a run (`density_axes`)."""
+    every frame of a run (`density_axes`); a generated density above the top is cut
+    there and its peak written beside it. The shaded band is the real mean +- 2 std,
+    where the story's numbers read D: the equilibrium pins D to 1/2 only where the data
+    lie, and away from them D stays wherever its last updates left it."""
     spec = toy_spec(name)
     mean, std = float(spec.modes[0, 0]), spec.std
     lo, hi, top = density_axes(name)
     xs = np.linspace(lo, hi, 400, dtype=np.float32)
-    figure, axis = plt.subplots(figsize=(6.4, 4.2))
+    figure, axis = _figure((5.2, 3.9))
+    axis.axvspan(mean - 2 * std, mean + 2 * std, color="0.92", label="real mean ± 2 std: D → 1/2 there")
+    heights, edges = np.histogram(np.clip(samples.reshape(-1), lo, hi), bins=96, range=(lo, hi), density=True)
+    # One filled outline, not 96 bars: adjacent bars left white seams between them.
+    axis.stairs(np.minimum(heights, top), edges, fill=True, color="green", alpha=0.5, label="generated")
+    if heights.max() > top:
+        peak = int(heights.argmax())
+        axis.annotate(f"peak {heights[peak]:.1f}", ((edges[peak] + edges[peak + 1]) / 2, top),
+                      xytext=(6, -16), textcoords="offset points", color="darkgreen")
     real = np.exp(-0.5 * ((xs - mean) / std) ** 2) / (std * np.sqrt(2 * np.pi))
-    axis.plot(xs, real, "k--", label="real density")
-    axis.hist(np.clip(samples.reshape(-1), lo, hi), bins=96, range=(lo, hi), density=True, color="green",
-              alpha=0.5, label="generated density")
+    axis.plot(xs, real, "k--", label="real")
     axis.set(xlim=(lo, hi), ylim=(0, top), xlabel="x", ylabel="density")
     handles, labels = axis.get_legend_handles_labels()
     if model is not None:
@@ -104,10 +144,12 @@ def density_plot(model, name: str, step: int | None, samples: np.ndarray) -> np.
         other.set_ylabel(label if label == "D(x)" else f"{label} (scale of this frame)", color="b")
         handles, labels = handles + line, labels + [label]
     axis.set_title(name if step is None else f"{name}, step {step}")
-    axis.legend(handles, labels, loc="upper left", fontsize=10)
+    # Below the axes: inside them D's curve ran through the legend.
+    figure.legend(handles, labels, loc="outside lower center", ncols=2)
     return _figure_to_array(figure)
 
 
+@_styled
 def scatter_plot(model, name: str, step: int | None, samples: np.ndarray, paths=None) -> np.ndarray:
     """Generated samples (green) over the real modes (black x), with D's contour (unless
     model is None; D(x) on a fixed 0-1 scale, a critic's unbounded score on the scale of
@@ -117,7 +159,7 @@ def scatter_plot(model, name: str, step: int | None, samples: np.ndarray, paths=
     lo, hi = modes.min() - 1.0, modes.max() + 1.0
     grid = np.linspace(lo, hi, 120, dtype=np.float32)
     xx, yy = np.meshgrid(grid, grid)
-    figure, axis = plt.subplots(figsize=(5, 5))
+    figure, axis = _figure((5.2, 5.6))
     if model is not None:
         d, label = discriminator_view(model, np.stack([xx.ravel(), yy.ravel()], axis=1))
         fixed = label == "D(x)"
@@ -131,7 +173,9 @@ def scatter_plot(model, name: str, step: int | None, samples: np.ndarray, paths=
     axis.set_xlim(lo, hi)
     axis.set_ylim(lo, hi)
     axis.set_title(name if step is None else f"{name}, step {step}")
-    axis.legend(loc="upper right", fontsize=10)
+    legend = figure.legend(loc="outside lower center", ncols=2)
+    for handle in legend.legend_handles:  # the samples' dots at the modes' size
+        handle.set_sizes([30])
     return _figure_to_array(figure)
 
 

@@ -295,9 +295,7 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
     metrics_path = os.path.join(workdir, "metrics.json")
     if verbose:
         print(f"Workdir: {os.path.abspath(workdir)}")
-        # images=0: every sample frame (TensorBoard keeps 10 per tag by default).
-        print(f"TensorBoard: tensorboard --logdir {os.path.abspath(os.path.join(workdir, 'tb'))} "
-              "--samples_per_plugin=images=0")
+        print(f"TensorBoard: {summaries.tensorboard_command(os.path.abspath(os.path.join(workdir, 'tb')))}")
     if start >= total and os.path.exists(metrics_path):
         if verbose:
             print(f"Already trained for {start} steps; raise train.epochs to train longer.")
@@ -323,7 +321,8 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
     if config.eval.every:
         cbs.append(callbacks.PeriodicEvaluation(lambda model: evaluate(model, config), writer,
                                                 config.eval.every))
-    callbacks.write_hparams(writer, config, os.path.basename(os.path.abspath(workdir)), gan.loss_name)
+    callbacks.write_hparams(writer, config, os.path.basename(os.path.abspath(workdir)), gan.loss_name,
+                            evaluation_figures(gan, config))
 
     started = time.time()
     history: dict = {}
@@ -441,6 +440,22 @@ def evaluate(gan, config) -> dict:
             evaluate_conditional(gan.generate, config.dataset, gan.num_classes, seed))
     if config.dataset in data.EMBEDDED and isinstance(gan, models.SemiSupervisedGAN):
         figures.setdefault("eval", {}).update(semi_supervised_errors(gan, config))
+    return figures
+
+
+def evaluation_figures(gan, config) -> dict[str, str]:
+    """{"eval/..." tag: description} of the figures `evaluate` writes for this run,
+    headline figures first: the HParams dashboard's metric columns."""
+    if config.dataset in data.TOYS:
+        return callbacks.DENSITY_FIGURES if config.dataset == "gauss1d" else callbacks.MODE_FIGURES
+    figures = {}
+    if config.dataset in data.EMBEDDED and isinstance(gan, models.SemiSupervisedGAN):
+        figures.update(callbacks.SEMI_SUPERVISED_FIGURES)
+    if config.dataset == data.STACKED and config.eval.num_samples:
+        figures.update(callbacks.STACKED_MNIST_FIGURES)
+    if config.dataset in data.EMBEDDED and config.eval.num_samples:
+        fid, *others = callbacks.CLASSIFIER_FIGURES.items()
+        figures.update([fid, *(callbacks.CONDITIONAL_FIGURES.items() if gan.conditional else ()), *others])
     return figures
 
 

@@ -37,14 +37,14 @@ def test_gan_learns_the_real_mean_and_std_of_gauss1d():
 
 
 class RecordingWriter:
-    """The scalar part of `summaries.SummaryWriter`, kept in memory: {tag: [(step, value)]}."""
+    """The scalar part of `summaries.SummaryWriter`, kept in memory: {(run, tag): [(step, value)]}."""
 
     def __init__(self):
         self.scalars, self.descriptions = {}, {}
 
-    def scalar(self, tag, value, step, description=""):
-        self.scalars.setdefault(tag, []).append((step, value))
-        self.descriptions[tag] = description
+    def scalar(self, tag, value, step, description="", run=""):
+        self.scalars.setdefault((run, tag), []).append((step, value))
+        self.descriptions[run, tag] = description
 
     def flush(self):
         pass
@@ -70,11 +70,15 @@ def test_tensorboard_scalars_are_each_steps_own_value():
             history = alone.fit(x[i * 64:(i + 1) * 64], batch_size=64, shuffle=False, verbose=0).history
             for name in own:
                 own[name] += history[name]
-    assert [step for step, _ in writer.scalars["loss/discriminator"]] == list(range(1, 13))
-    np.testing.assert_allclose([v for _, v in writer.scalars["loss/discriminator"]], own["d_loss"], rtol=1e-4)
-    np.testing.assert_allclose([v for _, v in writer.scalars["D/real"]], own["d_real"], rtol=1e-4)
-    assert writer.descriptions["D/real"] == "mean D(x), a probability, on real data"
-    assert set(writer.scalars) == {"loss/discriminator", "loss/generator", "D/real", "D/fake"}
+    # G's and D's losses on one chart ("loss"), D on real and on generated data on another.
+    assert set(writer.scalars) == {("generator", "loss"), ("discriminator", "loss"), ("real", "D(x)"),
+                                   ("generated", "D(x)")}
+    assert [step for step, _ in writer.scalars["discriminator", "loss"]] == list(range(1, 13))
+    np.testing.assert_allclose([v for _, v in writer.scalars["discriminator", "loss"]], own["d_loss"],
+                               rtol=1e-4)
+    np.testing.assert_allclose([v for _, v in writer.scalars["real", "D(x)"]], own["d_real"], rtol=1e-4)
+    assert writer.descriptions["real", "D(x)"] == ("mean D(x), a probability, on real data (run real) and "
+                                                   "generated data (run generated)")
 
 
 def test_the_generator_average_warms_up_and_is_what_generate_uses(tmp_path):

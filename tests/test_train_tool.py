@@ -15,7 +15,7 @@ from PIL import Image
 from tensorboard.backend.event_processing import event_accumulator
 
 from conftest import BACKEND, REPO
-from gan_zoo import callbacks, checkpoints, data, models, train
+from gan_zoo import callbacks, checkpoints, data, models, summaries, train
 
 TINY = ["--config.train.epochs=2", "--config.train.steps_per_epoch=3",
         "--config.train.checkpoint_every=2", "--config.train.sample_every=2",
@@ -60,8 +60,12 @@ def assert_hparams_dashboard_fills_in(workdir):
         experiment = get_experiment.Handler(context.RequestContext(), plugin, "",
                                             api_pb2.GetExperimentRequest()).run()
         names = [h.name for h in experiment.hparam_infos]
-        assert names.index("model.variant") < names.index("d_optimizer.name")
-        assert names.index("model.loss") < names.index("data_dir")
+        # The dashboard shows the first five: the keys that tell the zoo's runs apart.
+        assert set(names[:5]) == set(callbacks.KEY_HPARAMS) and names[5] == "penalties.r1", names
+        assert not {"model.clip_value", "model.a"} & set(names)  # other variants' keys
+        assert [m.name.tag for m in experiment.metric_infos][:2] == ["eval/classifier_fid",
+                                                                     "eval/classifier_kid"]
+        assert all(m.description for m in experiment.metric_infos)
         request = api_pb2.ListSessionGroupsRequest(
             start_index=0, slice_size=10, allowed_statuses=[api_pb2.STATUS_UNKNOWN],
             col_params=[api_pb2.ColParams(hparam=name) for name in names]
@@ -86,7 +90,7 @@ def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
     workdir = str(tmp_path / "run")
     result = run_tool(f"--workdir={workdir}", *TINY)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert f"tensorboard --logdir {workdir}/tb --samples_per_plugin=images=0" in result.stdout
+    assert summaries.tensorboard_command(f"{workdir}/tb") in result.stdout
     assert set(os.listdir(workdir)) >= {"config.json", "checkpoints", "tb", "samples",
                                         "generator.keras", "metrics.json"}
     with open(os.path.join(workdir, "config.json")) as f:
@@ -108,12 +112,18 @@ def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
     generator = keras.saving.load_model(os.path.join(workdir, "generator.keras"))
     assert generator(np.zeros((2, 100), "float32")).shape == (2, 28, 28, 1)
 
-    events = event_accumulator.EventAccumulator(os.path.join(workdir, "tb"))
-    events.Reload()
-    assert [e.step for e in events.Tensors("loss/discriminator")] == [1, 2, 3, 4, 5, 6]
-    assert {"loss/generator", "D/real", "D/fake", "eval/classifier_fid"} <= set(events.Tags()["tensors"])
+    def events_of(run=""):
+        events = event_accumulator.EventAccumulator(os.path.join(workdir, "tb", run))
+        events.Reload()
+        return events
+
+    assert [e.step for e in events_of("discriminator").Tensors("loss")] == [1, 2, 3, 4, 5, 6]
+    assert [e.step for e in events_of("generator").Tensors("loss")] == [1, 2, 3, 4, 5, 6]
+    for run in ("real", "generated"):
+        assert "a probability" in events_of(run).SummaryMetadata("D(x)").summary_description
+    events = events_of()
+    assert {"penalty/r1", "eval/classifier_fid"} <= set(events.Tags()["tensors"])
     assert not {"eval/num_samples", "eval/num_real", "d_loss"} & set(events.Tags()["tensors"])
-    assert "a probability" in events.SummaryMetadata("D/real").summary_description
     frames = events.Tensors("samples")
     assert [e.step for e in frames] == [0, 1, 2, 4, 6]
     assert min(int(frames[-1].tensor_proto.string_val[i]) for i in (0, 1)) >= 512  # width, height
@@ -334,6 +344,9 @@ def test_gauss1d_shows_the_study_from_a_to_d(tmp_path):
     assert abs(story("generated_mean")[result["step"]] - spec.modes[0, 0]) <= 0.1
     assert abs(story("generated_std")[result["step"]] - spec.std) <= 0.1
     assert Image.open(tmp_path / "samples" / "samples.gif").n_frames == len(separation)
+    # Its HParams metric columns are its own figures, not the image sets' classifier FID.
+    assert declared_metrics(events) == ["eval/mean", "eval/std"]
+    assert {"eval/mean", "eval/std"} <= set(events.Tags()["tensors"])
 
 
 def test_import_without_tensorflow_names_the_extras():
@@ -592,6 +605,16 @@ def test_tensorboard_gets_periodic_evaluations_and_an_hparams_record(tmp_path):
     assert hparams, "no hparams record"
     assert b"model.variant" in b"".join(hparams.values()) and b"gan" in b"".join(hparams.values())
     assert "eval/modes/num_modes" not in events.Tags()["tensors"]  # a constant: metrics.json only
+    assert declared_metrics(events) == [tag for tag in callbacks.MODE_FIGURES]
+    assert set(declared_metrics(events)) == {t for t in events.Tags()["tensors"] if t.startswith("eval/")}
+
+
+def declared_metrics(events) -> list[str]:
+    """The metric columns a run's HParams experiment declares, in order."""
+    from tensorboard.plugins.hparams import metadata
+
+    content = events.PluginTagToContent("hparams")[metadata.EXPERIMENT_TAG]
+    return [m.name.tag for m in metadata.parse_experiment_plugin_data(content).metric_infos]
 
 
 @pytest.mark.parametrize("name", sorted(
@@ -846,9 +869,12 @@ def test_a_conditional_config_trains_draws_class_grids_and_is_scored_by_label(tm
     assert figures["conditional_samples"] == 1618 and len(figures["conditional_per_class_accuracy"]) == 10
     assert 0.0 <= figures["cas"] <= 1.0 and figures["classifier_intra_fid"] > 0
     assert figures["cas_of_real_training_data"] == figures["classifier_test_accuracy"]
-    # A class grid: ten rows (classes) of ten columns (noise vectors) of 8 x 8 digits.
-    grid = np.asarray(Image.open(os.path.join(workdir, "samples", "step_0000004.png")))
-    assert grid.shape[0] == grid.shape[1] and grid.shape[0] % (10 * 9 + 1) == 0
+    # A class grid, under a strip with its title: ten rows (classes) of ten columns (noise
+    # vectors) of 8 x 8 digits.
+    picture = np.asarray(Image.open(os.path.join(workdir, "samples", "step_0000004.png")))
+    title, grid = picture[:-picture.shape[1]], picture[-picture.shape[1]:]
+    assert grid.shape[0] % (10 * 9 + 1) == 0 and 0 < len(title) < grid.shape[0] / 10
+    assert title.min() == 0 and grid[:1].min() == 255  # black type on the strip, the grid's white border
 
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     tool = [sys.executable, os.path.join(REPO, "tools", "evaluate.py"), f"--workdir={workdir}",

@@ -206,7 +206,8 @@ def test_the_base_combines_any_loss_penalty_and_constraint_and_round_trips(tmp_p
                     penalty_options={"perturbation_variance": 0.1},
                     discriminator_constraint=layers.WeightClip(0.1))
     logs = gan.fit(toy_data(), steps_per_epoch=3, epochs=1, verbose=0).history
-    assert set(logs) == {"d_loss", "g_loss", "d_real", "d_fake", "gradient_penalty", "dragan"}
+    assert set(logs) == {"d_loss", "g_loss", "d_real", "d_fake", "d_adversarial_loss", "gradient_penalty",
+                         "dragan"}
     assert logs["gradient_penalty"][-1] > 0 and logs["dragan"][-1] > 0
     assert max(float(np.abs(w.numpy()).max()) for w in gan.discriminator.trainable_variables) <= 0.1 + 1e-7
     gan.save(tmp_path / "base.keras")
@@ -231,6 +232,9 @@ def test_penalties_enter_the_discriminator_loss_with_their_weights():
     assert logs["r1"][0] > 0 and logs["r2"][0] > 0
     assert logs["d_loss"][0] == pytest.approx(without["d_loss"][0] + 10 * logs["r1"][0] + logs["r2"][0],
                                               rel=1e-4)
+    # D's loss without them is logged on its own: what TensorBoard charts as D's loss.
+    assert logs["d_adversarial_loss"][0] == pytest.approx(without["d_loss"][0], rel=1e-5)
+    assert "d_adversarial_loss" not in gan.trackers  # without penalties d_loss is that loss
     assert penalized.get_config()["penalties"] == {"r1": 10.0, "r2": 1.0}
 
 
@@ -259,8 +263,12 @@ def test_lazy_penalties_join_every_nth_discriminator_update_n_times_weighted(tmp
     np.testing.assert_allclose(b_lazy, b_plain, rtol=1e-6)
     assert logs["r1"][0] == pytest.approx(0.5 * float(np.sum(a_0 ** 2)), rel=1e-5)
     assert logs["d_loss"][0] == pytest.approx(without["d_loss"][0] + n * gamma * logs["r1"][0], rel=1e-5)
-    r1 = lazy.fit(toy_data(), steps_per_epoch=1, epochs=7, verbose=0).history["r1"]  # updates 2 to 8
-    assert [value > 0 for value in r1] == [False, False, True, False, False, True, False]
+    assert logs["d_adversarial_loss"][0] == pytest.approx(without["d_loss"][0], rel=1e-5)
+    history = lazy.fit(toy_data(), steps_per_epoch=1, epochs=7, verbose=0).history  # updates 2 to 8
+    assert [value > 0 for value in history["r1"]] == [False, False, True, False, False, True, False]
+    # D's whole objective jumps on the penalty's rhythm; its loss without the penalty does not.
+    weighted = np.array(history["d_loss"]) - np.array(history["d_adversarial_loss"])
+    np.testing.assert_allclose(weighted, n * gamma * np.array(history["r1"]), rtol=1e-4, atol=1e-6)
     assert int(lazy.d_optimizer.iterations) == 8  # no update of its own
     lazy.save(tmp_path / "lazy.keras")
     assert keras.saving.load_model(tmp_path / "lazy.keras").penalty_interval == n

@@ -72,10 +72,10 @@ class ACGAN(GAN):
         real_source, real_classes = self.source_and_classes(real)
         fake_source, fake_classes = self.source_and_classes(fake)
         class_loss = self.class_loss(real_classes, labels) + self.class_loss(fake_classes, labels)
-        d_loss, penalties = self.add_penalties(self.discriminator_loss(real_source, fake_source) + class_loss,
-                                               real, fake, labels)
+        d_loss, penalty_logs = self.add_penalties(
+            self.discriminator_loss(real_source, fake_source) + class_loss, real, fake, labels)
         return self.average(d_loss), {
-            "d_loss": d_loss, **self.loss_pair.summaries(real_source, fake_source), **penalties,
+            "d_loss": d_loss, **self.loss_pair.summaries(real_source, fake_source), **penalty_logs,
             "class_loss": class_loss, "real_accuracy": self.accuracy(real_classes, labels),
             "fake_accuracy": self.accuracy(fake_classes, labels)}
 

@@ -74,7 +74,8 @@ class BaseGAN(keras.Model):
       loss_options: keyword options of the pair's losses, e.g. {"label_smoothing": 0.1}
         or {"a": -1, "b": 1, "c": 0}.
       penalties: {name: weight} of discriminator penalties (`models.penalties`), e.g.
-        {"gradient_penalty": 10.0}; each is logged, unweighted, under its name.
+        {"gradient_penalty": 10.0}; each is logged, unweighted, under its name, and D's
+        loss without them as `d_adversarial_loss` (`d_loss` is D's whole objective).
       penalty_options: keyword options of the penalties, each given to whichever penalty
         takes it, e.g. {"perturbation_variance": 1.0} for "dragan".
       penalty_interval: N > 1 computes the penalties lazily (Karras et al. 2020,
@@ -170,7 +171,8 @@ class BaseGAN(keras.Model):
                             trainable=False, name=f"generator_average_{i}", aggregation="mean")
             for i, w in enumerate(generator.trainable_variables)] if self.ema_decay else []
         outputs_logged = self.loss_pair.summaries(np.zeros(1), np.zeros(1))
-        logged = ("d_loss", "g_loss", *outputs_logged, *self.penalties, *self.also_logged)
+        penalties_logged = ("d_adversarial_loss", *self.penalties) if self.penalties else ()
+        logged = ("d_loss", "g_loss", *outputs_logged, *penalties_logged, *self.also_logged)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in dict.fromkeys(logged)}
         self.stepper = stepper()
         # The GAN has no call(); without this, fit builds it by calling it on images.
@@ -360,19 +362,24 @@ class BaseGAN(keras.Model):
         the pair's loss plus the weighted penalties, per example."""
         real_out, fake_out = self.critic(real, labels), self.critic(fake, labels)
         d_loss = self.discriminator_loss(real_out, fake_out)
-        d_loss, penalties = self.add_penalties(d_loss, real, fake, labels)
+        d_loss, penalty_logs = self.add_penalties(d_loss, real, fake, labels)
         return self.average(d_loss), {"d_loss": d_loss, **self.loss_pair.summaries(real_out, fake_out),
-                                      **penalties}
+                                      **penalty_logs}
 
     def add_penalties(self, d_loss, real, fake, labels=None):
-        """(d_loss + sum of weight * penalty, {name: penalty}), per example; with a
-        `penalty_interval` N > 1, N * weight * penalty in every N-th update of D and
-        nothing (not even computed) in the others, whose logs then leave them out."""
+        """(d_loss + sum of weight * penalty, logs), per example. The logs hold each
+        penalty by name and `d_loss` as given under "d_adversarial_loss" (none without
+        penalties). With a `penalty_interval` N > 1: N * weight * penalty in every N-th
+        update of D and nothing (not even computed) in the others, whose logs then leave
+        the penalties out."""
         def penalties():
             return {name: ops.cast(penalty(self, real, fake, labels), "float32")
                     for name, penalty in self._penalties.items()}
 
-        if self.penalty_interval == 1 or not self._penalties:
+        if not self._penalties:
+            return d_loss, {}
+        adversarial = d_loss
+        if self.penalty_interval == 1:
             values, due = penalties(), None
         else:
             due = ops.equal(self.d_optimizer.iterations % self.penalty_interval, 0)
@@ -384,7 +391,7 @@ class BaseGAN(keras.Model):
             d_loss = d_loss + scale * self.penalties[name] * value
         if due is not None:  # logged as (values, weights): the mean over the updates that computed them
             values = {name: (value, ops.ones_like(value) * due) for name, value in values.items()}
-        return d_loss, values
+        return d_loss, {"d_adversarial_loss": adversarial, **values}
 
     def discriminator_step(self, real, labels=None, fake=None) -> dict:
         """One update of D on a real minibatch (with its labels, or None) and as many

@@ -177,15 +177,19 @@ class SemiSupervisedGAN(ImprovedGAN):
         labelled = ops.cast(labels >= 0, "float32")
         unlabelled = self.matched_examples(labels)
         # -log D(x) = softplus(-lse), -log(1 - D(G(z))) = softplus(lse), per (x, z) pair.
-        pairs, penalties = self.add_penalties(self.discriminator_loss(real_lse, fake_lse), real, fake)
-        unsupervised = pairs * self.share_of(unlabelled)
+        adversarial = self.discriminator_loss(real_lse, fake_lse)
+        pairs, penalty_logs = self.add_penalties(adversarial, real, fake)
         cross_entropy = ops.sparse_categorical_crossentropy(
             ops.maximum(labels, 0), ops.cast(real_logits, "float32"), from_logits=True)
         supervised = cross_entropy * self.share_of(labelled)
+        unlabelled_share = self.share_of(unlabelled)
+        d_loss = pairs * unlabelled_share + supervised
+        if penalty_logs:  # D's objective without the penalties
+            penalty_logs["d_adversarial_loss"] = adversarial * unlabelled_share + supervised
         correct = ops.cast(ops.argmax(real_logits, -1) == labels, "float32")
-        return (self.average(unsupervised + supervised),
-                {"d_loss": unsupervised + supervised, "supervised_loss": (cross_entropy, labelled),
-                 "unsupervised_loss": (pairs, unlabelled), **penalties,
+        return (self.average(d_loss),
+                {"d_loss": d_loss, "supervised_loss": (cross_entropy, labelled),
+                 "unsupervised_loss": (adversarial, unlabelled), **penalty_logs,
                  **self.loss_pair.summaries(real_lse, fake_lse),  # D(x) = Z / (Z + 1)
                  "accuracy": (correct, labelled)})  # over the labelled examples only
 
