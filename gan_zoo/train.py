@@ -16,6 +16,7 @@ import keras
 import numpy as np
 
 from gan_zoo import callbacks, checkpoints, data, devices, layers, metrics, models, networks, summaries
+from gan_zoo import workdir as workdirs
 from gan_zoo.config import (  # noqa: F401 - the schema, re-exported for the trainer's users
     IDENTITY_KEYS,
     OPTIMIZERS,
@@ -139,92 +140,6 @@ def needs_labelled_batches(config) -> bool:
     return models.VARIANTS[config.model.variant].needs_labels or bool(config.networks.conditioning)
 
 
-def _check_workdir(config, workdir: str) -> dict[str, tuple]:
-    """The keys `config` changes against the run the workdir holds ({} when it holds
-    none), refused where they change the model or the data (IDENTITY_KEYS, an optimizer's
-    type, loss scaling)."""
-    path = os.path.join(workdir, "config.json")
-    if not (os.path.exists(path) and os.path.isdir(os.path.join(workdir, "checkpoints"))):
-        return {}
-    changes = _changes_against_the_run(config, workdir)
-    refused = {key: values for key, values in changes.items()
-               if key.split(".")[0] in IDENTITY_KEYS or key in ("g_optimizer.name", "d_optimizer.name")
-               or key == "train.precision" and "mixed_float16" in values}  # loss scaling adds optimizer state
-    if refused:
-        raise ConfigError(f"{workdir} holds a run with a different {describe_changes(refused)} (see {path}); "
-                          "it cannot be resumed with this config. Use another --workdir.")
-    return changes
-
-
-def _record_config(config, workdir: str, step: int, changes: dict[str, tuple]) -> None:
-    """Write config.json; a resume that changes keys first appends them, with the step
-    they apply from, to config_history.json, so the run's record keeps what trained it."""
-    if step and changes:
-        path = os.path.join(workdir, HISTORY)
-        history = read_history(workdir)
-        history.append({"step": step, "changes": {key: list(values) for key, values in changes.items()}})
-        with open(path, "w") as f:
-            json.dump(history, f, indent=2)
-    with open(os.path.join(workdir, "config.json"), "w") as f:
-        json.dump(json.loads(config.to_json()), f, indent=2, sort_keys=True)
-
-
-def _read_json(path: str):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError) as error:
-        raise ConfigError(f"cannot read {path}: {error}. It is the record of the run in that "
-                          "workdir: restore it, or use another workdir.") from error
-
-
-def _changes_against_the_run(config, workdir: str) -> dict[str, tuple]:
-    """`config_changes` of `config` against the workdir's config.json."""
-    previous = _read_json(os.path.join(workdir, "config.json"))
-    if not isinstance(previous, dict):
-        raise ConfigError(f"{os.path.join(workdir, 'config.json')} is not a config (a JSON object). "
-                          "Restore it, or use another workdir.")
-    return config_changes(previous, json.loads(config.to_json()))
-
-
-def read_history(workdir: str) -> list[dict]:
-    """config_history.json: the config changes made on resume ([] when none)."""
-    path = os.path.join(workdir, HISTORY)
-    if not os.path.exists(path):
-        return []
-    history = _read_json(path)
-    if not isinstance(history, list) or not all(
-            isinstance(entry, dict) and "step" in entry and isinstance(entry.get("changes"), dict)
-            for entry in history):
-        raise ConfigError(f"{path} is not a config history (a list of {{\"step\", \"changes\"}}). "
-                          "Restore it, or use another workdir.")
-    return history
-
-
-HISTORY = "config_history.json"
-# Keys whose change on resume leaves the run's trajectory alone.
-CADENCE_KEYS = ("train.checkpoint_every", "train.sample_every", "eval.every")
-
-
-def not_one_run_of(config, workdir: str) -> str | None:
-    """Why the run in `workdir` cannot be reported as one run of `config`, or None (also
-    when it holds no run): a key of its config.json differs, or a resume changed a key
-    that alters training (not the cadence; the length only under a linear decay, which
-    it stretches). For tools that read finished runs back as figures of a config."""
-    if not os.path.exists(os.path.join(workdir, "config.json")):
-        return None
-    changes = _changes_against_the_run(config, workdir)
-    if changes:
-        return f"{workdir} was trained with a different {describe_changes(changes)}"
-    harmless = CADENCE_KEYS + (("train.epochs",) if config.train.lr_decay == "none" else ())
-    for entry in read_history(workdir):
-        altered = {key: values for key, values in entry["changes"].items() if key not in harmless}
-        if altered:
-            return (f"{workdir} changed config when resumed at step {entry['step']}: "
-                    f"{describe_changes(altered, 'before', 'after')} (see {os.path.join(workdir, HISTORY)})")
-    return None
-
-
 def peak_rss_mib() -> float:
     """This process's peak resident memory so far (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -241,22 +156,22 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
     Under `strategy` (`devices.make_strategy`: a tf.distribute strategy, or JAX data
     parallelism) the GAN, its optimizers and its checkpoint are built in
     `strategy.scope()`; `train.batch_size` is the global minibatch, split across the
-    replicas. Returns the figures written to metrics.json.
+    replicas. Returns the figures written to metrics.json. The run holds the workdir
+    (`workdir.lock`): a second run on it is refused with a `workdir.WorkdirBusy` naming
+    the first, before anything is written.
     """
-    strategy = strategy or devices.default_strategy()
     validate(config)
-    try:
-        os.makedirs(workdir, exist_ok=True)
-        probe = os.path.join(workdir, ".write_test")
-        open(probe, "w").close()
-        os.remove(probe)
-    except OSError as error:
-        raise ConfigError(f"Cannot write to workdir {workdir!r}: {error}.") from error
+    workdirs.prepare(workdir)
+    with workdirs.lock(workdir, say=print if verbose else lambda message: None):
+        return _train_and_evaluate(config, workdir, verbose, strategy or devices.default_strategy())
+
+
+def _train_and_evaluate(config, workdir: str, verbose: int, strategy) -> dict:
     try:
         checkpoints.check_backend(os.path.join(workdir, "checkpoints"))
     except checkpoints.ForeignCheckpoints as error:
         raise ConfigError(str(error)) from error
-    changes = _check_workdir(config, workdir)
+    changes = workdirs.check_against_run(config, workdir)
     keras.utils.set_random_seed(config.seed)
     if config.deterministic and keras.backend.backend() == "tensorflow":
         import tensorflow as tf  # XLA on CPU (JAX) is deterministic already
@@ -306,7 +221,7 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1,
     if verbose and start:
         print(f"Resuming from step {start} of {total}"
               + (f", with {describe_changes(changes, 'before', 'now')}." if changes else "."))
-    _record_config(config, workdir, start, changes)
+    workdirs.record_config(config, workdir, start, changes)
     writer = summaries.SummaryWriter(os.path.join(workdir, "tb"))
     checkpointer = checkpoints.Checkpointer(manager, config.train.checkpoint_every)
     cbs = [

@@ -16,6 +16,7 @@ from tensorboard.backend.event_processing import event_accumulator
 
 from conftest import BACKEND, REPO
 from gan_zoo import callbacks, checkpoints, data, models, summaries, train
+from gan_zoo import workdir as workdirs
 
 TINY = ["--config.train.epochs=2", "--config.train.steps_per_epoch=3",
         "--config.train.checkpoint_every=2", "--config.train.sample_every=2",
@@ -437,22 +438,22 @@ def test_a_resume_takes_the_configs_learning_rate_and_the_workdir_records_the_ch
     with open(config_path) as f:
         assert f.read() == trained_with
     assert not os.path.exists(history_path)
-    assert train.not_one_run_of(changed, workdir) == (
+    assert workdirs.not_one_run_of(changed, workdir) == (
         f"{workdir} was trained with a different g_optimizer.learning_rate (0.002 in the run, 1e-05 here)")
     # Trained longer: recorded, and still one run of the config (a constant learning rate).
     config.train.epochs = 3
     train.train_and_evaluate(config, workdir, verbose=0)
-    assert train.read_history(workdir) == [{"step": 6, "changes": {"train.epochs": [2, 3]}}]
-    assert train.not_one_run_of(config, workdir) is None
+    assert workdirs.read_history(workdir) == [{"step": 6, "changes": {"train.epochs": [2, 3]}}]
+    assert workdirs.not_one_run_of(config, workdir) is None
     # Resumed with another learning rate: the config's rate replaces the checkpoint's, and
     # the change is kept with the step it applies from.
     config.train.epochs = 4
     config.g_optimizer.learning_rate = 1e-5
     train.train_and_evaluate(config, workdir, verbose=0)
     assert float(restore_latest(config, workdir).g_optimizer.learning_rate) == pytest.approx(1e-5)
-    assert train.read_history(workdir)[1] == {
+    assert workdirs.read_history(workdir)[1] == {
         "step": 9, "changes": {"g_optimizer.learning_rate": [0.002, 1e-5], "train.epochs": [3, 4]}}
-    assert train.not_one_run_of(config, workdir) == (
+    assert workdirs.not_one_run_of(config, workdir) == (
         f"{workdir} changed config when resumed at step 9: g_optimizer.learning_rate (0.002 before, "
         f"1e-05 after) (see {history_path})")
     config.g_optimizer.name = "sgd"

@@ -22,12 +22,13 @@ def refuse_runs_of_other_configs(planned) -> None:
     """Fail, before anything trains, when a workdir of `planned` ((config, workdir) pairs)
     holds a run that is not one run of its config: read back, its figures would be
     reported as that config's."""
-    from gan_zoo import train
+    from gan_zoo import workdir as workdirs
+    from gan_zoo.config import ConfigError
 
     try:
         problems = [problem for config, workdir in planned
-                    if (problem := train.not_one_run_of(config, workdir))]
-    except train.ConfigError as error:
+                    if (problem := workdirs.not_one_run_of(config, workdir))]
+    except ConfigError as error:
         fail(str(error))
     if problems:
         fail("; ".join(problems) + ". Give another --root, or delete those workdirs to train them again.")
