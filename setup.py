@@ -6,8 +6,13 @@ setup(
     name="gan_zoo",
     version="0.1.0",
     description="A GAN model zoo for Keras 3 on TensorFlow and JAX: every variant trains with model.fit.",
-    packages=find_packages(include=["gan_zoo", "gan_zoo.*", "zoo_configs"]),
+    # The library, its configs, and the user's tools (the folder tools/, installed as the
+    # package gan_zoo_tools behind the console script gan-zoo). benchmarks/ is the lab: a
+    # checkout's, not installed.
+    packages=[*find_packages(include=["gan_zoo", "gan_zoo.*", "zoo_configs"]), "gan_zoo_tools"],
+    package_dir={"gan_zoo_tools": "tools"},
     package_data={"gan_zoo.metrics": ["reference/*.npz"]},  # the shipped FID classifier
+    entry_points={"console_scripts": ["gan-zoo = gan_zoo_tools.cli:main"]},
     python_requires=">=3.10",
     install_requires=[
         "keras>=3.10,<4",
@@ -32,7 +37,7 @@ setup(
         "jax": ["jax>=0.4.30"],
         "jax-cuda": ["jax[cuda13]>=0.7"],
         "test": ["pytest>=8", "pytest-xdist>=3", "ruff>=0.5"],
-        # tools/benchmark.py --peer=pytorch. Pinned: this release's CPU build is the one
+        # benchmarks/benchmark.py --peer=pytorch. Pinned: this release's CPU build is the one
         # the project's machines hold; an open range fetches a CUDA build of several GB.
         "bench": ["torch==2.13.0"],
     },

@@ -119,18 +119,11 @@ def model_config(variant: str, **overrides) -> ml_collections.ConfigDict:
 
 
 def load_zoo_config(name: str) -> ml_collections.ConfigDict:
-    """zoo_configs/<name>.py's config, e.g. load_zoo_config("gan_ring8"); "name:arg"
-    passes arg to its get_config, as --config=file.py:arg does."""
-    import importlib
+    """The zoo's config `name` (`zoo_configs.get`), e.g. load_zoo_config("gan_ring8");
+    "name:arg" passes arg to a config file's get_config, as --config=zoo:name:arg does."""
+    import zoo_configs
 
-    name, _, arg = name.partition(":")
-    try:
-        module = importlib.import_module(f"zoo_configs.{name}")
-    except ModuleNotFoundError as error:
-        raise ConfigError(f"No zoo config named {name!r} (zoo_configs/{name}.py).") from error
-    if arg and not inspect.signature(module.get_config).parameters:
-        raise ConfigError(f"zoo_configs/{name}.py takes no config argument; drop ':{arg}'.")
-    return module.get_config(arg) if arg else module.get_config()
+    return zoo_configs.get(name)
 
 
 def callback_intervals(config) -> dict:

@@ -79,7 +79,7 @@ def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
     if foreign:
         raise ConfigError(
             f"config.model has {foreign}, which {config.model.variant} does not take. To switch "
-            f"variants start from its config, e.g. zoo_configs/{config.model.variant}_{config.dataset}.py.")
+            f"variants start from its config, e.g. --config=zoo:{config.model.variant}_{config.dataset}.")
     conditioning = config.networks.conditioning
     if conditioning and not info.num_classes:
         raise ConfigError(f"config.networks.conditioning={conditioning!r} needs a labelled data set; "

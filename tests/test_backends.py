@@ -77,9 +77,11 @@ def test_gans_saved_on_one_backend_load_on_the_other_and_train_on(tmp_path, save
 
 
 def without_tensorflow(tool: str, *args):
+    """tools/<tool> (or a lab tool, benchmarks/<tool>) in a process that cannot import TensorFlow."""
     env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": REPO}
+    folder = "benchmarks" if tool == "benchmark.py" else "tools"
     return subprocess.run([sys.executable, os.path.join(REPO, "tests", "helpers", "without_tensorflow.py"),
-                           os.path.join(REPO, "tools", tool), *args],
+                           os.path.join(REPO, folder, tool), *args],
                           env=env, capture_output=True, text=True, timeout=600)
 
 

@@ -253,11 +253,11 @@ def test_spectral_norm_round_trips_and_refuses_stateful_layers(tmp_path):
 
 
 def _ablation_form(form: str):
-    """tools/spectral_norm_forms.py's spectral-norm class for `form` (the ablation tool's)."""
+    """benchmarks/spectral_norm_forms.py's spectral-norm class for `form` (the ablation tool's)."""
     import importlib.util
     import os
 
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools",
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks",
                         "spectral_norm_forms.py")
     spec = importlib.util.spec_from_file_location("spectral_norm_forms", path)
     module = importlib.util.module_from_spec(spec)

@@ -47,6 +47,35 @@ def _select_backend(argv):
 
 
 _select_backend(sys.argv)
+
+
+def zoo_config_file(value: str) -> str:
+    """The file (":argument" kept) that ml_collections' config flag loads for a --config
+    value: `zoo:NAME[:ARG]` is zoo_configs/load.py:NAME[:ARG], and so is a path
+    .../zoo_configs/NAME.py[:ARG] whose file is gone (the preset became a registry entry:
+    older commands keep working); any other value as given."""
+    loader = os.path.join(importlib.util.find_spec("zoo_configs").submodule_search_locations[0], "load.py")
+    if value.startswith("zoo:"):
+        return f"{loader}:{value[len('zoo:'):]}"
+    path, colon, arg = value.partition(".py:")
+    path = path + ".py" if colon else path
+    directory, file = os.path.split(path)
+    if file.endswith(".py") and os.path.basename(directory) == "zoo_configs" and not os.path.exists(path):
+        return f"{loader}:{file[:-len('.py')]}" + (f":{arg}" if colon else "")
+    return value
+
+
+def _resolve_config_argument(argv):
+    """--config=zoo:NAME (or a gone preset file) in `argv`, in place, as `zoo_config_file`
+    has it, before absl parses it."""
+    for i, arg in enumerate(argv):
+        if arg.startswith("--config="):
+            argv[i] = "--config=" + zoo_config_file(arg[len("--config="):])
+        elif arg == "--config" and i + 1 < len(argv):
+            argv[i + 1] = zoo_config_file(argv[i + 1])
+
+
+_resolve_config_argument(sys.argv)
 flags.DEFINE_enum("backend", os.environ.get("KERAS_BACKEND", "tensorflow"), list(BACKENDS),
                   "Keras backend (sets KERAS_BACKEND); TensorFlow by default.")
 
@@ -75,11 +104,13 @@ def _unknown_override(argv, config):
     return None
 
 
-def _load_config_file(path: str):
-    spec = importlib.util.spec_from_file_location("zoo_config", path)
+def _load_config_file(value: str):
+    """The config of a config file, "path.py" or "path.py:argument"."""
+    path, colon, arg = value.partition(".py:")
+    spec = importlib.util.spec_from_file_location("zoo_config", path + ".py" if colon else path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.get_config()
+    return module.get_config(arg) if colon else module.get_config()
 
 
 def _explain_unknown_key(error, argv, default: str):
@@ -100,17 +131,18 @@ _DEFAULT_CONFIG = None
 
 
 def define_config(default: str):
-    """--config (a zoo config file) with --config.key=value overrides.
+    """--config (zoo:NAME or a config file; `default` likewise) with --config.key=value
+    overrides.
 
     config_flags applies overrides while the flag is defined (to the default file) or
     parsed (to a --config file); either way a misspelled key is named with the valid keys.
     """
     global _DEFAULT_CONFIG
-    _DEFAULT_CONFIG = default
+    default = _DEFAULT_CONFIG = zoo_config_file(default)
     try:
         return config_flags.DEFINE_config_file(
-            "config", default, "A zoo config file; override keys with --config.key=value.",
-            lock_config=True)
+            "config", default, "A zoo config, zoo:NAME (e.g. zoo:gan_ring8), or a config file; override "
+            "keys with --config.key=value.", lock_config=True)
     except (AttributeError, KeyError) as error:
         _explain_unknown_key(error, sys.argv, default)
 
@@ -130,7 +162,10 @@ def parse_flags(argv):
     try:
         remaining = flags.FLAGS(argv)
     except flags.Error as error:
-        fail(f"{_without_traceback(str(error))}\nRun with --helpshort to list the flags.")
+        message = _without_traceback(str(error))
+        if "ConfigError: " in message:  # the zoo's own word on the config (zoo_configs.get)
+            fail(message.split("ConfigError: ", 1)[1])
+        fail(f"{message}\nRun with --helpshort to list the flags.")
     except (AttributeError, KeyError) as error:
         _explain_unknown_key(error, argv, _DEFAULT_CONFIG)
     logging.set_verbosity(logging.WARNING)  # checkpoint INFO lines would break the progress bar

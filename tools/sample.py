@@ -20,7 +20,7 @@ import os
 
 from absl import app, flags
 
-from common import fail, generate_fn, latent_dim, load_generator, parse_flags
+from gan_zoo_tools.common import fail, generate_fn, latent_dim, load_generator, parse_flags
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A workdir written by tools/train.py.")
 _GENERATOR = flags.DEFINE_string("generator", None, "A generator .keras file (with --dataset).")
@@ -105,5 +105,10 @@ def main(argv):
         print(f"Wrote {path}")
 
 
-if __name__ == "__main__":
+def run():
+    """The tool as a command (`python tools/<tool>.py`, `gan-zoo <tool>`): exits with its code."""
     app.run(main, flags_parser=parse_flags)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,18 +1,17 @@
 """Train a zoo config into a workdir; rerunning on the same workdir resumes.
 
-  python tools/train.py --config=zoo_configs/gan_mnist_subset.py --workdir=runs/gan_mnist
-  python tools/train.py --config=zoo_configs/gan_ring8.py --config.train.epochs=20 --workdir=...
+  python tools/train.py --workdir=runs/gan_mnist_subset    # the default config, zoo:gan_mnist_subset
+  python tools/train.py --config=zoo:gan_ring8 --config.train.epochs=20 --workdir=...
+  python tools/train.py --config=my_config.py --workdir=...  # a file with get_config()
 """
 
-import os
 import sys
 
 from absl import app, flags
 
-from common import config_value, define_config, parse_flags
+from gan_zoo_tools.common import config_value, define_config, parse_flags
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_CONFIG = define_config(os.path.join(REPO, "zoo_configs", "gan_mnist_subset.py"))
+_CONFIG = define_config("zoo:gan_mnist_subset")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory for checkpoints, logs, samples.")
 _STRATEGY = flags.DEFINE_enum("strategy", "default",
                               ["default", "one_device", "mirrored", "multi_worker", "tpu"],
@@ -38,5 +37,10 @@ def main(argv):
     return 0
 
 
-if __name__ == "__main__":
+def run():
+    """The tool as a command (`python tools/<tool>.py`, `gan-zoo <tool>`): exits with its code."""
     app.run(main, flags_parser=parse_flags)
+
+
+if __name__ == "__main__":
+    run()

@@ -76,7 +76,7 @@ DATASET_PRESETS = {
 
 
 # Where the 2-D mixtures need other settings than the papers' image experiments, each
-# measured with tools/toy_table.py against the paper's value (on the earlier 3 x 128,
+# measured with benchmarks/toy_table.py against the paper's value (on the earlier 3 x 128,
 # 3000-step preset; the semi-supervised GAN's on the current one):
 TOY_OVERRIDES = {
     # Feature matching alone: 6/8 ring modes, 0.5% high-quality samples (the paper uses it
@@ -104,7 +104,7 @@ TOYS = ("ring8", "grid25")
 
 
 # Configs of a variant on its paper's own networks, beside the data set's preset ones:
-# zoo_configs/<name>_<dataset>.py (tools/results.py lists their rows too).
+# zoo_configs/<name>_<dataset>.py (benchmarks/results.py lists their rows too).
 PAPER_NETWORK_CONFIGS = ("semi_supervised_mlp",)  # Salimans et al.'s MNIST MLPs
 
 # Class-conditional configs: name -> (variant, the networks' conditioning).

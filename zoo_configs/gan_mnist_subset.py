@@ -37,7 +37,7 @@ the shipped classifier; real-vs-real 1.9):
   FID 3.2 ± 0.6, precision / recall 0.71 ± 0.03 / 0.90 ± 0.02 over seeds 0, 1, 2 (FID
   3.51, 2.48, 3.48; precision 0.7405, 0.7035, 0.6915; Zen 5 EPYC, 2026-11-27).
 `--config=zoo_configs/gan_mnist_subset.py:paper` is the paper's GAN alone (what
-tools/benchmark.py times by default, beside loops that have none of these).
+benchmarks/benchmark.py times by default, beside loops that have none of these).
 """
 
 from zoo_configs.common import with_aids, zoo_config

@@ -13,7 +13,7 @@ precision 0.73. With Keras's spectral-norm wrapper instead of the paper's
 reparameterization (9a4c957), the paper's model alone gave 92.9% ± 0.8%, 22.2 ± 1.0,
 94.3% ± 1.1% and FID 5.8 ± 0.6: not the paper's method but the wrapper's rounding of D's
 weights to bfloat16 at every pass (in float32 it gives FID 8.6 ± 0.6 and intra-class FID
-37.2 ± 1.4; `tools/ablate_spectral_norm.py`, README "Backends").
+37.2 ± 1.4; `benchmarks/ablate_spectral_norm.py`, README "Backends").
 """
 
 from zoo_configs.common import conditional_config, with_aids

@@ -8,7 +8,7 @@ from gan_zoo.models.improved_gan import ImprovedGAN, SemiSupervisedGAN
 from gan_zoo.models.lsgan import LSGAN, HingeGAN
 from gan_zoo.models.wgan import WGAN, WGANGP
 
-# Config names (zoo_configs/<name>_<dataset>.py) of every variant.
+# Every variant by its config name (the zoo's configs are <name>_<dataset>: zoo_configs).
 VARIANTS = {
     "gan": GAN,
     "improved_gan": ImprovedGAN,

@@ -1,11 +1,11 @@
 """Which part of spectral normalization moves a config's figures: train the config with
 the paper's reparameterization and with ablations of it, on the same seeds, and tabulate.
 
-  python tools/ablate_spectral_norm.py --config=zoo_configs/projection_mnist_subset.py:paper \
+  python benchmarks/ablate_spectral_norm.py --config=zoo_configs/projection_mnist_subset.py:paper \
       --forms=paper,constant_sigma,unit_scale,constant_sigma+unit_scale,keras --seeds=0,1,2
 
 A form is the spectral-norm layer that the network builders put around every weight layer
-of D (tools/spectral_norm_forms.py); everything else is the config's: `paper` (the zoo's,
+of D (benchmarks/spectral_norm_forms.py); everything else is the config's: `paper` (the zoo's,
 Miyato et al.'s reparameterization), `constant_sigma` (no gradient through sigma),
 `unit_scale` (W rescaled to spectral norm 1 after every update, which leaves D's function
 alone), both, and `keras` (Keras's wrapper, TensorFlow only).
@@ -21,12 +21,10 @@ from unittest import mock
 from absl import app, flags
 
 import result_tables
-from common import config_value, define_config, fail, parse_flags, refuse_runs_of_other_configs
+from gan_zoo_tools.common import config_value, define_config, fail, parse_flags, refuse_runs_of_other_configs
 from spectral_norm_forms import FORMS, wrapper
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-_CONFIG = define_config(os.path.join(REPO, "zoo_configs", "projection_mnist_subset.py:paper"))
+_CONFIG = define_config("zoo:projection_mnist_subset:paper")
 _FORMS = flags.DEFINE_list("forms", list(FORMS), f"Spectral-norm forms, of {', '.join(FORMS)}.")
 _SEEDS = flags.DEFINE_list("seeds", ["0"], "Seeds; each form trains once per seed.")
 _ROOT = flags.DEFINE_string("root", "runs/ablate_spectral_norm", "Where the runs' workdirs go.")

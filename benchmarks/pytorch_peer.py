@@ -1,6 +1,6 @@
 """The loop a PyTorch user would write, on a zoo config's networks, for side-by-side timing.
 
-`tools/benchmark.py --peer=pytorch` times it in the same process as the zoo model, on the
+`benchmarks/benchmark.py --peer=pytorch` times it in the same process as the zoo model, on the
 config's networks built layer for layer in PyTorch (same shapes, same parameter count),
 with Adam at the config's rates. The loop is PyTorch-GAN's (Linder-Noren) for the variant:
 

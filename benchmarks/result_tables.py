@@ -1,5 +1,5 @@
 """The figures that the results tables show, and how a row of them reads: shared by
-tools/results.py and tools/ablate_spectral_norm.py (no flags, so both can import it, and
+benchmarks/results.py and benchmarks/ablate_spectral_norm.py (no flags, so both can import it, and
 tests too)."""
 
 import numpy as np

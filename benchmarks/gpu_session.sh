@@ -2,13 +2,13 @@
 # The prepared command for a session lent a GPU machine (JAX with CUDA, no TensorFlow, no
 # Keras, no network): everything the GPU issue measures, in one run.
 #
-#   bash tools/gpu_session.sh --wheels   # here, once: .gpu_wheels/ for Python 3.12
-#   bash tools/gpu_session.sh            # there, carrying .gpu_wheels (under 9 minutes)
-#   SMOKE=1 SKIP_INSTALL=1 PYTHON=.venv/bin/python bash tools/gpu_session.sh   # rehearsal on CPU
+#   bash benchmarks/gpu_session.sh --wheels   # here, once: .gpu_wheels/ for Python 3.12
+#   bash benchmarks/gpu_session.sh            # there, carrying .gpu_wheels (under 9 minutes)
+#   SMOKE=1 SKIP_INSTALL=1 PYTHON=.venv/bin/python bash benchmarks/gpu_session.sh   # rehearsal on CPU
 #
 # There: installs the wheels into /tmp/site and records the card and the versions. Then, in
 # order of what the issue needs most, while BUDGET_S (470 s) lasts:
-# - tools/benchmark.py on JAX for the paper's GAN with 128 base filters (about the FLOPs an
+# - benchmarks/benchmark.py on JAX for the paper's GAN with 128 base filters (about the FLOPs an
 #   image of PyTorch-GAN's dcgan.py networks, where plain Keras reached 22% of the bf16
 #   peak) at batch 1024 and 64, beside the PyTorch loop: the 35%-of-peak target;
 # - tools/train.py --backend=jax on the default config, killed once its step-1000
@@ -42,6 +42,9 @@ if [ "${1:-}" = "--wheels" ]; then  # keras and what the zoo imports that the GP
 fi
 
 export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}  # the working tree's gan_zoo and zoo_configs
+# tools/ installs as the package gan_zoo_tools; uninstalled, a link of that name stands in.
+mkdir -p /tmp/gan_zoo_tools_link && ln -sfn "$PWD/tools" /tmp/gan_zoo_tools_link/gan_zoo_tools
+export PYTHONPATH=$PYTHONPATH:/tmp/gan_zoo_tools_link
 if [ "${SKIP_INSTALL:-0}" != 1 ]; then
   "$PY" -m pip install -q --no-index --no-deps --target /tmp/site "$WHEELS"/*.whl 2>&1 \
     | grep -v -i "target directory" || true
@@ -67,11 +70,11 @@ fi
 START=$(date +%s)
 BUDGET=${BUDGET_S:-470}  # seconds into the command after which nothing new starts (10-minute limit)
 left() { echo $(( BUDGET - ($(date +%s) - START) )); }
-bench() {  # name, then flags for tools/benchmark.py
+bench() {  # name, then flags for benchmarks/benchmark.py
   local name=$1; shift
   if [ "$(left)" -lt 40 ]; then echo "== skipped $name: over budget"; return; fi
   echo "== benchmark $name ($(( $(date +%s) - START )) s in)"
-  timeout "$LIMIT" "$PY" tools/benchmark.py --backend=jax "${TIMING[@]}" --output="$OUT/bench_$name.json" \
+  timeout "$LIMIT" "$PY" benchmarks/benchmark.py --backend=jax "${TIMING[@]}" --output="$OUT/bench_$name.json" \
     "$@" > "$OUT/bench_$name.log" 2>&1 || echo "   failed or timed out (rc $?): see bench_$name.log"
   tail -n 1 "$OUT/bench_$name.log"
   pack

@@ -1,9 +1,9 @@
-"""The README's mode-coverage tables: tools/results.py on the toy mixtures.
+"""The README's mode-coverage tables: benchmarks/results.py on the toy mixtures.
 
-  python tools/toy_table.py        # every variant on ring8 and grid25 -> docs/TOY_MODES.md
-  python tools/toy_table.py --variants=gan,wgan_gp --seeds=0,1,2
+  python benchmarks/toy_table.py        # every variant on ring8 and grid25 -> docs/TOY_MODES.md
+  python benchmarks/toy_table.py --variants=gan,wgan_gp --seeds=0,1,2
 
-Same flags as tools/results.py, with toy defaults (--datasets=ring8,grid25
+Same flags as benchmarks/results.py, with toy defaults (--datasets=ring8,grid25
 --output=docs/TOY_MODES.md --readme=README.md); later flags override them. The runs are
 results.py's own (--root=runs/results): a toy run made for one table serves the other.
 """
@@ -13,7 +13,7 @@ import sys
 from absl import app
 
 import results
-from common import parse_flags
+from gan_zoo_tools.common import parse_flags
 
 TOY_DEFAULTS = ["--datasets=ring8,grid25", "--output=docs/TOY_MODES.md", "--readme=README.md"]
 

@@ -1,10 +1,10 @@
 """Steady-state training speed of a zoo config against a plain keras-io baseline.
 
-  python tools/benchmark.py --config=zoo_configs/gan_mnist_subset.py:paper   # the default
-  python tools/benchmark.py --config=zoo_configs/wgan_gp_mnist_subset.py --config.train.precision=float32
-  python tools/benchmark.py --config=... --quality_steps=3000   # + classifier FID of both
-  python tools/benchmark.py --peer=pytorch   # + PyTorch-GAN's dcgan.py loop, fp32 and bf16 (bench extra)
-  python tools/benchmark.py --backend=jax --roofline   # + XLA's bytes: the step's memory floor
+  python benchmarks/benchmark.py --config=zoo_configs/gan_mnist_subset.py:paper   # the default
+  python benchmarks/benchmark.py --config=zoo_configs/wgan_gp_mnist_subset.py --config.train.precision=float32
+  python benchmarks/benchmark.py --config=... --quality_steps=3000   # + classifier FID of both
+  python benchmarks/benchmark.py --peer=pytorch   # + PyTorch-GAN's dcgan.py loop, fp32 and bf16 (bench extra)
+  python benchmarks/benchmark.py --backend=jax --roofline   # + XLA's bytes: the step's memory floor
 
 Prints a one-line summary and writes the full figures as JSON (--output).
 """
@@ -15,12 +15,11 @@ import sys
 
 from absl import app, flags
 
-from common import config_value, define_config, parse_flags
+from gan_zoo_tools.common import config_value, define_config, parse_flags
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The paper's GAN: the default config's R1 and generator average have no analogue in the
 # keras-io baseline or PyTorch-GAN's loop.
-_CONFIG = define_config(os.path.join(REPO, "zoo_configs", "gan_mnist_subset.py:paper"))
+_CONFIG = define_config("zoo:gan_mnist_subset:paper")
 _OUTPUT = flags.DEFINE_string("output", None, "Write the JSON figures here (default: print only).")
 _REPEATS = flags.DEFINE_integer("repeats", 5, "Timed repetitions per model, alternating.", lower_bound=1)
 _SECONDS = flags.DEFINE_float("seconds", 2.0, "Approximate length of one repetition.", lower_bound=0.01)
@@ -38,7 +37,7 @@ _ROOFLINE = flags.DEFINE_boolean("roofline", False, "JAX: also XLA's FLOPs and b
                                  "step, the measured memory bandwidth, and the zoo step's compute and "
                                  "memory floors (one more compile per model).")
 _PEER = flags.DEFINE_enum("peer", "none", ["none", "pytorch"], "Also time, in this process, the loop a "
-                          "PyTorch user would write on the same networks (gan_zoo/pytorch_peer.py): fp32 "
+                          "PyTorch user would write on the same networks (benchmarks/pytorch_peer.py): fp32 "
                           "as written and bf16 autocast + channels_last; needs the bench extra.")
 
 
@@ -70,7 +69,9 @@ def summary_line(name: str, result: dict) -> str:
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-    from gan_zoo import benchmark, data, devices, pytorch_peer, train
+    import measure
+    import pytorch_peer
+    from gan_zoo import data, devices, train
 
     config = config_value(_CONFIG)
     try:
@@ -81,7 +82,7 @@ def main(argv):
                 raise data.DataError("--peer=pytorch draws real images from an embedded or toy data set "
                                      f"in memory; {config.dataset!r} is neither.")
         strategy = devices.make_strategy(_STRATEGY.value, _CPU_DEVICES.value)
-        result = benchmark.benchmark(config, baseline=_BASELINE.value, warmup_steps=_WARMUP.value,
+        result = measure.benchmark(config, baseline=_BASELINE.value, warmup_steps=_WARMUP.value,
                                      seconds=_SECONDS.value, repeats=_REPEATS.value, strategy=strategy,
                                      roofline=_ROOFLINE.value)
         if _PEER.value == "pytorch":
@@ -93,12 +94,12 @@ def main(argv):
             result["speedup_over_pytorch"] = {setting: zoo / figures["images_per_second"]["median"]
                                               for setting, figures in result["peer"].items()}
         if _QUALITY_STEPS.value:
-            result["quality"] = benchmark.quality(config, _QUALITY_STEPS.value)
+            result["quality"] = measure.quality(config, _QUALITY_STEPS.value)
             result["peak_rss_mib"] = round(train.peak_rss_mib(), 1)
     except (train.ConfigError, data.DataError, devices.DistributionError, pytorch_peer.PeerError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    result["command"] = " ".join(["python", "tools/benchmark.py", *sys.argv[1:]])
+    result["command"] = " ".join(["python", "benchmarks/benchmark.py", *sys.argv[1:]])
     result["config"] = json.loads(config.to_json())
     name = f"{config.model.variant}/{config.dataset}" + (
         f" ({config.networks.conditioning}-conditional)" if config.networks.conditioning else "")

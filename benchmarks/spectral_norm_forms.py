@@ -1,4 +1,4 @@
-"""The forms of spectral normalization that tools/ablate_spectral_norm.py compares, each a
+"""The forms of spectral normalization that benchmarks/ablate_spectral_norm.py compares, each a
 layer class to put where the network builders put `gan_zoo.layers.SpectralNormalization`.
 
 - `paper`: `gan_zoo.layers.SpectralNormalization`, W / sigma(W) with the gradient through

@@ -1,12 +1,12 @@
 """Train every variant on every benchmark data set and write the results tables.
 
-  python tools/results.py                                  # docs/RESULTS.md, all of it
-  python tools/results.py --datasets=ring8,grid25 --output=docs/TOY_MODES.md
-  python tools/results.py --variants=gan,wgan_gp --datasets=mnist_subset --seeds=0,1,2
-  python tools/results.py --backend=jax --variants=gan,wgan_gp,ebgan,improved_gan
-  python tools/results.py --variants=cgan,acgan,projection --datasets=mnist_subset
+  python benchmarks/results.py                                  # docs/RESULTS.md, all of it
+  python benchmarks/results.py --datasets=ring8,grid25 --output=docs/TOY_MODES.md
+  python benchmarks/results.py --variants=gan,wgan_gp --datasets=mnist_subset --seeds=0,1,2
+  python benchmarks/results.py --backend=jax --variants=gan,wgan_gp,ebgan,improved_gan
+  python benchmarks/results.py --variants=cgan,acgan,projection --datasets=mnist_subset
 
-Each run is zoo_configs/<variant>_<dataset>.py (pairs without a config file are left
+Each run is the zoo config <variant>_<dataset> (pairs the zoo has no config of are left
 out; the variants are the zoo's and the class-conditional configs cgan, acgan and
 projection, which get a table of their own per data set), trained by
 train_and_evaluate in --root/<variant>_<dataset>_seed<k> (rerunning reuses finished
@@ -32,7 +32,7 @@ import sys
 
 from absl import app, flags
 
-from common import fail, parse_flags, refuse_runs_of_other_configs
+from gan_zoo_tools.common import fail, parse_flags, refuse_runs_of_other_configs
 from result_tables import COLUMNS, cell, summarize
 
 DATASETS = ("mnist_subset", "ring8", "grid25", "stacked_mnist")
@@ -51,7 +51,7 @@ _TRAIN = flags.DEFINE_boolean("train", True, "Train the runs that are missing or
 _OVERRIDES = flags.DEFINE_multi_string("override", [], "key=value applied to every config, "
                                        "e.g. --override=train.epochs=2 (for quick checks).")
 
-# The command line as typed, where a wrapper (tools/toy_table.py) adds flags of its own.
+# The command line as typed, where a wrapper (benchmarks/toy_table.py) adds flags of its own.
 COMMAND_LINE: list[str] | None = None
 # Published figures on the same protocol: (source, {column label: value}).
 PUBLISHED = {
@@ -77,7 +77,7 @@ NOTES = {
                     "betas 0 and 0.99), the average at 0.999 and R1 lazily (every 16th D update, "
                     "7500 steps), improved_gan with the "
                     "average alone; FID without EMA is their live generator in the same run. The "
-                    "papers' variants alone (zoo_configs/<config>.py:paper), on the Zen 4 EPYC: gan "
+                    "papers' variants alone (zoo:<config>:paper), on the Zen 4 EPYC: gan "
                     "19.7, lsgan 26.0, hinge 16.3, improved_gan 9.9, semi_supervised 28.8 with 15.0% "
                     "error. The wgan and wgan_gp configs leave the aids out (on the Zen 4 EPYC with the "
                     "shipped classifier, seed 0: wgan 85.0, wgan_gp 7.1; the average gave 85.8 and "
@@ -163,6 +163,7 @@ def apply_overrides(config, overrides):
 def main(argv):
     import keras
 
+    import zoo_configs
     from gan_zoo import data, train
 
     backend = keras.backend.backend()
@@ -174,7 +175,6 @@ def main(argv):
     if unknown or bad_data:
         fail(f"unknown variants {unknown} / data sets {bad_data}; variants: {sorted(names)}; "
              f"data sets: {', '.join(DATASETS)}.")
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     if not all(s.isdigit() for s in _SEEDS.value) or not _SEEDS.value:
         fail(f"--seeds={','.join(_SEEDS.value)}: give non-negative integers, e.g. --seeds=0,1,2.")
     seeds = [int(s) for s in _SEEDS.value]
@@ -182,7 +182,7 @@ def main(argv):
     planned = {}  # (variant, dataset) -> [(seed, config, workdir)]
     for dataset in _DATASETS.value:
         for variant in variants:
-            if not os.path.exists(os.path.join(repo, "zoo_configs", f"{variant}_{dataset}.py")):
+            if f"{variant}_{dataset}" not in zoo_configs.names():
                 continue
             planned[variant, dataset] = []
             for seed in seeds:
@@ -266,7 +266,7 @@ def write(rows, readme: str, missing=()):
     machines = dict.fromkeys(r["machine"] for r in rows)
     commands = dict.fromkeys([command] + [r["command"] for r in rows])
     lines = ["# Results", "", f"Written by `{command}`. Each row is "
-             "zoo_configs/<variant>_<dataset>.py trained to its configured length; *published* rows "
+             "the zoo config <variant>_<dataset> trained to its configured length; *published* rows "
              "are the papers' figures on the same protocol. Machines (wall times are of a shared "
              "machine): " + numbered(machines) + ".", ""]
     if len(commands) > 1:

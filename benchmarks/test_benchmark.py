@@ -1,0 +1,197 @@
+"""The lab's benchmark (measure.py, benchmark.py) and PyTorch peer (pytorch_peer.py): FLOP
+counts against hand counts, the keras-io baseline, the roofline, the tool's JSON, and the
+peer's networks and loops against the zoo's."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+import measure
+import pytorch_peer
+from conftest import REPO, adam, toy_networks
+from gan_zoo import data, models, networks, train
+
+
+def test_flop_counts_match_hand_counts():
+    x = keras.Input((8, 8, 3))
+    h = keras.layers.Conv2D(4, 3, strides=2, padding="same")(x)  # 4x4 outputs x 3*3*3*4 MACs
+    h = keras.layers.Conv2DTranspose(2, 5, strides=2, padding="same")(h)  # 4x4 inputs x 5*5*4*2
+    h = keras.layers.Dense(6)(keras.layers.Flatten()(h))  # 8*8*2 x 6
+    model = keras.Model(x, h)
+    assert measure.forward_flops(model) == 2 * (16 * 108 + 16 * 200 + 128 * 6)
+    g, d = toy_networks()
+    gan = models.GAN(g, d, latent_dim=4)
+    fg, fd = measure.forward_flops(g), measure.forward_flops(d)
+    assert fg == 2 * (4 * 64 + 64 * 64 + 64 * 1)
+    # D step: G fwd + D fwd/bwd on real and fake; G step: G fwd/bwd + D fwd/input-bwd.
+    assert measure.step_flops(gan, 10) == 10 * ((fg + 6 * fd) + (3 * fg + 2 * fd))
+    gan.reuse_generator_pass = True
+    assert measure.step_flops(gan, 10) == 10 * ((fg + 6 * fd) + (2 * fg + 2 * fd))
+    gan.penalties, gan.penalty_interval = {"r1": 1.0}, 4  # R1: ~6 D forwards, every 4th D step
+    assert measure.step_flops(gan, 10) == round(10 * ((fg + 6 * fd + 6 * fd / 4) + (2 * fg + 2 * fd)))
+
+
+def test_the_baseline_is_left_out_where_keras_io_has_no_analogue():
+    """WGAN-GP's penalty has keras.io's analogue, taken every step; R1, or the gradient
+    penalty taken lazily, would make the baseline do other work than the zoo."""
+    config = train.load_zoo_config("wgan_gp_mnist_subset")
+    config.networks.base_filters = 4
+    _, info = data.load(config.dataset, 8, seed=0)
+    assert isinstance(measure.build_baseline(config, info), measure.PlainGAN)
+    config.train.penalty_interval = 5
+    assert measure.build_baseline(config, info) is None
+    assert measure.build_baseline(train.load_zoo_config("gan_mnist_subset"), info) is None  # R1
+
+
+def test_plain_baseline_learns_gauss1d():
+    """The benchmark's keras-io-style baseline is a working GAN, not a strawman."""
+    g, d = toy_networks()
+    plain = measure.PlainGAN(g, d, latent_dim=4)
+    plain.compile(g_optimizer=adam(), d_optimizer=adam())
+    dataset, _ = data.load("gauss1d", 256, seed=0)
+    plain.fit(dataset, epochs=1, steps_per_epoch=1200, verbose=0)
+    x = plain.generate(5000, seed=1)
+    assert abs(x.mean() - 2.0) < 0.2 and abs(x.std() - 0.5) < 0.2
+
+
+@pytest.mark.parametrize("variant", sorted(models.VARIANTS))
+def test_the_benchmark_counts_every_variants_flops(variant):
+    """Every variant's config goes through the benchmark's FLOP count (minibatch
+    discrimination's kernel and spectrally normalized layers included); the tool test
+    below times the default config and its baseline on each backend."""
+    config = train.load_zoo_config(f"{variant}_mnist_subset")
+    config.networks.base_filters = 4
+    gan = train.build_gan(config, data.load("mnist_subset", 8, with_labels=True)[1])
+    g, d = measure.forward_flops(gan.generator), measure.forward_flops(gan.discriminator)
+    assert g > 0 and d > 0
+    # At least k discriminator passes on real and fake data, then G's pass and D's on fake.
+    assert measure.step_flops(gan, 8) >= 8 * (gan.d_steps * 2 * d + d)
+    if config.networks.minibatch_kernels:  # the MBD kernel counts: A x (B * C) multiply-adds
+        layer = next(la for la in gan.discriminator.layers if type(la).__name__ == "MinibatchDiscrimination")
+        assert measure._layer_flops(layer) == 2 * int(np.prod(layer.kernel.shape))
+
+
+@pytest.mark.both_backends
+def test_the_roofline_reads_the_compiled_steps_flops_and_bytes():
+    """XLA's own count of the step agrees with the analytic one, generator-pass reuse
+    included, and the floors are those counts at the measured peak and bandwidth."""
+    config = train.load_zoo_config("gan_mnist_subset:paper")
+    config.networks.base_filters, config.train.batch_size = 8, 32
+    config.train.precision = "float32"
+    run = dict(warmup_steps=1, seconds=0.05, repeats=1, roofline=True)
+    if keras.backend.backend() != "jax":
+        with pytest.raises(train.ConfigError, match="run it with --backend=jax"):
+            measure.benchmark(config, **run)
+        return
+    result = measure.benchmark(config, **run)
+    zoo, plain = result["zoo"], result["baseline"]
+    for model in (zoo, plain):  # weight layers dominate; XLA also counts the elementwise ops
+        assert 0.5 < model["xla"]["gflop_per_step"] / model["gflop_per_step"] < 2
+        assert model["xla"]["gbytes_per_step"] > 0
+    assert zoo["xla"]["gflop_per_step"] < plain["xla"]["gflop_per_step"]  # one generator pass fewer
+    peak = result["matmul_peak_gflops"]["float32"]
+    floors = result["roofline_ms"]
+    assert floors["compute_at_peak"] == pytest.approx(1e3 * zoo["gflop_per_step"] / peak, abs=1e-3)
+    assert floors["memory_at_bandwidth"] == pytest.approx(
+        1e3 * zoo["xla"]["gbytes_per_step"] / result["memory_bandwidth_gbps"], abs=1e-3)
+    assert floors["measured"] == zoo["ms_per_step"]["median"]
+
+
+@pytest.mark.both_backends
+def test_benchmark_tool_reports_both_models_and_writes_json(tmp_path):
+    output = tmp_path / "bench.json"
+    command = [sys.executable, os.path.join(REPO, "benchmarks", "benchmark.py"),
+               f"--config={os.path.join(REPO, 'zoo_configs', 'gan_mnist_subset.py')}:paper",
+               "--config.train.batch_size=16", "--config.networks.base_filters=4",
+               "--repeats=2", "--seconds=0.2", "--warmup_steps=2", f"--output={output}"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "gan/mnist_subset:" in result.stdout and "speed-up x" in result.stdout
+    figures = json.loads(output.read_text())
+    for model in ("zoo", "baseline"):
+        rates = figures[model]["images_per_second"]
+        assert 0 < rates["min"] <= rates["median"] <= rates["max"]
+        assert 0 < figures[model]["fraction_of_float32_peak"]
+    assert figures["matmul_peak_gflops"]["float32"] > 0
+    assert figures["pipeline_images_per_second"] > figures["zoo"]["images_per_second"]["max"]
+    assert figures["peak_rss_mib"] > 0 and figures["config"]["train"]["batch_size"] == 16
+    assert figures["zoo"]["gflop_per_step"] < figures["baseline"]["gflop_per_step"]  # G pass reused
+
+    # The PyTorch peer (bench extra): timed in the same process, or a clear error without PyTorch.
+    peer = [*command[:-1], "--peer=pytorch", f"--output={output}"]
+    result = subprocess.run(peer, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    if importlib.util.find_spec("torch") is None:
+        assert result.returncode == 2 and "pip install -e '.[bench]'" in result.stderr
+        return
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(output.read_text())
+    assert set(figures["peer"]) == {"float32", "bfloat16_channels_last"}
+    for setting, peer_figures in figures["peer"].items():
+        rate = peer_figures["images_per_second"]["median"]
+        assert rate > 0 and peer_figures["generator_parameters"] > 0
+        assert figures["speedup_over_pytorch"][setting] == pytest.approx(
+            figures["zoo"]["images_per_second"]["median"] / rate)
+    assert "PyTorch float32" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["gan_mnist_subset", "gan_ring8", "gan_cifar10", "wgan_gp_mnist_subset",
+                                  "wgan_gp_ring8"])
+def test_the_pytorch_peer_builds_the_configs_networks_layer_for_layer(name):
+    torch = pytest.importorskip("torch")
+    config = train.load_zoo_config(name)
+    shape = (32, 32, 3) if config.dataset == "cifar10" else data.load_arrays(config.dataset)[0].shape[1:]
+    net = config.networks
+    g, d = networks.build_networks(net.kind, shape, config.model.latent_dim, is_image=len(shape) == 3,
+                                   hidden_units=net.hidden_units, base_filters=net.base_filters,
+                                   kernel_size=net.kernel_size, norm=net.norm)
+    peer_g, peer_d = pytorch_peer.build_networks(config, shape)
+    for keras_model, torch_model in ((g, peer_g), (d, peer_d)):
+        trainable = sum(int(np.prod(w.shape)) for w in keras_model.trainable_weights)
+        assert pytorch_peer.parameter_count(torch_model) == trainable
+    images = peer_g(torch.randn(4, config.model.latent_dim))
+    assert tuple(images.shape) == ((4, shape[-1], *shape[:2]) if len(shape) == 3 else (4, *shape))
+    assert tuple(peer_d(images).shape) == (4, 1)
+
+
+def test_the_pytorch_peers_wgan_gp_loop_is_wgan_gp_py():
+    """The penalty of a linear critic w.x is (||w|| - 1)^2 wherever x_hat falls, and the
+    loop steps the critic on every minibatch and G on every d_steps-th (i % n_critic == 0)."""
+    torch = pytest.importorskip("torch")
+    critic = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 1))
+    real, fake = torch.randn(8, 3, 2, 2), torch.randn(8, 3, 2, 2)
+    expected = (critic[1].weight.norm() - 1) ** 2
+    penalty = pytorch_peer.gradient_penalty(critic, real, fake)
+    assert penalty.item() == pytest.approx(expected.item(), rel=1e-5)
+
+    config = train.load_zoo_config("wgan_gp_mnist_subset")
+    config.train.batch_size = 4
+    g, d = pytorch_peer.build_networks(config, (28, 28, 1))
+    optimizer_g, optimizer_d = (torch.optim.Adam(n.parameters()) for n in (g, d))
+    step = pytorch_peer._wgan_gp_step(config, g, d, optimizer_g, optimizer_d, torch.randn(16, 1, 28, 28),
+                                      torch.autocast("cpu", enabled=False))
+    for _ in range(2 * config.model.d_steps + 1):
+        step()
+    steps = [int(o.state[next(iter(o.state))]["step"]) for o in (optimizer_g, optimizer_d)]
+    assert steps == [3, 2 * config.model.d_steps + 1]
+
+
+def test_the_pytorch_peer_refuses_what_its_loops_do_not_train(monkeypatch):
+    pytorch_peer.check_config(train.load_zoo_config("wgan_gp_mnist_subset"))
+    with pytest.raises(pytorch_peer.PeerError, match="non-saturating GAN with d_steps=1"):
+        pytorch_peer.check_config(train.load_zoo_config("wgan_mnist_subset"))
+    with pytest.raises(pytorch_peer.PeerError, match="unconditional DCGAN or MLP"):
+        pytorch_peer.check_config(train.load_zoo_config("cgan_mnist_subset"))
+    with pytest.raises(pytorch_peer.PeerError, match="has no penalties .R1, .... and no generator average"):
+        pytorch_peer.check_config(train.load_zoo_config("gan_mnist_subset"))
+    pytorch_peer.check_config(train.load_zoo_config("gan_mnist_subset:paper"))
+    monkeypatch.setitem(sys.modules, "torch", None)  # as on a machine without the bench extra
+    with pytest.raises(pytorch_peer.PeerError, match=r"pip install -e '\.\[bench\]'"):
+        pytorch_peer._torch()

@@ -1,7 +1,0 @@
-"""The auxiliary classifier GAN (Odena et al. 2017) on tfds cifar10 with its labels (download or data_dir)."""
-
-from zoo_configs.common import conditional_config
-
-
-def get_config():
-    return conditional_config("acgan", "cifar10")

@@ -1,8 +1,0 @@
-"""The GAN (Goodfellow et al. 2014) on Stacked MNIST:
-1000 modes; the mode count and KL to uniform are taken over 26,000 samples."""
-
-from zoo_configs.common import zoo_config
-
-
-def get_config():
-    return zoo_config("gan", "stacked_mnist")

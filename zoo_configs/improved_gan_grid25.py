@@ -1,7 +1,0 @@
-"""Improved GAN (Salimans et al. 2016) on the grid25 mixture; toy settings: common.TOY_OVERRIDES."""
-
-from zoo_configs.common import zoo_config
-
-
-def get_config():
-    return zoo_config("improved_gan", "grid25")

@@ -1,7 +1,0 @@
-"""LSGAN (Mao et al. 2017) on tfds mnist (download or data_dir)."""
-
-from zoo_configs.common import zoo_config
-
-
-def get_config():
-    return zoo_config("lsgan", "mnist")

@@ -1,7 +1,0 @@
-"""The semi-supervised GAN (Salimans et al. 2016, sec. 5) on the ring8 mixture."""
-
-from zoo_configs.common import zoo_config
-
-
-def get_config():
-    return zoo_config("semi_supervised", "ring8")

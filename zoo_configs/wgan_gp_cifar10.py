@@ -1,7 +1,0 @@
-"""WGAN-GP (Gulrajani et al. 2017) on tfds cifar10 (download or data_dir)."""
-
-from zoo_configs.common import zoo_config
-
-
-def get_config():
-    return zoo_config("wgan_gp", "cifar10")
