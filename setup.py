@@ -15,7 +15,7 @@ setup(
     entry_points={"console_scripts": ["gan-zoo = gan_zoo_tools.cli:main"]},
     python_requires=">=3.10",
     install_requires=[
-        "keras>=3.10,<4",
+        "keras>=3.15,<3.16",  # the range the suite runs (the backends reach Keras internals)
         "tensorflow-datasets>=4.9",
         "absl-py>=2.0",
         "tensorboard>=2.16",

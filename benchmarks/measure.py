@@ -15,7 +15,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from gan_zoo import data, devices, losses, models, train
+from gan_zoo import build, data, devices, evaluation, losses, models, train
 from gan_zoo.layers import MinibatchDiscrimination
 
 # -- the baseline ------------------------------------------------------------------------
@@ -154,14 +154,14 @@ def build_baseline(config, info) -> PlainGAN | None:
         fp32.train.steps_per_execution = 1
         fp32.train.reuse_generator_pass = False
         fp32.train.jit_compile = False
-    zoo = train.build_gan(fp32, info)
+    zoo = build.build_gan(fp32, info)
     if set(zoo.penalties) - {"gradient_penalty"} or (zoo.penalties and zoo.penalty_interval > 1):
         return None  # R1 and the like, or lazy penalties: no keras.io example has them
     baseline = PlainGAN(zoo.generator, zoo.discriminator, config.model.latent_dim,
                         d_steps=config.model.d_steps, loss=zoo.loss_name, loss_options=zoo.loss_options,
                         penalties=zoo.penalties)
-    baseline.compile(g_optimizer=train.make_optimizer(config.g_optimizer),
-                     d_optimizer=train.make_optimizer(config.d_optimizer))
+    baseline.compile(g_optimizer=build.make_optimizer(config.g_optimizer),
+                     d_optimizer=build.make_optimizer(config.d_optimizer))
     return baseline
 
 
@@ -383,10 +383,10 @@ def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds:
     images_per_step = config.train.batch_size * config.model.d_steps
     dataset, info = data.load(config.dataset, images_per_step, seed=config.seed,
                               data_dir=config.data_dir or None, image_size=config.image_size or None,
-                              with_labels=train.needs_labelled_batches(config),
+                              with_labels=build.needs_labelled_batches(config),
                               labels_per_class=config.labels_per_class)
     with strategy.scope():
-        named = {"zoo": train.build_gan(config, info)}
+        named = {"zoo": build.build_gan(config, info)}
         if baseline:
             plain = build_baseline(config, info)
             if plain is not None:
@@ -422,7 +422,7 @@ def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds:
 
 
 def quality(config, steps: int, seed_offset: int = 12345) -> dict:
-    """Classifier FID (and the rest of `train.evaluate_samples`) of the config's GAN and of
+    """Classifier FID (and the rest of `evaluation.evaluate_samples`) of the config's GAN and of
     the float32 plain baseline, each trained `steps` generator steps from the same seed
     on the same data: the check that speed did not cost sample quality."""
     images_per_step = config.train.batch_size * config.model.d_steps
@@ -431,13 +431,13 @@ def quality(config, steps: int, seed_offset: int = 12345) -> dict:
         keras.utils.set_random_seed(config.seed)
         dataset, info = data.load(config.dataset, images_per_step, seed=config.seed,
                                   data_dir=config.data_dir or None)
-        model = train.build_gan(config, info) if name == "zoo" else build_baseline(config, info)
+        model = build.build_gan(config, info) if name == "zoo" else build_baseline(config, info)
         if model is None:
             continue
         start = time.perf_counter()
         model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0)
         wall = time.perf_counter() - start
         figures[name] = {"steps": steps, "wall_seconds": round(wall, 1),
-                         **train.evaluate_samples(model.generate, config.dataset, config.eval.num_samples,
-                                                  config.seed + seed_offset)}
+                         **evaluation.evaluate_samples(model.generate, config.dataset,
+                                                       config.eval.num_samples, config.seed + seed_offset)}
     return figures

@@ -15,7 +15,7 @@ import pytest
 import measure
 import pytorch_peer
 from conftest import REPO, adam, toy_networks
-from gan_zoo import data, models, networks, train
+from gan_zoo import build, data, models, networks, train
 
 
 def test_flop_counts_match_hand_counts():
@@ -67,7 +67,7 @@ def test_the_benchmark_counts_every_variants_flops(variant):
     below times the default config and its baseline on each backend."""
     config = train.load_zoo_config(f"{variant}_mnist_subset")
     config.networks.base_filters = 4
-    gan = train.build_gan(config, data.load("mnist_subset", 8, with_labels=True)[1])
+    gan = build.build_gan(config, data.load("mnist_subset", 8, with_labels=True)[1])
     g, d = measure.forward_flops(gan.generator), measure.forward_flops(gan.discriminator)
     assert g > 0 and d > 0
     # At least k discriminator passes on real and fake data, then G's pass and D's on fake.

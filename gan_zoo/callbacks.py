@@ -12,32 +12,21 @@ import keras
 import numpy as np
 from PIL import Image
 
+from gan_zoo import backends
 from gan_zoo.models.penalties import PENALTIES
 from gan_zoo.pictures import class_grid_inputs, density_story, render_samples, upscale, with_title
 
 
 def current_value(model, variable) -> np.ndarray:
-    """A variable's value now. On JAX, `fit` holds the values in its own state between
-    steps; this reads an optimizer or metric variable from there. Any other is read after
-    `sync`, which puts every value back (the next step then rebuilds its whole state, a
-    cost per variable not measured apart)."""
-    state = getattr(model, "_jax_state", None)
-    if state is not None and not model._jax_state_synced:
-        for group, variables in (("optimizer_variables", model.optimizer.variables),
-                                 ("metrics_variables", model.metrics_variables)):
-            for reference, value in zip(variables, state.get(group) or (), strict=False):
-                if reference is variable:
-                    return np.asarray(value)
-        sync(model)  # a weight: its variable alone would hold the value of fit's start
-    return variable.numpy()
+    """A variable's value now, wherever `fit` holds it (`Backend.current_value`)."""
+    return backends.current().current_value(model, variable)
 
 
 def sync(model) -> None:
-    """On JAX, put `fit`'s state back into the variables, for a callback that reads the
-    weights or assigns a variable (the next step then starts from them). Costly: only
-    when needed."""
-    if getattr(model, "_jax_state", None) is not None:
-        model.jax_state_sync()
+    """Put `fit`'s state back into the variables, for a callback that reads the weights or
+    assigns a variable (the next step then starts from them). Costly on JAX: only when
+    needed."""
+    backends.current().sync(model)
 
 
 def global_step(model) -> int:
@@ -51,9 +40,11 @@ class GANCallback(keras.callbacks.Callback):
     causes at the next step): step and trackers are read with `current_value`, and a
     callback that reads weights or assigns calls `sync` first."""
 
-    @property
-    def gan(self):
-        return self._model
+    gan = None
+
+    def set_model(self, model):
+        super().set_model(model)
+        self.gan = model
 
 
 # -- callbacks -------------------------------------------------------------------------

@@ -1,14 +1,9 @@
 """Checkpoints: writing one every N steps, finding the newest good one, restoring it.
 
-Two formats behind one interface (`make`):
-
-- TensorFlow: `tf.train.Checkpoint` + `tf.train.CheckpointManager`, which restore into
-  the variables of any `tf.distribute` strategy.
-- JAX: `ArrayCheckpoint` + `ArrayCheckpointManager`, written here: every variable of
-  `BaseGAN.checkpoint_items()` as a numpy array in one `ckpt-STEP.npz`, written to a
-  temporary file and renamed, so a file of that name is always complete (a kill
-  mid-write leaves only a `.tmp`). No extra dependency: orbax-checkpoint would bring
-  tensorstore, and the state is a few arrays that fit in host memory.
+The format is the backend's (`Backend.make_checkpoint`): `tf.train.Checkpoint` +
+`CheckpointManager` on TensorFlow, which restore into the variables of any
+`tf.distribute` strategy; `ckpt-STEP.npz` arrays on JAX
+(`backends.array_checkpoints`). Both behind one interface (`make`).
 
 `restore_latest_good` restores the newest checkpoint that reads back and warns about
 newer ones that do not; `Checkpointer` writes them during `fit`, never with non-finite
@@ -19,97 +14,12 @@ import glob
 import json
 import os
 import time
-import zipfile
 
-import keras
-import numpy as np
-
+from gan_zoo import backends
+from gan_zoo.backends.array_checkpoints import ArrayCheckpointManager
 from gan_zoo.callbacks import GANCallback, TrainingDiverged, global_step, non_finite_weights, sync
 
 MAX_TO_KEEP = 3
-
-
-def _variables(items: dict) -> dict:
-    """{name: variable} of checkpoint items (networks, optimizers, variables, lists)."""
-    flat = {}
-    for name, item in items.items():
-        if isinstance(item, keras.Model):
-            variables = item.weights
-        elif isinstance(item, keras.optimizers.Optimizer):
-            variables = item.variables
-        elif isinstance(item, (list, tuple)):
-            variables = list(item)
-        else:
-            variables = [item]
-        flat.update({f"{name}/{i}": v for i, v in enumerate(variables)})
-    return flat
-
-
-class ArrayCheckpoint:
-    """The variables of `items` (as `tf.train.Checkpoint(**items)` takes them) to and from
-    one .npz file."""
-
-    def __init__(self, items: dict):
-        self.variables = _variables(items)
-
-    def write(self, path: str) -> str:
-        temporary = f"{path}.tmp"
-        with open(temporary, "wb") as f:
-            np.savez(f, **{name: np.asarray(v.numpy()) for name, v in self.variables.items()})
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-        return path
-
-    def restore(self, path: str):
-        """Assign every variable from `path`; ValueError if it is unreadable or holds
-        other variables (nothing is assigned then)."""
-        try:
-            with np.load(path) as stored:
-                arrays = {name: stored[name] for name in stored.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as error:
-            raise ValueError(f"{path} is unreadable: {error}") from error
-        if arrays.keys() != self.variables.keys():
-            raise ValueError(f"{path} holds other variables than this model's.")
-        for name, v in self.variables.items():
-            if tuple(arrays[name].shape) != tuple(v.shape):
-                raise ValueError(f"{path}: {name} has shape {arrays[name].shape}, not {v.shape}.")
-        for name, v in self.variables.items():
-            v.assign(arrays[name])
-        return self
-
-    def assert_existing_objects_matched(self):  # restore() already checked everything
-        return self
-
-
-class ArrayCheckpointManager:
-    """ckpt-STEP.npz files in `directory`, the newest `max_to_keep` kept."""
-
-    def __init__(self, checkpoint: ArrayCheckpoint, directory: str, max_to_keep: int = MAX_TO_KEEP):
-        self.checkpoint, self.directory, self.max_to_keep = checkpoint, directory, max_to_keep
-
-    @property
-    def checkpoints(self) -> list[str]:
-        found = {}
-        for path in glob.glob(os.path.join(self.directory, "ckpt-*.npz")):
-            step = os.path.basename(path)[len("ckpt-"):-len(".npz")]
-            if step.isdigit():
-                found[int(step)] = path
-        return [found[step] for step in sorted(found)]
-
-    @property
-    def latest_checkpoint(self) -> str | None:
-        return (self.checkpoints or [None])[-1]
-
-    def save(self, checkpoint_number: int) -> str:
-        os.makedirs(self.directory, exist_ok=True)
-        path = self.checkpoint.write(os.path.join(self.directory, f"ckpt-{checkpoint_number}.npz"))
-        for old in self.checkpoints[:-self.max_to_keep]:
-            os.remove(old)
-        return path
-
-
-FORMATS = {"tensorflow": "ckpt-*.index", "jax": "ckpt-*.npz"}
 
 
 class ForeignCheckpoints(ValueError):
@@ -119,8 +29,8 @@ class ForeignCheckpoints(ValueError):
 def check_backend(directory: str) -> None:
     """Refuse a checkpoint directory whose checkpoints another backend wrote: this
     backend would not see them and would start over beside them."""
-    backend = keras.backend.backend()
-    for other, pattern in FORMATS.items():
+    backend = backends.current().name
+    for other, pattern in backends.CHECKPOINT_PATTERNS.items():
         found = glob.glob(os.path.join(directory, pattern))
         if other != backend and found:
             raise ForeignCheckpoints(
@@ -132,13 +42,7 @@ def check_backend(directory: str) -> None:
 
 def make(gan, directory: str):
     """(checkpoint, manager) of the running backend's format for `gan` in `directory`."""
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        checkpoint = tf.train.Checkpoint(**gan.checkpoint_items())
-        return checkpoint, tf.train.CheckpointManager(checkpoint, directory, max_to_keep=MAX_TO_KEEP)
-    checkpoint = ArrayCheckpoint(gan.checkpoint_items())
-    return checkpoint, ArrayCheckpointManager(checkpoint, directory)
+    return backends.current().make_checkpoint(gan.checkpoint_items(), directory, MAX_TO_KEEP)
 
 
 def step_of(path: str) -> str:
@@ -152,7 +56,7 @@ def saved_checkpoints(manager) -> list[str]:
     state file. (Such a checkpoint is restored but not tracked, so max_to_keep never
     deletes it.) Array checkpoints have no state file: the files are the list."""
     paths = {int(step_of(path)): path for path in manager.checkpoints}
-    if isinstance(manager, ArrayCheckpointManager):
+    if isinstance(manager, ArrayCheckpointManager):  # no state file: the files are the list
         return [paths[step] for step in sorted(paths)]
     newest = max(paths, default=-1)
     for index in glob.glob(os.path.join(manager.directory, "ckpt-*.index")):
@@ -169,11 +73,7 @@ class NoReadableCheckpoint(ValueError):
 
 def restore_latest_good(checkpoint, manager) -> str | None:
     """Restore the newest checkpoint that reads back; warn about any that do not."""
-    errors = (ValueError, AssertionError, IndexError)
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        errors += (tf.errors.OpError,)
+    errors = backends.current().unreadable_checkpoint_errors()
     for path in reversed(saved_checkpoints(manager)):
         try:
             checkpoint.restore(path).assert_existing_objects_matched()

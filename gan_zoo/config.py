@@ -89,7 +89,7 @@ def default_config() -> ml_collections.ConfigDict:
     c.train.penalty_interval = 1  # N > 1: the penalties lazily, N times weighted in every N-th D update
     c.train.reuse_generator_pass = True  # see BaseGAN; the toy presets keep Algorithm 1's fresh pass
     # Train steps per call into the backend; callbacks and logs run once per call. 0: up to 10
-    # on a GPU, as the callback intervals allow, else 1 (train.resolve_steps_per_execution).
+    # on a GPU, as the callback intervals allow, else 1 (build.resolve_steps_per_execution).
     c.train.steps_per_execution = 0
     c.train.jit_compile = False  # XLA: slower on the reference CPU, see PERFORMANCE.md
     # "linear": both learning rates fall linearly to 0 at the last step (Gulrajani et

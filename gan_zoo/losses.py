@@ -99,7 +99,7 @@ def gradient_penalty(input_gradient, critic, real, fake, epsilon):
     Gulrajani et al. 2017, Algorithm 1, lines 6-7. `epsilon` must hold one U[0, 1]
     draw per sample, shape [batch]: a single scalar for the batch is the known trap.
     `input_gradient(fn, x)` is the backend's d sum(fn(x)) / dx
-    (`gan_zoo.backends.stepper().input_gradient`).
+    (`gan_zoo.backends.backends.current().input_gradient`).
     """
     x_hat = interpolate(real, fake, epsilon)
     return gradient_norm_penalty(input_gradient(lambda x: critic(x, training=True), x_hat))

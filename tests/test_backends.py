@@ -136,8 +136,7 @@ def test_a_penalty_differentiates_exactly_through_normalization_on_tensorflow(no
     import keras
     import tensorflow as tf
 
-    from gan_zoo import losses
-    from gan_zoo.backends import stepper
+    from gan_zoo import backends, losses
 
     layer = {"batch": keras.layers.BatchNormalization, "layer": keras.layers.LayerNormalization}[norm]
     below, normalization = keras.layers.Conv2D(3, 3, dtype="float64"), layer(dtype="float64")
@@ -148,7 +147,7 @@ def test_a_penalty_differentiates_exactly_through_normalization_on_tensorflow(no
 
     def penalty():
         return keras.ops.mean(losses.zero_centred_gradient_penalty(
-            stepper().input_gradient, lambda z, training: d(z, training=training), x))
+            backends.current().input_gradient, lambda z, training: d(z, training=training), x))
 
     with tf.GradientTape() as tape:
         value = penalty()
@@ -175,9 +174,60 @@ def test_penalties_refuse_a_keras_whose_moments_moved(monkeypatch):
     gets a message, not silently wrong second derivatives."""
     import tensorflow as tf
 
-    from gan_zoo.backends import stepper
+    from gan_zoo import backends
     from gan_zoo.backends import tensorflow as tensorflow_stepper
 
     monkeypatch.setattr(tensorflow_stepper, "_keras_moments", None)
     with pytest.raises(RuntimeError, match=r"install keras>=3.10,<3.16, or train penalties on JAX"):
-        stepper().input_gradient(lambda x: x * x, tf.ones(2))
+        backends.current().input_gradient(lambda x: x * x, tf.ones(2))
+
+
+def _crossings(node) -> bool:
+    """Whether an AST node reaches through the backend wall: `keras.backend.backend()`, an
+    import of `keras.src`, or a private attribute of another object."""
+    import ast
+
+    if isinstance(node, ast.Attribute):
+        if node.attr == "backend" and ast.unparse(node.value) in ("keras.backend", "backend"):
+            return True
+        own = isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")
+        return node.attr.startswith("_") and not node.attr.startswith("__") and not own
+    if isinstance(node, ast.Call) and ast.unparse(node.func) in ("getattr", "hasattr", "setattr"):
+        name = str(getattr(node.args[1], "value", "")) if len(node.args) > 1 else ""
+        return name.startswith("_") and not name.startswith("__")
+    if isinstance(node, ast.ImportFrom):
+        return (node.module or "").startswith("keras.src")
+    return isinstance(node, ast.Import) and any(a.name.startswith("keras.src") for a in node.names)
+
+
+def test_the_backend_wall_holds():
+    """Everything that differs by backend is in gan_zoo/backends/: outside it no branch on
+    `keras.backend.backend()`, no `keras.src` import and no private attribute read off
+    another object (`obj._name`, `getattr(obj, "_name")`); `self._name` is the object's own."""
+    import ast
+
+    problems = []
+    for folder, _, files in os.walk(os.path.join(REPO, "gan_zoo")):
+        if os.path.relpath(folder, REPO).split(os.sep)[:2] == ["gan_zoo", "backends"]:
+            continue
+        for path in (os.path.join(folder, name) for name in files if name.endswith(".py")):
+            with open(path) as f:
+                tree = ast.parse(f.read(), path)
+            problems += [f"{os.path.relpath(path, REPO)}:{node.lineno} {ast.unparse(node)}"
+                         for node in ast.walk(tree) if _crossings(node)]
+    assert not problems, "outside gan_zoo/backends/:\n" + "\n".join(problems)
+
+
+def test_every_backend_gives_what_the_protocol_declares():
+    from gan_zoo import backends
+    from gan_zoo.backends import jax as jax_backend
+    from gan_zoo.backends import tensorflow as tensorflow_backend
+
+    declared = [name for name in vars(backends.Backend) if not name.startswith("_")] + list(
+        backends.Backend.__annotations__)
+    for module in (tensorflow_backend, jax_backend):
+        assert isinstance(module.BACKEND, backends.Backend)
+        assert not [name for name in declared if not hasattr(module.BACKEND, name)], module.__name__
+        assert module.BACKEND.checkpoint_pattern == backends.CHECKPOINT_PATTERNS[module.BACKEND.name]
+    assert backends.current() is {"tensorflow": tensorflow_backend, "jax": jax_backend}[
+        backends.current().name].BACKEND

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import adam, toy_networks
-from gan_zoo import data, devices, models, networks, train
+from gan_zoo import build, data, devices, models, networks, train
 
 
 def _counting_gan(variant, reuse, z, **kwargs):
@@ -50,7 +50,7 @@ def _image_gan(precision: str):
     config.train.update(batch_size=16, precision=precision)
     config.networks.base_filters = 4
     dataset, info = data.load("mnist_subset", 16, seed=0)
-    return train.build_gan(config, info), dataset
+    return build.build_gan(config, info), dataset
 
 
 def test_mixed_bfloat16_computes_in_bf16_and_keeps_float32_variables_outputs_and_losses():
@@ -76,8 +76,8 @@ def test_loss_scaling_leaves_the_update_unchanged():
         keras.utils.set_random_seed(0)
         g, d = toy_networks()
         gan = models.GAN(g, d, latent_dim=4, seed=0)
-        gan.compile(g_optimizer=train.make_optimizer(dict(name="adam", learning_rate=1e-2), loss_scaling),
-                    d_optimizer=train.make_optimizer(dict(name="sgd", learning_rate=1e-2), loss_scaling))
+        gan.compile(g_optimizer=build.make_optimizer(dict(name="adam", learning_rate=1e-2), loss_scaling),
+                    d_optimizer=build.make_optimizer(dict(name="sgd", learning_rate=1e-2), loss_scaling))
         gan.train_on_batch(real)
         weights.append([keras.ops.convert_to_numpy(w)
                         for w in gan.generator.weights + gan.discriminator.weights])
@@ -92,22 +92,22 @@ def test_steps_per_execution_0_takes_up_to_10_on_a_gpu_as_the_callback_intervals
     config = train.load_zoo_config("gan_mnist_subset")
     assert config.train.steps_per_execution == 0
     monkeypatch.setattr(devices, "gpus", lambda: [])
-    assert train.resolve_steps_per_execution(config) == 1  # CPU: TensorBoard gets every step
+    assert build.resolve_steps_per_execution(config) == 1  # CPU: TensorBoard gets every step
     monkeypatch.setattr(devices, "gpus", lambda: [{"name": "NVIDIA H200", "compute_capability": (9, 0)}])
-    assert train.resolve_steps_per_execution(config) == 10
+    assert build.resolve_steps_per_execution(config) == 10
     config.train.sample_every = 25
-    assert train.resolve_steps_per_execution(config) == 5  # a grid at step 25 needs a call ending there
+    assert build.resolve_steps_per_execution(config) == 5  # a grid at step 25 needs a call ending there
     config.train.steps_per_epoch = 937  # full MNIST at batch 64: a prime
-    assert train.resolve_steps_per_execution(config) == 1
+    assert build.resolve_steps_per_execution(config) == 1
     config.train.steps_per_execution = 5
-    assert train.resolve_steps_per_execution(config) == 5  # set by hand: taken as it is
+    assert build.resolve_steps_per_execution(config) == 5  # set by hand: taken as it is
 
 
 def test_auto_precision_keeps_toys_in_float32():
-    assert train.resolve_precision("auto", is_image=False) == "float32"
-    assert train.resolve_precision("mixed_float16", is_image=False) == "mixed_float16"
+    assert build.resolve_precision("auto", is_image=False) == "float32"
+    assert build.resolve_precision("mixed_float16", is_image=False) == "mixed_float16"
     expected = "mixed_bfloat16" if devices.fast_bfloat16() else "float32"
-    assert train.resolve_precision("auto", is_image=True) == expected
+    assert build.resolve_precision("auto", is_image=True) == expected
 
 
 def test_a_mixed_float16_run_checkpoints_its_loss_scales_and_resumes(tmp_path):

@@ -16,7 +16,7 @@ from tensorboard.backend.event_processing import event_accumulator
 
 import zoo_configs
 from conftest import BACKEND, REPO
-from gan_zoo import callbacks, checkpoints, data, models, summaries, train
+from gan_zoo import build, callbacks, checkpoints, data, models, summaries, train
 from gan_zoo import workdir as workdirs
 
 TINY = ["--config.train.epochs=2", "--config.train.steps_per_epoch=3",
@@ -83,7 +83,7 @@ def assert_hparams_dashboard_fills_in(workdir):
 
 def restore_latest(config, workdir):
     """The GAN of `config` (on mnist_subset) restored from the workdir's latest checkpoint."""
-    gan = train.build_gan(config, data.load("mnist_subset", 16)[1])
+    gan = build.build_gan(config, data.load("mnist_subset", 16)[1])
     assert checkpoints.restore_latest_good(*checkpoints.make(gan, os.path.join(workdir, "checkpoints")))
     return gan
 
@@ -276,20 +276,20 @@ def test_config_penalties_reach_the_gan_with_their_options():
     config = tiny_config()
     config.penalties.dragan = 10.0
     config.penalty_options.perturbation_variance = 0.5
-    gan = train.build_gan(config, data.load("mnist_subset", 16)[1])
+    gan = build.build_gan(config, data.load("mnist_subset", 16)[1])
     assert gan.penalties == {"r1": 1.0, "dragan": 10.0}  # beside the default config's own R1
     assert gan.penalty_options == {"perturbation_variance": 0.5}
     assert gan.penalty_interval == 16  # the default config's lazy R1
     lazy_gp = tiny_config("wgan_gp_mnist_subset")
     lazy_gp.train.penalty_interval = 5  # reaches the variant's own penalty too
-    assert train.build_gan(lazy_gp, data.load("mnist_subset", 16)[1]).penalty_interval == 5
+    assert build.build_gan(lazy_gp, data.load("mnist_subset", 16)[1]).penalty_interval == 5
     config.penalties.dragan, config.penalties.r1 = 0.0, -1.0
     with pytest.raises(train.ConfigError, match="config.penalties.r1 is the penalty's weight"):
         train.validate(config)
     wgan_gp = tiny_config("wgan_gp_mnist_subset")
     wgan_gp.penalties.gradient_penalty = 1.0
     with pytest.raises(train.ConfigError, match="gp_weight, not penalties"):
-        train.build_gan(wgan_gp, data.load("mnist_subset", 16)[1])
+        build.build_gan(wgan_gp, data.load("mnist_subset", 16)[1])
 
 
 def test_a_run_with_a_generator_average_also_scores_its_live_generator(tmp_path):
@@ -304,7 +304,7 @@ def test_diff_augment_is_refused_for_data_that_are_not_images():
     config = train.load_zoo_config("gan_ring8")
     config.train.diff_augment = "translation"
     with pytest.raises(train.ConfigError, match="not an image data set"):
-        train.build_gan(config, data.load("ring8", 16)[1])
+        build.build_gan(config, data.load("ring8", 16)[1])
 
 
 def test_unwritable_workdir_is_a_config_error(tmp_path):
@@ -632,7 +632,7 @@ def test_every_zoo_config_validates_and_builds(name):
         dataset, info = data.load(config.dataset, 8, with_labels=True,
                                   labels_per_class=config.labels_per_class)
         next(iter(dataset))
-    gan = train.build_gan(config, info)
+    gan = build.build_gan(config, info)
     assert type(gan) is models.VARIANTS[config.model.variant]
     assert gan.generate(2, seed=0).shape == (2, *info.shape)
 

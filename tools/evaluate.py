@@ -35,7 +35,7 @@ _INCEPTION = flags.DEFINE_string("inception", None, "Also score with InceptionV3
 def main(argv):
     import numpy as np
 
-    from gan_zoo import data, metrics, train
+    from gan_zoo import data, evaluation, metrics
 
     if _NUM_SAMPLES.value < 2:
         fail("--num_samples must be at least 2.")
@@ -49,10 +49,10 @@ def main(argv):
     try:
         # Laid out as train_and_evaluate lays them out in metrics.json: "eval" for image
         # sets, "modes" (or gauss1d's "mean" and "std") for the toys.
-        figures = train.evaluate_samples(generate, dataset, _NUM_SAMPLES.value, _SEED.value)
+        figures = evaluation.evaluate_samples(generate, dataset, _NUM_SAMPLES.value, _SEED.value)
         if generate.num_classes and dataset in data.EMBEDDED:
             figures.setdefault("eval", {}).update(
-                train.evaluate_conditional(generate, dataset, generate.num_classes, _SEED.value))
+                evaluation.evaluate_conditional(generate, dataset, generate.num_classes, _SEED.value))
         if _INCEPTION.value and dataset not in data.TOYS:
             samples = generate(_NUM_SAMPLES.value, _SEED.value)
             ds, _ = data.load(dataset, 500, repeat=False)

@@ -1,37 +1,130 @@
-"""What needs a backend's autodiff or mutable state, once per backend.
+"""The backend wall: everything that differs by Keras backend, declared once (`Backend`) and
+implemented once per backend (`backends.tensorflow`, `backends.jax`).
 
-A GAN variant is its paper's mathematics in `keras.ops`: losses, penalties, what it
-logs. What it cannot write in `keras.ops` comes from a *stepper*, chosen by
-`KERAS_BACKEND`:
+A GAN variant is its paper's mathematics in `keras.ops`: losses, penalties, what it logs.
+What it cannot write in `keras.ops`, and what the trainer needs of a backend around it,
+comes from the running backend's object, `current()`, chosen by `KERAS_BACKEND`. Outside
+this folder nothing branches on the backend, imports `keras.src` or reads a private
+attribute of a Keras object (`tests/test_backends.py` walks the package to hold that).
 
-- `minimize(optimizer, variables, objective)`: one optimizer update down the gradient
-  of `objective()`'s loss (TensorFlow: a tape; JAX: `jax.value_and_grad`);
-- `record(variables, forward)` and `minimize_through(optimizer, recorded, objective)`:
-  a forward pass recorded once and differentiated later (the generator pass reused by
-  the generator step; TensorFlow: a tape kept open; JAX: `jax.vjp`);
-- `input_gradient(fn, x)`: d sum(fn(x)) / dx, for gradient penalties; what fn assigns
-  (batch-norm statistics of the penalty's extra pass) is dropped;
-- `cond(condition, true_fn, false_fn)`: one of two functions, chosen by a tensor (lazy
-  penalties), either of which may assign variables;
-- `repeat(count, body)`: body(i) a data-dependent number of times (a while loop);
-- `normal`, `uniform`: noise from a `keras.random.SeedGenerator`, distinct per replica;
-- `average`, `average_scalar`, `global_batch`: reductions that stay exact when a batch
-  is split across devices;
-- `train_step(model, *args)`: Keras's entry point, which runs `model.adversarial_step`
-  (TensorFlow: on variables; JAX: on the functional state, see `backends.jax`).
-
-Variables are assigned as usual (`w.assign(...)`, optimizers, batch norm, trackers):
-on JAX every such write lands in the functional state, as in Keras's own JAX trainer.
+Variables are assigned as usual (`w.assign(...)`, optimizers, batch norm, trackers): on
+JAX every such write lands in the functional state, as in Keras's own JAX trainer.
 Nothing here imports a model.
 """
+
+from typing import Protocol, runtime_checkable
 
 import keras
 
 from gan_zoo.backends.optimizer_pair import OptimizerPair
 
+# The checkpoint files each backend writes: a workdir of one is refused by the other.
+CHECKPOINT_PATTERNS = {"tensorflow": "ckpt-*.index", "jax": "ckpt-*.npz"}
 
-def stepper():
-    """The stepper of the running Keras backend."""
+
+class DistributionError(ValueError):
+    """A strategy that cannot be set up: the message says why and what to do."""
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What a backend gives gan_zoo."""
+
+    name: str  # Keras's name of the backend: "tensorflow", "jax"
+
+    # -- the train step's primitives (`BaseGAN.adversarial_step` runs on them) ---------------
+
+    def train_step(self, model, *args):
+        """Keras's entry point: `(data)` on TensorFlow, `(state, data)` on JAX; runs
+        `model.adversarial_step` and returns the logs (and on JAX the new state)."""
+
+    def minimize(self, optimizer, variables, objective):
+        """One update of `variables` down the gradient of `objective()`'s loss; `objective`
+        returns (loss, logs) and the logs are returned."""
+
+    def record(self, variables, forward):
+        """A forward pass recorded once (`.output`) to be differentiated later."""
+
+    def minimize_through(self, optimizer, recorded, objective):
+        """One update of the recorded pass's variables down `objective(recorded.output)`."""
+
+    def input_gradient(self, fn, x):
+        """d sum(fn(x)) / dx, for penalties; what fn assigns is dropped, and normalization
+        layers inside fn are twice differentiable."""
+
+    def cond(self, condition, true_fn, false_fn):
+        """One of two functions chosen by a tensor; either may assign variables."""
+
+    def repeat(self, count, body):
+        """body(i) for i in range(count), `count` a tensor."""
+
+    def normal(self, shape, seed_generator):
+        """N(0, 1) noise from a `keras.random.SeedGenerator`, distinct per replica."""
+
+    def uniform(self, shape, seed_generator):
+        """U[0, 1) noise, likewise."""
+
+    def average(self, per_example):
+        """Mean over the global batch, exact when a batch is split across devices."""
+
+    def average_scalar(self, value):
+        """A batch-coupled scalar scaled for gradients summed across replicas."""
+
+    def global_batch(self, x):
+        """`x` gathered from every replica along the batch axis, differentiably."""
+
+    def num_replicas(self) -> int:
+        """Replicas that each run the step on their share of the batch (1 where one
+        program spans every device): batch norm built for several is synchronized."""
+
+    # -- the trainer's state ------------------------------------------------------------
+
+    def current_value(self, model, variable):
+        """A variable's value now, as numpy, while `fit` may hold it elsewhere."""
+
+    def sync(self, model) -> None:
+        """Put the values `fit` holds back into the variables (before reading weights or
+        assigning them from a callback)."""
+
+    compiles_every_step: bool  # the train step is always compiled (XLA)
+
+    def enable_determinism(self) -> None:
+        """Deterministic kernels for bitwise-reproducible runs."""
+
+    # -- checkpoints --------------------------------------------------------------------
+
+    checkpoint_pattern: str  # the glob of a checkpoint this backend writes
+
+    def make_checkpoint(self, items: dict, directory: str, max_to_keep: int):
+        """(checkpoint, manager) of `items` (`BaseGAN.checkpoint_items()`) in
+        `directory`, the newest `max_to_keep` kept, in this backend's format:
+        `checkpoint.restore(path)`, `manager.save(n)`, `manager.checkpoints`,
+        `manager.latest_checkpoint`, `manager.directory`."""
+
+    def unreadable_checkpoint_errors(self) -> tuple:
+        """The exceptions a restore of a damaged checkpoint raises."""
+
+    # -- devices, distribution and input ---------------------------------------------------
+
+    def make_strategy(self, name: str, cpu_devices: int):
+        """A strategy by name (`devices.STRATEGIES`): `scope()`, `num_replicas_in_sync`."""
+
+    def default_strategy(self):
+        """The strategy in effect when none is given."""
+
+    def process_shard(self) -> tuple[int, int]:
+        """(this process's index, the process count) where each process feeds its share
+        of every global batch itself; (0, 1) where the strategy shards the input."""
+
+    def gpus(self) -> list[dict]:
+        """[{"name": ..., "compute_capability": (major, minor) or None}] of the GPUs seen."""
+
+    bfloat16_units_on_cpu: bool  # whether the backend's CPU kernels use AMX / AVX-512 BF16
+    feeds_tf_data: bool  # input as tf.data (True) or as numpy batches (`data.ArrayBatches`)
+
+
+def current() -> Backend:
+    """The backend object of the running Keras backend."""
     name = keras.backend.backend()
     if name == "tensorflow":
         from gan_zoo.backends import tensorflow as module
@@ -40,7 +133,7 @@ def stepper():
     else:
         raise RuntimeError(f"gan_zoo runs on the tensorflow and jax backends, not {name!r}: "
                            "set KERAS_BACKEND=tensorflow or KERAS_BACKEND=jax.")
-    return module.STEPPER
+    return module.BACKEND
 
 
-__all__ = ["OptimizerPair", "stepper"]
+__all__ = ["CHECKPOINT_PATTERNS", "Backend", "DistributionError", "OptimizerPair", "current"]

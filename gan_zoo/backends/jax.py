@@ -1,4 +1,5 @@
-"""The JAX stepper: Keras's functional `train_step(state, data)`.
+"""The JAX backend: Keras's functional `train_step(state, data)`, `keras.distribution`,
+array checkpoints, numpy input.
 
 Keras's JAX trainer hands `train_step` the values of every variable (trainable,
 non-trainable, optimizer, metrics) and expects their new values back. The stepper
@@ -15,10 +16,15 @@ batch: means are global means and nothing needs gathering.
 """
 
 import contextlib
+import os
 
 import jax
 import jax.numpy as jnp
 import keras
+import numpy as np
+
+from gan_zoo.backends import CHECKPOINT_PATTERNS, DistributionError
+from gan_zoo.backends.array_checkpoints import ArrayCheckpoint, ArrayCheckpointManager
 
 
 class Recorded:
@@ -28,8 +34,45 @@ class Recorded:
         self.output, self.pullback, self.variables = output, pullback, variables
 
 
-class JaxStepper:
+class JaxDistribution:
+    """A `keras.distribution` data-parallel layout seen as a strategy (`scope()`,
+    `num_replicas_in_sync`), set globally as Keras's JAX trainer reads it."""
+
+    def __init__(self, distribution=None):
+        self.distribution = distribution
+        keras.distribution.set_distribution(distribution)
+
+    @property
+    def num_replicas_in_sync(self) -> int:
+        return len(self.distribution.device_mesh.devices.reshape(-1)) if self.distribution else 1
+
+    def scope(self):
+        return contextlib.nullcontext()
+
+
+def _cluster_from_environment() -> dict:
+    """jax.distributed.initialize's arguments from JAX_COORDINATOR_ADDRESS,
+    JAX_NUM_PROCESSES and JAX_PROCESS_ID where they are set (JAX reads only the first
+    itself; a cluster JAX detects, e.g. SLURM, needs none of them)."""
+    names = {"JAX_COORDINATOR_ADDRESS": ("coordinator_address", str),
+             "JAX_NUM_PROCESSES": ("num_processes", int), "JAX_PROCESS_ID": ("process_id", int)}
+    try:
+        return {argument: kind(os.environ[name]) for name, (argument, kind) in names.items()
+                if os.environ.get(name)}
+    except ValueError as error:
+        raise DistributionError(f"JAX_NUM_PROCESSES and JAX_PROCESS_ID must be integers: {error}.") from None
+
+
+class JaxBackend:
+    """`gan_zoo.backends.Backend` on JAX."""
+
     name = "jax"
+    compiles_every_step = True
+    checkpoint_pattern = CHECKPOINT_PATTERNS[name]
+    # XLA on CPU does not use the bf16 units: on an AVX-512 BF16 EPYC its bf16 matmul ran
+    # slower than float32 (docs/PERFORMANCE.md).
+    bfloat16_units_on_cpu = False
+    feeds_tf_data = False  # numpy batches: a JAX user needs no TensorFlow
 
     def __init__(self):
         self._scopes = []
@@ -205,4 +248,81 @@ class JaxStepper:
         return 1
 
 
-STEPPER = JaxStepper()
+    # -- the trainer's state: Keras's JAX trainer holds it in `fit` between steps ----------
+
+    def current_value(self, model, variable):
+        """Read from `fit`'s state where it holds optimizer and metric variables; any
+        other variable after `sync` (the next step then rebuilds the whole state)."""
+        state = getattr(model, "_jax_state", None)
+        if state is not None and not model._jax_state_synced:
+            for group, variables in (("optimizer_variables", model.optimizer.variables),
+                                     ("metrics_variables", model.metrics_variables)):
+                for reference, value in zip(variables, state.get(group) or (), strict=False):
+                    if reference is variable:
+                        return np.asarray(value)
+            self.sync(model)  # a weight: its variable alone would hold the value of fit's start
+        return variable.numpy()
+
+    @staticmethod
+    def sync(model):
+        if getattr(model, "_jax_state", None) is not None:
+            model.jax_state_sync()
+
+    @staticmethod
+    def enable_determinism():
+        pass  # XLA on CPU is deterministic as it is
+
+    # -- checkpoints: arrays in one .npz per step ---------------------------------------------
+
+    @staticmethod
+    def make_checkpoint(items, directory, max_to_keep):
+        checkpoint = ArrayCheckpoint(items)
+        return checkpoint, ArrayCheckpointManager(checkpoint, directory, max_to_keep)
+
+    @staticmethod
+    def unreadable_checkpoint_errors():
+        return ValueError, AssertionError, IndexError
+
+    # -- devices and distribution: keras.distribution, jax.distributed ----------------------
+
+    @staticmethod
+    def make_strategy(name, cpu_devices):
+        """"mirrored" (and "tpu") is data parallelism over every device; "multi_worker"
+        first joins the processes with `jax.distributed.initialize()`."""
+        if cpu_devices > 1:
+            try:
+                jax.config.update("jax_num_cpu_devices", cpu_devices)
+            except RuntimeError as error:
+                raise DistributionError(f"cpu_devices must be set before JAX starts: {error}") from error
+        if name == "multi_worker":
+            try:
+                # Cross-process collectives on CPU go over gloo (tests/helpers/jax_processes_step.py).
+                jax.config.update("jax_cpu_collectives_implementation", "gloo")
+                jax.distributed.initialize(**_cluster_from_environment())
+            except (RuntimeError, ValueError) as error:
+                raise DistributionError(
+                    f"jax.distributed.initialize() failed: {error}. Set JAX_COORDINATOR_ADDRESS, "
+                    "JAX_NUM_PROCESSES and JAX_PROCESS_ID, or run under a cluster JAX detects.") from error
+        if name in ("default", "one_device"):
+            return JaxDistribution(None)
+        return JaxDistribution(keras.distribution.DataParallel(devices=jax.devices()))
+
+    @staticmethod
+    def default_strategy():
+        return JaxDistribution(keras.distribution.distribution())
+
+    @staticmethod
+    def process_shard():
+        return jax.process_index(), jax.process_count()
+
+    @staticmethod
+    def gpus():
+        def capability(device):
+            parts = str(getattr(device, "compute_capability", "")).split(".")
+            return tuple(int(x) for x in parts if x.isdigit()) or None
+
+        return [{"name": d.device_kind, "compute_capability": capability(d)}
+                for d in jax.devices() if d.platform == "gpu"]
+
+
+BACKEND = JaxBackend()

@@ -1,11 +1,13 @@
-"""The TensorFlow stepper: gradient tapes, variables updated in place, tf.distribute."""
+"""The TensorFlow backend: gradient tapes, variables updated in place, tf.distribute,
+tf.train checkpoints, tf.data input."""
 
 import contextlib
 import threading
 
 import keras
 import tensorflow as tf
-from keras.src.backend.tensorflow import nn as keras_tf_nn
+
+from gan_zoo.backends import CHECKPOINT_PATTERNS, DistributionError
 
 
 class Recorded:
@@ -20,10 +22,13 @@ class Recorded:
 # of the mean's own dependence on x is lost). A gradient penalty differentiates D's input
 # gradient once more; measured on a batch-norm D, R1's update of the layers below the norm
 # was 2-5% off, and the bias before the norm, which the norm cancels, got a gradient. So
-# inside a penalty's pass the moments are computed in full. The flag is per thread:
+# inside a penalty's pass the moments are computed in full: Keras's function is replaced
+# the first time a penalty's pass runs (a run without penalties never touches Keras), by
+# one that differs from it only inside such a pass. The flag is per thread:
 # MirroredStrategy traces its replicas in threads of their own.
 _full_moments = threading.local()
-_keras_moments = getattr(keras_tf_nn, "_compute_moments", None)
+_patch = threading.Lock()
+_keras_moments = None
 
 
 def _moments(x, axes, keepdims):
@@ -36,17 +41,26 @@ def _moments(x, axes, keepdims):
     return mean, variance
 
 
-if _keras_moments is not None:
-    keras_tf_nn._compute_moments = _moments
+def _install_full_moments():
+    """Route Keras's TensorFlow moments through `_moments`, once."""
+    global _keras_moments
+    with _patch:
+        if _keras_moments is not None:
+            return
+        from keras.src.backend.tensorflow import nn as keras_tf_nn
+
+        if not hasattr(keras_tf_nn, "_compute_moments"):  # Keras's internals moved: refuse, not be wrong
+            raise RuntimeError(
+                f"Keras {keras.__version__} has no TensorFlow `_compute_moments`, through which gan_zoo "
+                "takes gradient penalties exactly through batch and layer norm: install the Keras range "
+                "setup.py names, or train penalties on JAX.")
+        _keras_moments = keras_tf_nn._compute_moments
+        keras_tf_nn._compute_moments = _moments
 
 
 @contextlib.contextmanager
 def _twice_differentiable_moments():
-    if _keras_moments is None:  # a Keras whose internals moved: refuse rather than be wrong
-        raise RuntimeError(
-            f"Keras {keras.__version__} has no TensorFlow `_compute_moments`, through which gan_zoo "
-            "takes gradient penalties exactly through batch and layer norm: install keras>=3.10,<3.16, "
-            "or train penalties on JAX.")
+    _install_full_moments()
     _full_moments.depth = getattr(_full_moments, "depth", 0) + 1
     try:
         yield
@@ -60,8 +74,14 @@ def _apply(optimizer, tape, loss, variables):
     optimizer.apply(tape.gradient(loss, variables), variables)
 
 
-class TensorFlowStepper:
+class TensorFlowBackend:
+    """`gan_zoo.backends.Backend` on TensorFlow."""
+
     name = "tensorflow"
+    compiles_every_step = False  # XLA is optional (train.jit_compile); slower on the reference CPU
+    checkpoint_pattern = CHECKPOINT_PATTERNS[name]
+    bfloat16_units_on_cpu = True  # oneDNN uses AMX and AVX-512 BF16
+    feeds_tf_data = True
 
     def train_step(self, model, data):
         return self.logs(model.adversarial_step(data))
@@ -160,5 +180,74 @@ class TensorFlowStepper:
     def num_replicas():
         return tf.distribute.get_strategy().num_replicas_in_sync
 
+    # -- the trainer's state: the variables hold it --------------------------------------
 
-STEPPER = TensorFlowStepper()
+    @staticmethod
+    def current_value(model, variable):
+        return variable.numpy()
+
+    @staticmethod
+    def sync(model):
+        pass
+
+    @staticmethod
+    def enable_determinism():
+        tf.config.experimental.enable_op_determinism()
+
+    # -- checkpoints: tf.train, which restores into any strategy's variables -----------------
+
+    @staticmethod
+    def make_checkpoint(items, directory, max_to_keep):
+        checkpoint = tf.train.Checkpoint(**items)
+        return checkpoint, tf.train.CheckpointManager(checkpoint, directory, max_to_keep=max_to_keep)
+
+    @staticmethod
+    def unreadable_checkpoint_errors():
+        return ValueError, AssertionError, IndexError, tf.errors.OpError
+
+    # -- devices and distribution: tf.distribute ------------------------------------------
+
+    @staticmethod
+    def make_strategy(name, cpu_devices):
+        if cpu_devices > 1:
+            cpus = tf.config.list_physical_devices("CPU")
+            try:
+                tf.config.set_logical_device_configuration(
+                    cpus[0], [tf.config.LogicalDeviceConfiguration()] * cpu_devices)
+            except RuntimeError as error:
+                raise DistributionError(
+                    f"cpu_devices must be set before TensorFlow starts: {error}") from error
+        if name == "default":
+            return tf.distribute.get_strategy()
+        if name == "multi_worker":  # reads TF_CONFIG; before anything starts TensorFlow's runtime
+            return tf.distribute.MultiWorkerMirroredStrategy()
+        gpus = tf.config.list_logical_devices("GPU")
+        if name == "one_device":
+            return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
+        if name == "mirrored":
+            devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
+            return tf.distribute.MirroredStrategy(devices)
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+
+    @staticmethod
+    def default_strategy():
+        return tf.distribute.get_strategy()
+
+    @staticmethod
+    def process_shard():
+        return 0, 1  # tf.distribute shards tf.data input itself
+
+    @staticmethod
+    def gpus():
+        found = []
+        for device in tf.config.list_physical_devices("GPU"):
+            details = tf.config.experimental.get_device_details(device)
+            found.append({"name": details.get("device_name", device.name),
+                          "compute_capability": details.get("compute_capability")})
+        return found
+
+
+BACKEND = TensorFlowBackend()

@@ -7,6 +7,8 @@ import socket
 import keras
 import numpy as np
 
+from gan_zoo import backends
+
 EMBEDDED = ("mnist_subset", "digits")
 # Stacked MNIST (Metz et al. 2017, Srivastava et al. 2017, Lin et al. 2018): three random
 # digits of mnist_subset as the R, G and B channels, 1000 modes (digit triples).
@@ -233,7 +235,7 @@ def _with_labelled_batches(x, y, batch_size: int, labelled_batch_size: int, seed
                         "labelled examples; lower it or raise labels_per_class.")
     unlabelled = (x, np.full_like(y, -1))
     pool = (x[labelled], y[labelled])
-    if keras.backend.backend() != "tensorflow":
+    if not backends.current().feeds_tf_data:
         return WithLabelledBatches(ArrayBatches(unlabelled, batch_size, seed, shuffle, repeat, shard=shard),
                                    ArrayBatches(pool, labelled_batch_size, seed + 1, True, True, shard=shard))
     tf = _tensorflow("A semi-supervised pipeline")
@@ -328,7 +330,7 @@ def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
             return _with_labelled_batches(x, y, batch_size, labelled_batch_size, seed, shuffle, repeat,
                                           shard), info
         arrays = (x, y) if with_labels else (x,)
-        if keras.backend.backend() != "tensorflow":
+        if not backends.current().feeds_tf_data:
             return ArrayBatches(arrays, batch_size, seed, shuffle, repeat, shard=shard), info
         tf = _tensorflow(name)
         ds = tf.data.Dataset.from_tensor_slices(arrays if with_labels else x)

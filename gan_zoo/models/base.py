@@ -35,8 +35,8 @@ import numpy as np
 from keras import ops
 from scipy import special
 
-from gan_zoo import losses
-from gan_zoo.backends import OptimizerPair, stepper
+from gan_zoo import backends, losses
+from gan_zoo.backends import OptimizerPair
 from gan_zoo.models import penalties as penalty_lib
 
 
@@ -174,7 +174,7 @@ class BaseGAN(keras.Model):
         penalties_logged = ("d_adversarial_loss", *self.penalties) if self.penalties else ()
         logged = ("d_loss", "g_loss", *outputs_logged, *penalties_logged, *self.also_logged)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in dict.fromkeys(logged)}
-        self.stepper = stepper()
+        self.stepper = backends.current()
         # The GAN has no call(); without this, fit builds it by calling it on images.
         self.built = True
 
@@ -291,14 +291,18 @@ class BaseGAN(keras.Model):
 
         return [(minibatch(images, i), minibatch(labels, i)) for i in range(self.d_steps)]
 
-    def draw(self, kind: str, shape):
-        """Noise of `kind` ("normal" or "uniform") from the training seed generator: a
-        fresh draw on every call, different on every replica."""
-        return getattr(self.stepper, kind)(shape, self.seed_generator)
+    def normal(self, shape):
+        """N(0, 1) noise from the training seed generator: a fresh draw on every call,
+        different on every replica."""
+        return self.stepper.normal(shape, self.seed_generator)
+
+    def uniform(self, shape):
+        """U[0, 1) noise, likewise."""
+        return self.stepper.uniform(shape, self.seed_generator)
 
     def sample_noise(self, batch_size):
         """z ~ N(0, I) of shape [batch_size, latent_dim]."""
-        return self.draw("normal", (batch_size, self.latent_dim))
+        return self.normal((batch_size, self.latent_dim))
 
     def generator_inputs(self, z, labels=None):
         """What G is given: z, or [z, labels] when it is conditional."""

@@ -24,7 +24,7 @@ def _critic(gan, labels):
 def gradient_penalty(gan, real, fake, labels=None):
     """(||grad D(x_hat)||_2 - 1)^2 at x_hat = eps x + (1 - eps) G(z), eps ~ U[0, 1] per
     sample (Gulrajani et al. 2017, Algorithm 1; `losses.gradient_penalty`)."""
-    epsilon = gan.draw("uniform", (ops.shape(real)[0],))
+    epsilon = gan.uniform((ops.shape(real)[0],))
     return losses.gradient_penalty(gan.stepper.input_gradient, _critic(gan, labels), real, fake, epsilon)
 
 
@@ -53,7 +53,7 @@ def dragan(gan, real, fake, labels=None, perturbation_variance: float = 10.0):
     lambda 10, classifier FID): c = 10 gave 24.1, worse than no penalty (19.7); c = 0.01,
     about the authors' scale on digits in [-1, 1], gave 9.4, as R1 (gamma 1) did (9.2).
     """
-    delta = math.sqrt(float(perturbation_variance)) * gan.draw("normal", ops.shape(real))
+    delta = math.sqrt(float(perturbation_variance)) * gan.normal(ops.shape(real))
     return losses.perturbed_gradient_penalty(gan.stepper.input_gradient, _critic(gan, labels), real, delta)
 
 

@@ -24,7 +24,7 @@ import math
 import keras
 from keras import layers
 
-from gan_zoo.backends import stepper
+from gan_zoo import backends
 from gan_zoo.layers import (
     ConcatLabels,
     ConditionalBatchNormalization,
@@ -61,7 +61,7 @@ def batch_norm(name: str):
     the maths, the moving averages included, are those of one device on the same batch.
     On one device, and on JAX (one SPMD program over the global batch), the plain layer
     is used: the synchronized one costs time there for nothing."""
-    replicas = stepper().num_replicas()
+    replicas = backends.current().num_replicas()
     return layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=replicas > 1, name=name)
 
 
@@ -70,8 +70,9 @@ def generator_norm(h, name: str, labels=None, num_classes: int = 0):
     normalization: per-class scale and shift on the same statistics."""
     if labels is None:
         return batch_norm(name)(h)
-    return ConditionalBatchNormalization(num_classes, momentum=BN_MOMENTUM,
-                                         synchronized=stepper().num_replicas() > 1, name=name)([h, labels])
+    synchronized = backends.current().num_replicas() > 1
+    return ConditionalBatchNormalization(num_classes, momentum=BN_MOMENTUM, synchronized=synchronized,
+                                         name=name)([h, labels])
 
 
 def _check_conditioning(num_classes: int, conditioning: str):
@@ -389,12 +390,20 @@ def autoencoder_discriminator(data_shape, kind: str, embedding_dim: int = 32, hi
     return keras.Model(x, [decoder(embedding), embedding], name=name)
 
 
+def _all_layers(layer) -> list:
+    """`layer` and every layer inside it, through nested models and wrappers."""
+    found = [layer]
+    for inner in getattr(layer, "layers", None) or ([layer.layer] if hasattr(layer, "layer") else []):
+        found += _all_layers(inner)
+    return found
+
+
 def generator_classes(generator: keras.Model) -> int:
     """The number of classes a generator is conditioned on (0 when it takes z alone), read
     from its conditioning layers: what a loaded generator.keras needs to draw labels."""
     if len(generator.inputs) == 1:
         return 0
-    counts = {layer.num_classes for layer in generator._flatten_layers()
+    counts = {layer.num_classes for layer in _all_layers(generator)
               if isinstance(layer, (ConcatLabels, ConditionalBatchNormalization))}
     if len(counts) != 1:
         raise ValueError(f"Cannot tell how many classes generator {generator.name!r} takes: it has "
