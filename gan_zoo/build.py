@@ -90,7 +90,7 @@ def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
                 net.kind, info.shape, config.model.latent_dim, is_image=info.is_image,
                 hidden_units=tuple(net.hidden_units), base_filters=net.base_filters,
                 kernel_size=net.kernel_size, norm=net.norm, spectral_norm=net.spectral_norm,
-                num_outputs=info.num_classes if issubclass(variant, models.SemiSupervisedGAN) else 1,
+                num_outputs=info.num_classes if variant.discriminator_classifies else 1,
                 minibatch_kernels=net.minibatch_kernels, embedding_dim=net.embedding_dim,
                 discriminator=variant.discriminator_kind, conditioning=conditioning,
                 num_classes=info.num_classes if conditioning else 0)

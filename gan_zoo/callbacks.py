@@ -55,26 +55,10 @@ class GANCallback(keras.callbacks.Callback):
 # on generated data to one tag in the sub-runs "real" and "generated" (`scalar_chart`).
 LOSS = ("loss", "mean loss per example: G's (run generator) and D's without its penalties "
         "(run discriminator), each step's own value")
-# Other tracked quantities -> (tag, description) in the run itself; a quantity not listed
-# keeps its own name.
-SCALARS = {
-    "wasserstein": ("critic/wasserstein", "E D(x) - E D(G(z)): the critic's estimate of the "
-                    "Wasserstein distance (up to the critic's Lipschitz constant)"),
-    "pulling_away": ("penalty/pulling_away", "EBGAN's pulling-away term on G's embeddings, in [0, 1], "
-                     "part of G's loss"),
-    "feature_matching": ("loss/feature_matching", "||E f(x) - E f(G(z))||^2 on D's feature layer, "
-                         "G's loss (feature matching)"),
-    "supervised_loss": ("classifier/supervised_loss", "cross-entropy of D's K classes on the labelled "
-                        "examples"),
-    "unsupervised_loss": ("loss/unsupervised", "D's real-vs-generated loss (K+1-class GAN), without "
-                          "its penalties"),
-    "accuracy": ("classifier/accuracy", "accuracy of D's K classes on the labelled examples of the batch"),
-    "class_loss": ("classifier/class_loss", "ACGAN: -L_C, D's cross-entropy of the class on real and "
-                   "generated data"),
-    "real_accuracy": ("classifier/real_accuracy", "ACGAN: accuracy of D's auxiliary classifier on real data"),
-    "fake_accuracy": ("classifier/fake_accuracy", "ACGAN: share of generated samples that D's auxiliary "
-                      "classifier reads as their class"),
-}
+# The Wasserstein loss pair's estimate; a variant's own quantities are charted as the
+# variant declares them (`BaseGAN.also_logged`), any other under its own name.
+WASSERSTEIN = ("critic/wasserstein", "E D(x) - E D(G(z)): the critic's estimate of the Wasserstein "
+               "distance (up to the critic's Lipschitz constant)")
 DISCRIMINATOR_OUTPUTS = {"d_real": "real", "d_fake": "generated", "real_energy": "real",
                          "fake_energy": "generated"}
 
@@ -97,7 +81,9 @@ def scalar_chart(name: str, model) -> tuple[str, str, str] | None:
                 f"mean {what}, on real data (run real) and generated data (run generated)")
     if name in PENALTIES:
         return "", f"penalty/{name}", (PENALTIES[name].__doc__ or "").split("\n")[0] + " (unweighted)"
-    return ("", *SCALARS.get(name, (name, "")))
+    if name == "wasserstein":
+        return ("", *WASSERSTEIN)
+    return ("", *model.also_logged.get(name, (name, "")))
 
 
 class ScalarLogger(GANCallback):

@@ -5,7 +5,7 @@ import functools
 import keras
 import numpy as np
 
-from gan_zoo import callbacks, data, metrics, models
+from gan_zoo import callbacks, data, metrics
 from gan_zoo.build import make_optimizer
 
 
@@ -89,8 +89,8 @@ def evaluate(gan, config) -> dict:
     if gan.conditional and config.eval.num_samples and config.dataset in data.EMBEDDED:
         figures.setdefault("eval", {}).update(
             evaluate_conditional(gan.generate, config.dataset, gan.num_classes, seed))
-    if config.dataset in data.EMBEDDED and isinstance(gan, models.SemiSupervisedGAN):
-        figures.setdefault("eval", {}).update(semi_supervised_errors(gan, config))
+    if config.dataset in data.EMBEDDED and gan.own_evaluation:
+        figures.setdefault("eval", {}).update(OWN_EVALUATIONS[gan.own_evaluation][0](gan, config))
     return figures
 
 
@@ -100,8 +100,8 @@ def evaluation_figures(gan, config) -> dict[str, str]:
     if config.dataset in data.TOYS:
         return callbacks.DENSITY_FIGURES if config.dataset == "gauss1d" else callbacks.MODE_FIGURES
     figures = {}
-    if config.dataset in data.EMBEDDED and isinstance(gan, models.SemiSupervisedGAN):
-        figures.update(callbacks.SEMI_SUPERVISED_FIGURES)
+    if config.dataset in data.EMBEDDED and gan.own_evaluation:
+        figures.update(OWN_EVALUATIONS[gan.own_evaluation][1])
     if config.dataset == data.STACKED and config.eval.num_samples:
         figures.update(callbacks.STACKED_MNIST_FIGURES)
     if config.dataset in data.EMBEDDED and config.eval.num_samples:
@@ -136,3 +136,8 @@ def semi_supervised_errors(gan, config) -> dict:
 
     return {"test_error": error(gan.classifier), "labels_only_test_error": error(baseline),
             "labelled_examples": len(x), "test_examples": len(x_test)}
+
+
+# The evaluations a variant may declare as its own (`BaseGAN.own_evaluation`): the
+# function, and the figures it writes as declared to TensorBoard's HParams.
+OWN_EVALUATIONS = {"classifier_test_error": (semi_supervised_errors, callbacks.SEMI_SUPERVISED_FIGURES)}

@@ -31,7 +31,13 @@ class ACGAN(GAN):
       num_classes: the number of classes (required), passed to the base.
     """
 
-    also_logged = ("class_loss", "real_accuracy", "fake_accuracy")
+    also_logged = {
+        "class_loss": ("classifier/class_loss", "ACGAN: -L_C, D's cross-entropy of the class on real and "
+                       "generated data"),
+        "real_accuracy": ("classifier/real_accuracy", "ACGAN: accuracy of D's auxiliary classifier on real "
+                          "data"),
+        "fake_accuracy": ("classifier/fake_accuracy", "ACGAN: share of generated samples that D's "
+                          "auxiliary classifier reads as their class")}
     needs_labels = True
     discriminator_kind = "auxiliary_classifier"
 

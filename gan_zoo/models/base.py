@@ -110,10 +110,14 @@ class BaseGAN(keras.Model):
         (images, labels), and `generate` takes labels. 0: unconditional.
     """
 
-    also_logged: tuple[str, ...] = ()  # what a variant logs beyond the losses, D's outputs, penalties
-    # The variant's protocol, read by the trainer, the plots and the benchmark.
+    # The variant's protocol, read by the trainer, TensorBoard, the plots and the benchmark.
+    # What it logs beyond the losses, D's outputs and the penalties: {name: (TensorBoard
+    # tag, description)}.
+    also_logged: dict[str, tuple[str, str]] = {}
     needs_labels = False  # batches are (images, labels)
-    discriminator_kind = "classifier"  # or "autoencoder" (EBGAN)
+    discriminator_kind = "classifier"  # or "autoencoder" (EBGAN), "auxiliary_classifier" (ACGAN)
+    discriminator_classifies = False  # D has one output per class (the semi-supervised GAN)
+    own_evaluation: str | None = None  # a figure of its own (`evaluation.OWN_EVALUATIONS`)
     # Base arguments that a preset derives from its own, paper-named ones (and so leaves
     # out of its config).
     preset_arguments: tuple[str, ...] = ()

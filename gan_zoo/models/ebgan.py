@@ -23,7 +23,8 @@ class EBGAN(BaseGAN):
     the global generated batch, gathered across replicas, as on one device.
     """
 
-    also_logged = ("pulling_away",)
+    also_logged = {"pulling_away": ("penalty/pulling_away", "EBGAN's pulling-away term on G's embeddings, "
+                                    "in [0, 1], part of G's loss")}
     discriminator_kind = "autoencoder"
     preset_arguments = ("loss", "loss_options")
 

@@ -22,7 +22,8 @@ class ImprovedGAN(GAN):
       added to each player's cost; off (0) by default as in the paper's experiments.
     """
 
-    also_logged = ("feature_matching",)
+    also_logged = {"feature_matching": ("loss/feature_matching", "||E f(x) - E f(G(z))||^2 on D's feature "
+                                        "layer, G's loss (feature matching)")}
 
     def __init__(self, generator, discriminator, latent_dim, d_steps=1, feature_layer="features",
                  adversarial_weight=0.0, label_smoothing=0.1, historical_weight=0.0, **kwargs):
@@ -139,8 +140,17 @@ class SemiSupervisedGAN(ImprovedGAN):
     sample quality), and smoothing the real class would bias the classifier.
     """
 
-    also_logged = ("supervised_loss", "unsupervised_loss", "accuracy", "feature_matching")
+    also_logged = {
+        "supervised_loss": ("classifier/supervised_loss", "cross-entropy of D's K classes on the labelled "
+                            "examples"),
+        "unsupervised_loss": ("loss/unsupervised", "D's real-vs-generated loss (K+1-class GAN), without "
+                              "its penalties"),
+        "accuracy": ("classifier/accuracy", "accuracy of D's K classes on the labelled examples of the "
+                     "batch"),
+        **ImprovedGAN.also_logged}
     needs_labels = True
+    discriminator_classifies = True
+    own_evaluation = "classifier_test_error"
 
     def __init__(self, generator, discriminator, latent_dim, d_steps=1, loss="non_saturating",
                  feature_layer="features", adversarial_weight=0.0, label_smoothing=0.0,
