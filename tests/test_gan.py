@@ -6,8 +6,8 @@ import pytest
 import tensorflow as tf
 
 from conftest import adam, toy_networks
-from gan_zoo import callbacks, data, models
-from gan_zoo.models import base
+from gan_zoo import callbacks, data, models, sampling
+from gan_zoo.models import minibatches
 
 pytestmark = pytest.mark.both_backends
 
@@ -172,8 +172,8 @@ def test_a_callback_reads_current_values_of_weights_and_steps():
 
 
 def test_truncation_keeps_z_within_bounds_and_the_untruncated_draw_elsewhere():
-    z, labels = base.generator_inputs(4000, 8, 10, seed=5)
-    truncated, same_labels = base.generator_inputs(4000, 8, 10, seed=5, truncation=0.5)
+    z, labels = sampling.noise_and_labels(4000, 8, 10, seed=5)
+    truncated, same_labels = sampling.noise_and_labels(4000, 8, 10, seed=5, truncation=0.5)
     np.testing.assert_array_equal(same_labels, labels)
     assert np.abs(truncated).max() <= 0.5
     inside = np.abs(z) <= 0.5
@@ -181,9 +181,10 @@ def test_truncation_keeps_z_within_bounds_and_the_untruncated_draw_elsewhere():
     # The redrawn components follow the normal restricted to [-0.5, 0.5]: its std is
     # sqrt(1 - 2 t phi(t) / (2 Phi(t) - 1)) = 0.2839 at t = 0.5, against 0.2887 for uniform.
     assert np.std(truncated[~inside]) == pytest.approx(0.2839, abs=0.003)
-    np.testing.assert_array_equal(truncated, base.generator_inputs(4000, 8, 10, seed=5, truncation=0.5)[0])
+    again = sampling.noise_and_labels(4000, 8, 10, seed=5, truncation=0.5)[0]
+    np.testing.assert_array_equal(truncated, again)
     gan = make_gan()
-    z, _ = base.generator_inputs(50, gan.latent_dim, 0, seed=1, truncation=0.25)
+    z, _ = sampling.noise_and_labels(50, gan.latent_dim, 0, seed=1, truncation=0.25)
     np.testing.assert_allclose(gan.generate(50, seed=1, truncation=0.25),
                                keras.ops.convert_to_numpy(gan.generator(z, training=False)),
                                rtol=1e-5, atol=1e-6)
@@ -240,7 +241,7 @@ def test_batch_size_is_the_minibatch_of_one_discriminator_step(source):
 def test_minibatches_are_interleaved_and_split_back_by_stride():
     gan = make_gan(d_steps=3)
     batches = [np.full((4, 1), i, np.float32) + np.arange(4)[:, None] * 10 for i in range(3)]
-    joined = base._interleave_numpy(batches)
+    joined = minibatches.interleave(batches)
     parts = [np.asarray(p).ravel().tolist() for p, _ in gan.real_minibatches(joined)]
     assert parts == [b.ravel().tolist() for b in batches]
 

@@ -225,8 +225,8 @@ def generate_fn(generator, truncation: float = 0.0):
     classes drawn uniformly with the seed; an unconditional one refuses labels."""
     import numpy as np
 
-    from gan_zoo.models.base import generator_inputs
     from gan_zoo.networks import generator_classes
+    from gan_zoo.sampling import noise_and_labels
 
     try:
         num_classes = generator_classes(generator)
@@ -234,7 +234,7 @@ def generate_fn(generator, truncation: float = 0.0):
         fail(str(error))
 
     def generate(n, seed, labels=None):
-        z, labels = generator_inputs(n, latent_dim(generator), num_classes, seed, labels, truncation)
+        z, labels = noise_and_labels(n, latent_dim(generator), num_classes, seed, labels, truncation)
         return np.asarray(generator.predict(z if labels is None else [z, labels], batch_size=500, verbose=0),
                           np.float32)
 

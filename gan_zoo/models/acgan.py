@@ -57,7 +57,7 @@ class ACGAN(GAN):
 
     def source_and_classes(self, x, training=True):
         """(the source logit, the class logits) of D on samples x."""
-        outputs = self.discriminator(self.discriminator_input(x, training), training=training)
+        outputs = self.discriminator(self.augmented(x, training), training=training)
         return outputs[:, :1], ops.cast(outputs[:, 1:], "float32")
 
     def critic(self, x, labels=None, training=True):

@@ -33,18 +33,12 @@ from collections.abc import Iterable
 import keras
 import numpy as np
 from keras import ops
-from scipy import special
 
 from gan_zoo import backends, losses
 from gan_zoo.backends import OptimizerPair
 from gan_zoo.models import penalties as penalty_lib
-
-
-def split_batch(data):
-    """(images, labels-or-None) from a batch of images or (images, labels[, weights])."""
-    if isinstance(data, (tuple, list)):
-        return data[0], (data[1] if len(data) > 1 else None)
-    return data, None
+from gan_zoo.models.minibatches import group_minibatches, split_batch
+from gan_zoo.sampling import noise_and_labels
 
 
 @keras.saving.register_keras_serializable(package="gan_zoo")
@@ -308,11 +302,11 @@ class BaseGAN(keras.Model):
         """z ~ N(0, I) of shape [batch_size, latent_dim]."""
         return self.normal((batch_size, self.latent_dim))
 
-    def generator_inputs(self, z, labels=None):
+    def inputs_of_g(self, z, labels=None):
         """What G is given: z, or [z, labels] when it is conditional."""
         return [z, ops.cast(labels, "int32")] if self.conditional else z
 
-    def discriminator_inputs(self, x, labels=None):
+    def inputs_of_d(self, x, labels=None):
         """What D is given of (augmented) samples x: x, or [x, labels] when it is conditional."""
         return [x, ops.cast(labels, "int32")] if self.discriminator_takes_labels else x
 
@@ -320,7 +314,7 @@ class BaseGAN(keras.Model):
         """G(z) in float32 (whatever G's compute precision), as many as `real` holds, of
         the classes `labels` when G is conditional."""
         n = ops.shape(real)[0]
-        return ops.cast(self.generator(self.generator_inputs(self.sample_noise(n), labels), training=True),
+        return ops.cast(self.generator(self.inputs_of_g(self.sample_noise(n), labels), training=True),
                         "float32")
 
     def average(self, per_example):
@@ -350,13 +344,13 @@ class BaseGAN(keras.Model):
         """The loss pair's generator loss, per example."""
         return self._losses[1](fake_out)
 
-    def discriminator_input(self, x, training=True):
+    def augmented(self, x, training=True):
         """What D is given of samples x: augmented (`augment`) in training."""
         return self.augment(x, training=True) if training and self.augment is not None else x
 
     def critic(self, x, labels=None, training=True):
         """What the losses see of D on samples x of classes `labels` (and what plots show of D)."""
-        return self.discriminator(self.discriminator_inputs(self.discriminator_input(x, training), labels),
+        return self.discriminator(self.inputs_of_d(self.augmented(x, training), labels),
                                   training=training)
 
     def after_discriminator_step(self):
@@ -493,7 +487,7 @@ class BaseGAN(keras.Model):
         A conditional GAN makes samples of the classes `labels` (ints in [0,
         num_classes), n of them), or of classes drawn uniformly with the seed when None;
         `generate_labelled` returns them beside the samples. `truncation` > 0 draws z
-        from the normal truncated to [-truncation, truncation] (`generator_inputs`).
+        from the normal truncated to [-truncation, truncation] (`sampling.noise_and_labels`).
         """
         return self.generate_labelled(n, seed, labels, batch_size, average, truncation)[0]
 
@@ -501,7 +495,7 @@ class BaseGAN(keras.Model):
                           average: bool = True,
                           truncation: float = 0.0) -> tuple[np.ndarray, np.ndarray | None]:
         """(samples, their labels) as `generate` makes them (labels None when unconditional)."""
-        z, labels = generator_inputs(n, self.latent_dim, self.num_classes, seed, labels, truncation)
+        z, labels = noise_and_labels(n, self.latent_dim, self.num_classes, seed, labels, truncation)
         starts = range(0, n, batch_size)
         chunks = [z[i : i + batch_size] for i in starts] if labels is None else [
             [z[i : i + batch_size], labels[i : i + batch_size]] for i in starts]
@@ -553,108 +547,6 @@ class BaseGAN(keras.Model):
             **({"generator_average": list(self.generator_average)} if self.ema_decay else {}),
             **({"augment_seed": self.augment.seed_generator.state} if self.augment is not None else {}),
         }
-
-
-def group_minibatches(x, y, batch_size, k: int):
-    """(x, y, batch_size) for `Model.fit` with k minibatches per train step.
-
-    Arrays: batches of k * batch_size shuffled rows (k random disjoint minibatches). A
-    tf.data dataset or a `keras.utils.PyDataset` of minibatches: k consecutive ones,
-    interleaved, so that row j * k + i is row j of minibatch i and the strided split
-    x[i::k] gives minibatch i back.
-    """
-    if isinstance(x, keras.utils.PyDataset):
-        return _GroupedBatches(x, k), None, None
-    if type(x).__module__.startswith("tensorflow") and hasattr(x, "batch") and hasattr(x, "map"):
-        import tensorflow as tf
-
-        def interleave_tf(t):  # [k, m, ...] -> [m * k, ...], row j * k + i = t[i, j]
-            rows = tf.transpose(t, [1, 0, *range(2, t.shape.rank)])
-            return tf.reshape(rows, tf.concat([[-1], tf.shape(t)[2:]], axis=0))
-
-        grouped = x.batch(k, drop_remainder=True).map(
-            lambda *parts: _map_structure(interleave_tf, parts))
-        return grouped, None, None
-    if hasattr(x, "__next__"):
-        raise ValueError("With d_steps > 1, fit a GAN on arrays, a tf.data dataset or a "
-                         "keras.utils.PyDataset: a Python generator's batches cannot be grouped.")
-    return x, y, (batch_size or 32) * k
-
-
-def _map_structure(fn, parts):
-    parts = tuple(fn(p) if not isinstance(p, (tuple, list)) else tuple(fn(q) for q in p) for p in parts)
-    return parts if len(parts) > 1 else parts[0]
-
-
-class _GroupedBatches(keras.utils.PyDataset):
-    """k consecutive batches of a PyDataset as one interleaved batch."""
-
-    def __init__(self, batches: keras.utils.PyDataset, k: int):
-        super().__init__()
-        self.batches, self.k = batches, k
-
-    @property
-    def num_batches(self):
-        count = self.batches.num_batches
-        return None if count is None else count // self.k
-
-    def __len__(self):
-        return self.num_batches
-
-    def __getitem__(self, index):
-        parts = [self.batches[index * self.k + i] for i in range(self.k)]
-        if isinstance(parts[0], tuple):
-            return tuple(_interleave_numpy([p[j] for p in parts]) for j in range(len(parts[0])))
-        return _interleave_numpy(parts)
-
-
-def _interleave_numpy(batches):
-    stacked = np.stack([np.asarray(b) for b in batches], axis=1)
-    return stacked.reshape(-1, *stacked.shape[2:])
-
-
-def generator_inputs(n: int, latent_dim: int, num_classes: int, seed, labels=None, truncation: float = 0.0):
-    """(z, labels) that `generate` feeds G for a seed: z ~ N(0, I) drawn by numpy first,
-    then the labels (`sample_labels`), so that a GAN and its exported generator make the
-    same samples for the same seed on every backend.
-
-    `truncation` > 0 is the truncation trick (Brock et al. 2019, BigGAN, sec. 3.1): every
-    component of z beyond +-truncation is drawn again from the normal restricted to
-    [-truncation, truncation] (by its inverse CDF: what redrawing until it falls inside
-    gives, in one draw), which trades variety (recall) for fidelity (precision). The
-    redraws come after the labels, so the labels and the components already inside are
-    those of the untruncated draw.
-    """
-    if isinstance(truncation, bool) or not isinstance(truncation, numbers.Real) or not truncation >= 0:
-        raise ValueError(f"truncation must be a number >= 0 (0 = off), got {truncation!r}.")
-    rng = np.random.default_rng(seed)
-    z = rng.standard_normal((n, latent_dim)).astype(np.float32)
-    labels = sample_labels(num_classes, n, rng, labels)
-    if truncation:
-        outside = np.abs(z) > truncation
-        inside_mass = rng.uniform(special.ndtr(-truncation), special.ndtr(truncation), int(outside.sum()))
-        z[outside] = np.clip(special.ndtri(inside_mass), -truncation, truncation)
-    return z, labels
-
-
-def sample_labels(num_classes: int, n: int, rng: np.random.Generator, labels=None) -> np.ndarray | None:
-    """The int32 labels of n conditional samples: `labels` checked, or classes drawn
-    uniformly with `rng` when None; None for an unconditional generator (which refuses
-    labels)."""
-    if not num_classes:
-        if labels is not None:
-            raise ValueError("This generator is unconditional: it takes no labels (drop `labels`).")
-        return None
-    if labels is None:
-        return rng.integers(num_classes, size=n).astype(np.int32)
-    labels = np.asarray(labels)
-    if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"labels must be {n} integers (one per sample), got an array of shape "
-                         f"{labels.shape} and dtype {labels.dtype}.")
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(f"labels must lie in [0, {num_classes}), got values from {labels.min()} to "
-                         f"{labels.max()}.")
-    return labels.astype(np.int32)
 
 
 def _num_classes(num_classes, generator: keras.Model) -> int:

@@ -39,7 +39,7 @@ class EBGAN(BaseGAN):
         self.pt_weight = float(pt_weight)
 
     def energy_and_embedding(self, x, training=True):
-        x = self.discriminator_input(x, training)  # the energy is of what D is given
+        x = self.augmented(x, training)  # the energy is of what D is given
         reconstruction, embedding = self.discriminator(x, training=training)
         return losses.reconstruction_energy(x, reconstruction), embedding
 

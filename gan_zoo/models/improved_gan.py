@@ -80,7 +80,7 @@ class ImprovedGAN(GAN):
 
     def generator_objective(self, real, fake, labels=None):
         def features(x):
-            inputs = self.discriminator_inputs(self.discriminator_input(x), labels)
+            inputs = self.inputs_of_d(self.augmented(x), labels)
             return self.feature_view(inputs, training=True)
 
         real_features = ops.stop_gradient(features(real)[1])
@@ -181,7 +181,7 @@ class SemiSupervisedGAN(ImprovedGAN):
         return minibatches
 
     def discriminator_objective(self, real, fake, labels=None):
-        real_logits = self.discriminator(self.discriminator_input(real), training=True)
+        real_logits = self.discriminator(self.augmented(real), training=True)
         real_lse, fake_lse = self.logit(real_logits), self.critic(fake)
         labels = ops.cast(labels, "int32")
         labelled = ops.cast(labels >= 0, "float32")
