@@ -257,7 +257,8 @@ def test_a_workdir_of_the_other_backend_is_refused_and_left_alone(tmp_path):
         f.write("a checkpoint of the other backend")
     with pytest.raises(train.ConfigError, match=f"written on the {other} backend.*--backend={other}"):
         train.train_and_evaluate(config, workdir, verbose=0)
-    assert os.listdir(workdir) == ["checkpoints"]
+    assert sorted(os.listdir(workdir)) == [workdirs.LOCK, "checkpoints"]  # the lock, released: empty
+    assert os.path.getsize(os.path.join(workdir, workdirs.LOCK)) == 0
     assert os.listdir(os.path.join(workdir, "checkpoints")) == [written]
 
 
@@ -430,7 +431,7 @@ def test_a_resume_takes_the_configs_learning_rate_and_the_workdir_records_the_ch
     config = tiny_config()
     workdir = str(tmp_path / "run")
     train.train_and_evaluate(config, workdir, verbose=0)
-    config_path, history_path = os.path.join(workdir, "config.json"), os.path.join(workdir, train.HISTORY)
+    config_path, history_path = os.path.join(workdir, "config.json"), os.path.join(workdir, workdirs.HISTORY)
     with open(config_path) as f:
         trained_with = f.read()
     # A finished run is read back, not retrained: its config.json keeps what trained it, and
@@ -681,9 +682,13 @@ def test_paper_configs_are_the_papers_and_the_defaults_add_only_the_aids(variant
 
 
 def test_a_missing_config_file_fails_clearly(tmp_path):
-    result = run_tool(f"--workdir={tmp_path / 'run'}", config="does_not_exist.py")
+    result = run_tool(f"--workdir={tmp_path / 'run'}", config=str(tmp_path / "does_not_exist.py"))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "cannot load the --config file" in result.stderr and "does_not_exist.py" in result.stderr
+    # Under zoo_configs/ a missing file is a name the registry does not know.
+    result = run_tool(f"--workdir={tmp_path / 'run'}", config="does_not_exist.py")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "error: No zoo config named 'does_not_exist'. The configs: acgan_cifar10, " in result.stderr
     assert not (tmp_path / "run").exists()
 
 

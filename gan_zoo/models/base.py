@@ -441,15 +441,26 @@ class BaseGAN(keras.Model):
                                    strict=True):
             optimizer.learning_rate.assign(rate * scale)
 
+    # Whether to run `extra_discriminator_steps` (then G makes a fresh pass).
+    has_extra_discriminator_steps = False
+
+    def extra_discriminator_steps(self, minibatches):
+        """D's updates beyond Algorithm 1's k, after them and before G's step, on the
+        step's (images, labels) minibatches (WGAN's reference schedule)."""
+        raise NotImplementedError("has_extra_discriminator_steps is set without extra_discriminator_steps.")
+
     def adversarial_step(self, data):
         """Goodfellow et al. 2014, Algorithm 1: one iteration of the training loop."""
         self.decay_learning_rates()
-        *first, (last, labels) = self.real_minibatches(data)
+        minibatches = self.real_minibatches(data)
+        *first, (last, labels) = minibatches
         for real, real_labels in first:  # k steps of the discriminator...
             self.discriminator_step(real, real_labels)
-        if not self.reuse_generator_pass:
-            return self.record(**self.discriminator_step(last, labels),
-                               **self.generator_step(last, labels))
+        if not self.reuse_generator_pass or self.has_extra_discriminator_steps:
+            d_logs = self.discriminator_step(last, labels)
+            if self.has_extra_discriminator_steps:
+                self.extra_discriminator_steps(minibatches)
+            return self.record(**d_logs, **self.generator_step(last, labels))
         recorded = self.stepper.record(  # G's pass is recorded once and used twice
             self.generator.trainable_variables, lambda: self.generate_like(last, labels))
         d_logs = self.discriminator_step(last, labels, recorded.output)

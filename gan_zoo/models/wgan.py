@@ -39,29 +39,25 @@ class WGAN(BaseGAN):
                          discriminator_constraint=clip, **kwargs)
         self.clip_value = clip.clip_value
         self.reference_schedule = bool(reference_schedule)
+        self.has_extra_discriminator_steps = self.reference_schedule
         if self.reference_schedule and self.stepper.num_replicas() > 1:
             raise ValueError(
                 "WGAN's reference_schedule runs a data-dependent number of critic updates (a while "
                 "loop), and tf.distribute cannot aggregate gradients inside one (merge_call in control "
                 "flow): train it on one device, or on JAX, where keras.distribution.DataParallel runs it.")
 
-    def adversarial_step(self, data):
-        if not self.reference_schedule:
-            return super().adversarial_step(data)
-        self.decay_learning_rates()
-        minibatches = self.real_minibatches(data)
-        for real, labels in minibatches:
-            d_logs = self.discriminator_step(real, labels)
+    def extra_discriminator_steps(self, minibatches):
+        """The reference schedule's critic steps beyond the k: up to 100 in all for the
+        first 25 generator steps and every 500th, cycling over the k minibatches."""
         g_step = ops.convert_to_tensor(self.g_optimizer.iterations)
         burst = ops.logical_or(g_step < BURST_FIRST, g_step % BURST_EVERY == 0)
         extra = ops.where(burst, BURST_CRITIC_STEPS - self.d_steps, 0)
         stacked = ops.stack([images for images, _ in minibatches])
 
-        def critic_step(i):  # the extra steps cycle over the batch's k minibatches
+        def critic_step(i):
             self.discriminator_step(ops.take(stacked, i % self.d_steps, axis=0))
 
         self.stepper.repeat(extra, critic_step)
-        return self.record(**d_logs, **self.generator_step(real, labels))
 
     def get_config(self):
         return {**super().get_config(), "clip_value": self.clip_value,
