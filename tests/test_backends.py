@@ -173,13 +173,30 @@ def test_penalties_refuse_a_keras_whose_moments_moved(monkeypatch):
     """The exact penalties replace Keras's TensorFlow `_compute_moments`; a Keras without it
     gets a message, not silently wrong second derivatives."""
     import tensorflow as tf
+    from keras.src.backend.tensorflow import nn as keras_tf_nn
 
     from gan_zoo import backends
     from gan_zoo.backends import tensorflow as tensorflow_stepper
 
-    monkeypatch.setattr(tensorflow_stepper, "_keras_moments", None)
-    with pytest.raises(RuntimeError, match=r"install keras>=3.10,<3.16, or train penalties on JAX"):
+    monkeypatch.setattr(tensorflow_stepper, "_installed", False)  # as in a process yet to install it
+    monkeypatch.delattr(keras_tf_nn, "_compute_moments")
+    with pytest.raises(RuntimeError, match=r"install the Keras range setup.py names, or train penalties on"):
         backends.current().input_gradient(lambda x: x * x, tf.ones(2))
+
+
+def test_keras_moments_are_left_alone_until_a_penalty_needs_them():
+    """A run without penalties never touches Keras: the exact moments are installed by the
+    first penalty's pass (in a fresh process), and installing them twice keeps Keras's own
+    function as the one they call."""
+    code = ("import tensorflow as tf\nfrom keras.src.backend.tensorflow import nn\n"
+            "from gan_zoo import backends\nfrom gan_zoo.backends import tensorflow as t\n"
+            "own = nn._compute_moments\nbackends.current()\nassert nn._compute_moments is own\n"
+            "backends.current().input_gradient(lambda x: x * x, tf.ones(2))\n"
+            "assert nn._compute_moments is t._moments and t._keras_moments is own\n"
+            "t._installed = False\nt._install_full_moments()\nassert t._keras_moments is own\nprint('ok')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert result.stdout.strip() == "ok", result.stderr[-2000:]
 
 
 def _crossings(node) -> bool:

@@ -28,7 +28,8 @@ class Recorded:
 # MirroredStrategy traces its replicas in threads of their own.
 _full_moments = threading.local()
 _patch = threading.Lock()
-_keras_moments = None
+_installed = False  # whether Keras's moments go through `_moments`
+_keras_moments = None  # Keras's own, which `_moments` calls outside a penalty's pass
 
 
 def _moments(x, axes, keepdims):
@@ -43,19 +44,22 @@ def _moments(x, axes, keepdims):
 
 def _install_full_moments():
     """Route Keras's TensorFlow moments through `_moments`, once."""
-    global _keras_moments
+    global _installed, _keras_moments
     with _patch:
-        if _keras_moments is not None:
+        if _installed:
             return
         from keras.src.backend.tensorflow import nn as keras_tf_nn
 
-        if not hasattr(keras_tf_nn, "_compute_moments"):  # Keras's internals moved: refuse, not be wrong
+        keras_moments = getattr(keras_tf_nn, "_compute_moments", None)
+        if keras_moments is None:  # Keras's internals moved: refuse rather than be wrong
             raise RuntimeError(
                 f"Keras {keras.__version__} has no TensorFlow `_compute_moments`, through which gan_zoo "
                 "takes gradient penalties exactly through batch and layer norm: install the Keras range "
                 "setup.py names, or train penalties on JAX.")
-        _keras_moments = keras_tf_nn._compute_moments
-        keras_tf_nn._compute_moments = _moments
+        if keras_moments is not _moments:
+            _keras_moments = keras_moments
+            keras_tf_nn._compute_moments = _moments
+        _installed = True
 
 
 @contextlib.contextmanager

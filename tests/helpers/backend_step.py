@@ -43,18 +43,19 @@ def fixed_noise(gan):
     step = gan.adversarial_step
     count = [0]
 
-    def draw(kind, shape):
-        count[0] += 1
-        rng = np.random.default_rng(1000 + count[0])
-        shape = tuple(int(s) for s in shape)
-        values = rng.normal(size=shape) if kind == "normal" else rng.uniform(size=shape)
-        return keras.ops.convert_to_tensor(values.astype("float32"))
+    def drawing(kind):
+        def draw(shape):
+            count[0] += 1
+            rng = np.random.default_rng(1000 + count[0])
+            values = getattr(rng, kind)(size=tuple(int(s) for s in shape))
+            return keras.ops.convert_to_tensor(values.astype("float32"))
+        return draw
 
     def adversarial_step(data):
         count[0] = 0
         return step(data)
 
-    gan.draw = draw
+    gan.normal, gan.uniform = drawing("normal"), drawing("uniform")
     gan.adversarial_step = adversarial_step
 
 
