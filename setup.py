@@ -21,7 +21,7 @@ setup(
         "tensorboard>=2.16",
         "ml_collections>=0.1.1",
         "numpy>=1.26",
-        "pillow>=10",
+        "pillow>=10.1",  # ImageFont.load_default(size=...) for the sample frames' titles
         "matplotlib>=3.8",
         "scipy>=1.11",
         "importlib_resources",  # tfds needs it to download, but does not require it

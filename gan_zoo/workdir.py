@@ -52,6 +52,9 @@ def lock(workdir: str, say=print):
         except BlockingIOError:
             raise WorkdirBusy(f"{workdir} is in use by another run ({_holder(path)}): one run per workdir. "
                               "Wait for it to finish, stop it, or give another --workdir.") from None
+        except OSError as error:  # a file system without locks (ENOLCK, EOPNOTSUPP)
+            raise ConfigError(f"Cannot lock {path}: {error}. The workdir's file system does not take "
+                              "locks; give a --workdir on a local disk.") from error
         handle.seek(0)
         left = handle.read().strip()
         if left:

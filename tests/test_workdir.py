@@ -51,3 +51,15 @@ def test_the_lock_of_a_killed_run_is_taken_over_with_a_line_saying_so(tmp_path, 
             f"releasing it (pid {holder.pid} on {socket.gethostname()}, started ") in out
     with open(os.path.join(workdir, workdirs.LOCK)) as f:
         assert f.read() == ""
+
+
+def test_a_file_system_without_locks_is_a_clear_error(tmp_path, monkeypatch):
+    import errno
+    import fcntl
+
+    def no_locks(handle, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with pytest.raises(train.ConfigError, match="does not take locks; give a --workdir on a local disk"):
+        train.train_and_evaluate(tiny_config(), str(tmp_path / "run"), verbose=0)
