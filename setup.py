@@ -36,9 +36,12 @@ setup(
         # KERAS_BACKEND=jax (or a tool's --backend=jax): jax's CPU build, or with CUDA.
         "jax": ["jax>=0.4.30"],
         "jax-cuda": ["jax[cuda13]>=0.7"],
-        "test": ["pytest>=8", "pytest-xdist>=3", "ruff>=0.5"],
-        # benchmarks/benchmark.py --peer=pytorch. Pinned: this release's CPU build is the one
-        # the project's machines hold; an open range fetches a CUDA build of several GB.
-        "bench": ["torch==2.13.0"],
+        # pytest 9.2 derives nodeid from a field pytest-xdist 3.8 does not set: --dist loadgroup
+        # then ignores xdist_group, and each worker computes the shared fixtures again.
+        "test": ["pytest>=8,<9.2", "pytest-xdist>=3", "ruff>=0.5"],
+        # KERAS_BACKEND=torch (or --backend=torch), and benchmarks/benchmark.py --peer=pytorch.
+        # Pinned: this release's CPU build is the one the project's machines hold; an open
+        # range fetches a CUDA build of several GB. On a GPU install torch's CUDA build first.
+        "torch": ["torch==2.13.0"],
     },
 )

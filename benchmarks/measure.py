@@ -29,7 +29,8 @@ class PlainGAN(models.BaseGAN):
     pass for the generator step, k contiguous real minibatches. On TensorFlow: tapes and
     stateful `tf.random.normal` noise, as the keras.io examples. On JAX: the keras.io
     guide's functional step (`stateless_call`, `jax.value_and_grad`, each optimizer's
-    `stateless_apply`), noise from the seed generator's state. The loss pair is the
+    `stateless_apply`), noise from the seed generator's state. On torch: the keras.io
+    guide's PyTorch GAN step (`zero_grad`, `backward`, each optimizer's `apply`). The loss pair is the
     base's (`loss`, `loss_options`); of the penalties only WGAN-GP's "gradient_penalty"
     has a keras.io analogue.
     """
@@ -42,9 +43,37 @@ class PlainGAN(models.BaseGAN):
         self.gp_weight = self.penalties.get("gradient_penalty", 0.0)
 
     def train_step(self, *args):
-        if keras.backend.backend() == "jax":
-            return self._jax_train_step(*args)
-        return self._tensorflow_train_step(*args)
+        return getattr(self, f"_{keras.backend.backend()}_train_step")(*args)
+
+    def _torch_train_step(self, images):
+        import torch
+
+        def update(optimizer, network, loss):
+            self.zero_grad()
+            loss.backward()
+            with torch.no_grad():
+                variables = network.trainable_variables
+                optimizer.apply([v.value.grad for v in variables], variables)
+
+        def noise(m):
+            return keras.random.normal((m, self.latent_dim), seed=self.seed_generator)
+
+        m = images.shape[0] // self.d_steps
+        for i in range(self.d_steps):
+            real = images[i * m:(i + 1) * m]
+            with torch.no_grad():
+                fake = self.generator(noise(m), training=True)
+            d_loss = torch.mean(self.discriminator_loss(self.discriminator(real, training=True),
+                                                        self.discriminator(fake, training=True)))
+            if self.gp_weight:
+                epsilon = keras.random.uniform((m,), seed=self.seed_generator)
+                d_loss = d_loss + self.gp_weight * torch.mean(losses.gradient_penalty(
+                    self.stepper.input_gradient, self.discriminator, real, fake, epsilon))
+            update(self.d_optimizer, self.discriminator, d_loss)
+        fake = self.generator(noise(m), training=True)
+        g_loss = torch.mean(self.generator_loss(self.discriminator(fake, training=True)))
+        update(self.g_optimizer, self.generator, g_loss)
+        return self.record(d_loss=d_loss.detach(), g_loss=g_loss.detach())
 
     def _tensorflow_train_step(self, images):
         import tensorflow as tf
@@ -228,10 +257,12 @@ def matmul_peak(dtype: str, size: int | None = None, repeats: int = 5) -> float:
         import jax
 
         compile_ = jax.jit
-    else:
+    elif keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         compile_ = tf.function
+    else:  # torch: one kernel, eager
+        compile_ = lambda fn: fn  # noqa: E731
     multiply = compile_(lambda x, y: ops.sum(ops.cast(ops.matmul(x, y)[0, :1], "float32")))
     np.asarray(multiply(a, b))
     best = float("inf")
@@ -286,9 +317,9 @@ def xla_cost(model, batch) -> dict:
 
 
 class _Timer:
-    """Runs one model's compiled train function on its own iterator over the data: on
-    TensorFlow the tf.data iterator (distributed under a strategy), on JAX numpy batches
-    and the functional state carried from call to call, as `fit` does."""
+    """Runs one model's train function on its own iterator over the data: on TensorFlow
+    the tf.data iterator (distributed under a strategy), on JAX numpy batches and the
+    functional state carried from call to call, on torch a batch a call, as `fit` does."""
 
     def __init__(self, model, dataset):
         self.model = model
@@ -298,6 +329,14 @@ class _Timer:
         if keras.backend.backend() == "jax":
             self.iterator = dataset.as_numpy_iterator()
             self.state = _jax_state(model)
+            return
+        if keras.backend.backend() == "torch":
+            batches = dataset.as_numpy_iterator()
+            function = self.function
+            self.iterator = None
+            self.function = lambda _: function([keras.tree.map_structure(ops.convert_to_tensor,
+                                                                         next(batches))])
+            self.state = None
             return
         strategy = model.distribute_strategy
         self.iterator = iter(strategy.experimental_distribute_dataset(dataset)
@@ -313,7 +352,7 @@ class _Timer:
             else:
                 logs, self.state = self.function(self.state, self.iterator)
         for value in logs.values():
-            np.asarray(value)
+            ops.convert_to_numpy(value)
         return time.perf_counter() - start
 
 

@@ -37,7 +37,7 @@ def _torch():
     try:
         import torch
     except ImportError:
-        raise PeerError("--peer=pytorch needs PyTorch: pip install -e '.[bench]'.") from None
+        raise PeerError("--peer=pytorch needs PyTorch: pip install -e '.[torch]'.") from None
     return torch
 
 

@@ -77,7 +77,7 @@ def test_the_benchmark_counts_every_variants_flops(variant):
         assert measure._layer_flops(layer) == 2 * int(np.prod(layer.kernel.shape))
 
 
-@pytest.mark.both_backends
+@pytest.mark.backends("jax")
 def test_the_roofline_reads_the_compiled_steps_flops_and_bytes():
     """XLA's own count of the step agrees with the analytic one, generator-pass reuse
     included, and the floors are those counts at the measured peak and bandwidth."""
@@ -103,7 +103,7 @@ def test_the_roofline_reads_the_compiled_steps_flops_and_bytes():
     assert floors["measured"] == zoo["ms_per_step"]["median"]
 
 
-@pytest.mark.both_backends
+@pytest.mark.backends("jax", "torch")
 def test_benchmark_tool_reports_both_models_and_writes_json(tmp_path):
     output = tmp_path / "bench.json"
     command = [sys.executable, os.path.join(REPO, "benchmarks", "benchmark.py"),
@@ -124,12 +124,12 @@ def test_benchmark_tool_reports_both_models_and_writes_json(tmp_path):
     assert figures["peak_rss_mib"] > 0 and figures["config"]["train"]["batch_size"] == 16
     assert figures["zoo"]["gflop_per_step"] < figures["baseline"]["gflop_per_step"]  # G pass reused
 
-    # The PyTorch peer (bench extra): timed in the same process, or a clear error without PyTorch.
+    # The PyTorch peer (torch extra): timed in the same process, or a clear error without PyTorch.
     peer = [*command[:-1], "--peer=pytorch", f"--output={output}"]
     result = subprocess.run(peer, capture_output=True, text=True, timeout=300,
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     if importlib.util.find_spec("torch") is None:
-        assert result.returncode == 2 and "pip install -e '.[bench]'" in result.stderr
+        assert result.returncode == 2 and "pip install -e '.[torch]'" in result.stderr
         return
     assert result.returncode == 0, result.stderr[-2000:]
     figures = json.loads(output.read_text())

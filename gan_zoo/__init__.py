@@ -1,8 +1,9 @@
-"""gan_zoo: a GAN model zoo for Keras 3 on TensorFlow and JAX.
+"""gan_zoo: a GAN model zoo for Keras 3 on TensorFlow, JAX and PyTorch.
 
 Every variant in `gan_zoo.models` is a `keras.Model` whose `train_step` follows its
 paper, so it trains with a plain `model.fit` on the backend `KERAS_BACKEND` names:
-TensorFlow (the default, any `tf.distribute` strategy) or JAX (`keras.distribution`).
+TensorFlow (the default, any `tf.distribute` strategy), JAX (`keras.distribution`) or
+PyTorch (one device).
 """
 
 import os as _os
@@ -17,7 +18,8 @@ if _os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
             "gan_zoo on the TensorFlow backend needs TensorFlow. Install it with one of the extras:\n"
             "  pip install -e '.[cpu]'   # CPU only (tensorflow-cpu)\n"
             "  pip install -e '.[gpu]'   # NVIDIA GPUs (tensorflow[and-cuda])\n"
-            "or use JAX: pip install -e '.[jax]' and KERAS_BACKEND=jax."
+            "or use JAX: pip install -e '.[jax]' and KERAS_BACKEND=jax,\n"
+            "or PyTorch: pip install -e '.[torch]' and KERAS_BACKEND=torch."
         ) from error
 
 from gan_zoo import data, layers, losses, metrics, models, networks  # noqa: E402

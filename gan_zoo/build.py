@@ -43,8 +43,12 @@ def resolve_steps_per_execution(config) -> int:
     the step costs more than the step (H200, the default config: 4500 steps in 16.6 s of
     training against 52 s at 1, the same weights), the largest count up to 10 that divides
     every callback interval; elsewhere 1 (no measurable gain on CPU, and TensorBoard gets
-    every step)."""
-    if config.train.steps_per_execution or not devices.gpus():
+    every step), and always 1 where the backend runs one step per call (torch)."""
+    several = backends.current().several_steps_per_call
+    if config.train.steps_per_execution > 1 and not several:
+        raise ConfigError(f"train.steps_per_execution={config.train.steps_per_execution}: Keras's "
+                          f"{backends.current().name} trainer runs one step per call; set it to 0 or 1.")
+    if config.train.steps_per_execution or not devices.gpus() or not several:
         return config.train.steps_per_execution or 1
     intervals = callback_intervals(config).values()
     return max(n for n in range(1, GPU_STEPS_PER_EXECUTION + 1) if all(v % n == 0 for v in intervals))

@@ -14,7 +14,8 @@ from PIL import Image
 
 from gan_zoo import backends
 from gan_zoo.models.penalties import PENALTIES
-from gan_zoo.pictures import class_grid_inputs, density_story, render_samples, upscale, with_title
+from gan_zoo.pictures import class_grid_inputs, density_story, numpy, render_samples, upscale, with_title
+from gan_zoo.values import flatten, is_number
 
 
 def current_value(model, variable) -> np.ndarray:
@@ -157,7 +158,7 @@ class SampleWriter(GANCallback):
         with self.gan.averaged_generator():  # the samples users get: the average, when kept
             picture = render_samples(self.gan, self.dataset_name, self.is_image, step, self.inputs,
                                      self.columns)
-            samples = np.asarray(self.gan.generator(self.inputs, training=False), np.float32)
+            samples = numpy(self.gan.generator(self.inputs, training=False))
         if self.is_image:  # toys' figures carry their own title
             picture = with_title(upscale(picture), f"{self.dataset_name}, step {step}")
         Image.fromarray(picture.squeeze(-1) if picture.shape[-1] == 1 else picture).save(
@@ -227,13 +228,7 @@ def non_finite_weights(model) -> list[str]:
 
 def flatten_figures(figures: dict, prefix: str = "") -> dict:
     """{"a": {"b": 1.0}} -> {"a/b": 1.0}, numbers only."""
-    flat = {}
-    for key, value in figures.items():
-        if isinstance(value, dict):
-            flat.update(flatten_figures(value, f"{prefix}{key}/"))
-        elif isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
-            flat[f"{prefix}{key}"] = float(value)
-    return flat
+    return {key: float(value) for key, value in flatten(figures, "/", prefix).items() if is_number(value)}
 
 
 class PeriodicEvaluation(GANCallback):
@@ -332,7 +327,7 @@ def write_hparams(writer, config, trial_id: str, loss: str, metrics: dict[str, s
     and the penalties it uses) marked to come first, and `metrics` ({tag: description},
     in the order of the columns), the figures this run's evaluation writes."""
     flat = {"model.loss": loss}
-    for key, value in _config_items(config.to_dict()):
+    for key, value in flatten(config.to_dict()).items():
         flat[key] = value if isinstance(value, (bool, int, float, str)) else str(value)
     used_penalties = {f"penalties.{name}" for name, weight in config.penalties.items() if weight}
     key_names = set(KEY_HPARAMS) | used_penalties
@@ -341,10 +336,3 @@ def write_hparams(writer, config, trial_id: str, loss: str, metrics: dict[str, s
     writer.hparams(flat, trial_id=trial_id)
     writer.flush()
 
-
-def _config_items(tree: dict, prefix: str = ""):
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            yield from _config_items(value, f"{prefix}{key}.")
-        else:
-            yield f"{prefix}{key}", value

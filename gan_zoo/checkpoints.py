@@ -2,8 +2,8 @@
 
 The format is the backend's (`Backend.make_checkpoint`): `tf.train.Checkpoint` +
 `CheckpointManager` on TensorFlow, which restore into the variables of any
-`tf.distribute` strategy; `ckpt-STEP.npz` arrays on JAX
-(`backends.array_checkpoints`). Both behind one interface (`make`).
+`tf.distribute` strategy; arrays in `ckpt-STEP.npz` on JAX and `ckpt-STEP.pt` on torch
+(`backends.array_checkpoints`). All behind one interface (`make`).
 
 `restore_latest_good` restores the newest checkpoint that reads back and warns about
 newer ones that do not; `Checkpointer` writes them during `fit`, never with non-finite
@@ -79,7 +79,7 @@ def restore_latest_good(checkpoint, manager) -> str | None:
             checkpoint.restore(path).assert_existing_objects_matched()
             return path
         except errors as error:
-            print(f"warning: checkpoint {path} is unreadable ({type(error).__name__}); "
+            print(f"warning: checkpoint {path} is unreadable ({type(error).__name__}: {error}); "
                   "falling back to the previous one.")
     if saved_checkpoints(manager):
         raise NoReadableCheckpoint(f"No checkpoint in {manager.directory} can be read; move it away "

@@ -14,6 +14,7 @@ import ml_collections
 
 from gan_zoo import models, networks
 from gan_zoo.models import penalties
+from gan_zoo.values import flatten, is_number
 
 OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop,
               "sgd": keras.optimizers.SGD}
@@ -150,20 +151,20 @@ def validate(config) -> None:
                 "g_optimizer.learning_rate": config.g_optimizer.learning_rate,
                 "d_optimizer.learning_rate": config.d_optimizer.learning_rate}
     for key, value in positive.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        if not is_number(value) or value <= 0:
             raise ConfigError(f"config.{key} must be a positive number, got {value!r}.")
     for section in ("g_optimizer", "d_optimizer"):  # Adam's moment decays (other optimizers drop them)
         for key in ("beta_1", "beta_2"):
             value = config[section].get(key, 0.0)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+            if not is_number(value) or not 0 <= value < 1:
                 raise ConfigError(f"config.{section}.{key} must be a number in [0, 1), got {value!r}: "
                                   "it is the decay of one of Adam's moment averages.")
     every = config.train.steps_per_execution
-    if isinstance(every, bool) or not isinstance(every, int) or every < 0:
+    if not is_number(every, integer=True) or every < 0:
         raise ConfigError(f"config.train.steps_per_execution must be a positive integer (or 0: chosen for "
                           f"the device), got {every!r}.")
     for key, value in callback_intervals(config).items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value % max(every, 1):
+        if not is_number(value, integer=True) or value < 0 or value % max(every, 1):
             raise ConfigError(f"config.{key} ({value!r}) must be a multiple of "
                               f"train.steps_per_execution ({every}): callbacks run once per execution.")
     if config.train.precision not in ("auto", *networks.PRECISIONS):
@@ -179,8 +180,7 @@ def validate(config) -> None:
     if config.model.variant not in models.VARIANTS:
         raise ConfigError(f"config.model.variant must be one of {sorted(models.VARIANTS)}, "
                           f"got {config.model.variant!r}.")
-    if isinstance(config.labelled_batch_size, bool) or not isinstance(config.labelled_batch_size, int) \
-            or config.labelled_batch_size < 0:
+    if not is_number(config.labelled_batch_size, integer=True) or config.labelled_batch_size < 0:
         raise ConfigError(f"config.labelled_batch_size must be a non-negative integer, got "
                           f"{config.labelled_batch_size!r}.")
     variant = models.VARIANTS.get(config.model.variant)  # an unknown one is refused below
@@ -189,7 +189,7 @@ def validate(config) -> None:
                           "semi-supervised run: it needs labels_per_class > 0 and a variant that reads "
                           "labels (semi_supervised), or set it to 0.")
     for name, weight in config.penalties.items():
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+        if not is_number(weight) or weight < 0:
             raise ConfigError(f"config.penalties.{name} is the penalty's weight: a non-negative number "
                               f"(0 = off), got {weight!r}.")
     for name in ("g_optimizer", "d_optimizer"):
@@ -233,12 +233,7 @@ def config_changes(previous: dict, requested: dict) -> dict[str, tuple]:
     """The dotted keys whose values differ between a workdir's config.json (`previous`,
     read through `with_later_defaults`) and a config about to use that workdir (both as
     JSON data), as (previous value, requested value); a key one side lacks reads MISSING."""
-    def flat(node, prefix=""):
-        if not isinstance(node, dict):
-            return {prefix[:-1]: node}
-        return {k: v for key, value in node.items() for k, v in flat(value, f"{prefix}{key}.").items()}
-
-    before, after = flat(with_later_defaults(previous)), flat(json.loads(json.dumps(requested)))
+    before, after = flatten(with_later_defaults(previous)), flatten(json.loads(json.dumps(requested)))
     pairs = {key: (before.get(key, MISSING), after.get(key, MISSING)) for key in before.keys() | after.keys()}
     return {key: pair for key, pair in sorted(pairs.items()) if pair[0] != pair[1]}
 

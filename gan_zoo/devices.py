@@ -9,6 +9,7 @@ alike (`scope()`, `num_replicas_in_sync`). The backend makes them
 import os
 import platform
 import re
+import sys
 
 import keras
 
@@ -80,11 +81,9 @@ def machine() -> dict:
     except OSError:
         pass
     versions = {"keras": keras.__version__}
-    for module in ("tensorflow", "jax"):
-        try:
-            versions[module] = __import__(module).__version__
-        except ImportError:
-            pass
+    for module in ("tensorflow", "jax", "torch"):  # those this process uses, not all installed
+        if module in sys.modules:
+            versions[module] = sys.modules[module].__version__
     driver = None
     try:  # "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release Build ..."
         with open("/proc/driver/nvidia/version") as f:

@@ -10,10 +10,11 @@ compare_gan's `loss_lib` and TF-GAN's `gan_loss` make the loss a choice of its o
 """
 
 import dataclasses
-import inspect
 from collections.abc import Callable
 
 from keras import ops
+
+from gan_zoo.values import bind_options, keyword_options
 
 
 def _flat(logits):
@@ -232,24 +233,13 @@ class LossPair:
 
     def options(self) -> list[str]:
         """The keyword options of the two losses (label_smoothing, a, b, c, margin)."""
-        return _options(self.discriminator, 2) + _options(self.generator, 1)
+        return [*keyword_options(self.discriminator, 2), *keyword_options(self.generator, 1)]
 
     def bind(self, options: dict) -> tuple[Callable, Callable]:
         """The two losses with `options` given to whichever of them takes each."""
-        unknown = set(options) - set(self.options())
-        if unknown:
-            raise ValueError(f"loss_options {sorted(unknown)} are not options of this loss; it takes "
-                             f"{self.options()}.")
-
-        def bound(fn, num_outputs):
-            mine = {k: v for k, v in options.items() if k in _options(fn, num_outputs)}
-            return lambda *outputs: fn(*outputs, **mine)
-
-        return bound(self.discriminator, 2), bound(self.generator, 1)
-
-
-def _options(loss: Callable, num_outputs: int) -> list[str]:
-    return list(inspect.signature(loss).parameters)[num_outputs:]
+        bound = bind_options({"discriminator": (self.discriminator, 2), "generator": (self.generator, 1)},
+                             options, "loss_options", "this loss pair")
+        return bound["discriminator"], bound["generator"]
 
 
 LOSS_PAIRS = {

@@ -8,6 +8,7 @@ Used by the sample writer during training (`callbacks.SampleWriter`) and by
 import functools
 import io
 
+import keras
 import matplotlib
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -16,6 +17,11 @@ matplotlib.use("Agg")
 from matplotlib import pyplot as plt  # noqa: E402
 
 from gan_zoo.data import toy_spec  # noqa: E402
+
+
+def numpy(tensor) -> np.ndarray:
+    """A network's output as float32 numpy, on every backend (a torch output carries its graph)."""
+    return np.asarray(keras.ops.convert_to_numpy(tensor), np.float32)
 
 
 def image_grid(images: np.ndarray, cols: int | None = None) -> np.ndarray:
@@ -80,7 +86,7 @@ def discriminator_view(model, x: np.ndarray, chunk: int = 512) -> tuple[np.ndarr
 
     Evaluated in chunks: layers such as minibatch discrimination cost O(batch^2).
     """
-    scores = np.concatenate([np.asarray(model.critic(x[i:i + chunk], training=False), np.float32).reshape(-1)
+    scores = np.concatenate([numpy(model.critic(x[i:i + chunk], training=False)).reshape(-1)
                              for i in range(0, len(x), chunk)])
     if model.discriminator_outputs_logits:
         return 1.0 / (1.0 + np.exp(-np.clip(scores, -50.0, 50.0))), "D(x)"
@@ -194,7 +200,7 @@ def render_samples(model, dataset_name: str, is_image: bool, step: int, inputs,
     """The picture of the generator's state on `inputs` (z, or [z, labels]): an image
     grid (`columns` wide, e.g. a class grid), or the toy's plot (with D's view unless D
     needs labels too)."""
-    samples = np.asarray(model.generator(inputs, training=False), np.float32)
+    samples = numpy(model.generator(inputs, training=False))
     if is_image:
         return image_grid(samples, columns)
     critic = None if model.discriminator_takes_labels else model

@@ -2,10 +2,11 @@
 the same seed on every backend), the labels of a conditional generator, the truncation
 trick. `BaseGAN.generate` and the tools (a loaded generator.keras) draw through it."""
 
-import numbers
 
 import numpy as np
 from scipy import special
+
+from gan_zoo.values import is_number
 
 
 def noise_and_labels(n: int, latent_dim: int, num_classes: int, seed, labels=None, truncation: float = 0.0):
@@ -20,7 +21,7 @@ def noise_and_labels(n: int, latent_dim: int, num_classes: int, seed, labels=Non
     redraws come after the labels, so the labels and the components already inside are
     those of the untruncated draw.
     """
-    if isinstance(truncation, bool) or not isinstance(truncation, numbers.Real) or not truncation >= 0:
+    if not is_number(truncation) or not truncation >= 0:
         raise ValueError(f"truncation must be a number >= 0 (0 = off), got {truncation!r}.")
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((n, latent_dim)).astype(np.float32)

@@ -1,10 +1,10 @@
-"""The two steppers implement one algorithm: the same step on TensorFlow and on JAX.
+"""The three steppers implement one algorithm: the same step on TensorFlow, JAX and torch.
 
 `helpers/backend_step.py` trains one step of every variant (and of generator-pass
 reuse, k > 1, WGAN's clipping, Improved GAN's historical averages) from the same
 weights, noise and data under each backend, in a subprocess each, and the weights must
 agree within float32 round-off. Hinge runs with spectral normalization on D, as its
-configs do. The test spawns both backends itself, so it runs in the TensorFlow pass only.
+configs do. The test spawns every backend itself, so it runs in the TensorFlow pass only.
 """
 
 import json
@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 
 from conftest import REPO
+
+BACKENDS = ("tensorflow", "jax", "torch")
 
 
 def one_step(backend: str, out: str) -> dict:
@@ -30,17 +32,18 @@ def one_step(backend: str, out: str) -> dict:
 @pytest.fixture(scope="session")  # computed once by the one worker of its group
 def steps(tmp_path_factory):
     folder = tmp_path_factory.mktemp("steps")
-    return {backend: one_step(backend, str(folder / f"{backend}.npz")) for backend in ("tensorflow", "jax")}
+    return {backend: one_step(backend, str(folder / f"{backend}.npz")) for backend in BACKENDS}
 
 
 @pytest.mark.xdist_group("steps")
-def test_one_step_gives_the_same_weights_on_tensorflow_and_jax(steps):
-    tf_step, jax_step = steps["tensorflow"], steps["jax"]
-    assert tf_step.keys() == jax_step.keys()
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_one_step_gives_the_same_weights_as_on_tensorflow(steps, backend):
+    tf_step, other = steps["tensorflow"], steps[backend]
+    assert tf_step.keys() == other.keys()
     cases = {key.split("/")[0] for key in tf_step}
     assert len(cases) == 15
     for key in tf_step:
-        np.testing.assert_allclose(jax_step[key], tf_step[key], rtol=1e-4, atol=2e-6, err_msg=key)
+        np.testing.assert_allclose(other[key], tf_step[key], rtol=1e-4, atol=2e-6, err_msg=key)
 
 
 @pytest.mark.xdist_group("steps")
@@ -61,19 +64,23 @@ def run_helper(backend: str, *args) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-# A critic both ways; minibatch discrimination and labels one way each.
-@pytest.mark.parametrize("saved_on,loaded_on,variants", [
-    ("tensorflow", "jax", ["wgan_gp", "semi_supervised"]),
-    ("jax", "tensorflow", ["wgan_gp", "improved_gan"])])
-def test_gans_saved_on_one_backend_load_on_the_other_and_train_on(tmp_path, saved_on, loaded_on, variants):
+# A critic from every backend; labels and minibatch discrimination from some.
+@pytest.mark.parametrize("saved_on,variants", [
+    ("tensorflow", ["wgan_gp", "semi_supervised"]),
+    ("jax", ["wgan_gp", "improved_gan"]),
+    ("torch", ["wgan_gp", "semi_supervised"])])
+def test_gans_saved_on_one_backend_load_on_the_other_two_and_train_on(tmp_path, saved_on, variants):
     """The .keras file carries G, D and both optimizers' state (Adam's moments, step
-    counts); the other backend generates the same samples from it and keeps training."""
+    counts); each other backend generates the same samples from it and keeps training."""
     run_helper(saved_on, "save", str(tmp_path), *variants)
-    for variant, loaded in run_helper(loaded_on, "load", str(tmp_path), *variants).items():
-        assert loaded["backend"] == loaded_on
-        assert loaded["same_samples"], variant
-        assert loaded["g_steps_loaded"] == 2 and loaded["g_steps_after"] == 4, variant
-        assert loaded["d_moments_nonzero"], variant
+    for loaded_on in BACKENDS:
+        if loaded_on == saved_on:
+            continue
+        for variant, loaded in run_helper(loaded_on, "load", str(tmp_path), *variants).items():
+            assert loaded["backend"] == loaded_on
+            assert loaded["same_samples"], (variant, loaded_on)
+            assert loaded["g_steps_loaded"] == 2 and loaded["g_steps_after"] == 4, (variant, loaded_on)
+            assert loaded["d_moments_nonzero"], (variant, loaded_on)
 
 
 def without_tensorflow(tool: str, *args):
@@ -239,12 +246,34 @@ def test_every_backend_gives_what_the_protocol_declares():
     from gan_zoo import backends
     from gan_zoo.backends import jax as jax_backend
     from gan_zoo.backends import tensorflow as tensorflow_backend
+    from gan_zoo.backends import torch as torch_backend
 
     declared = [name for name in vars(backends.Backend) if not name.startswith("_")] + list(
         backends.Backend.__annotations__)
-    for module in (tensorflow_backend, jax_backend):
-        assert isinstance(module.BACKEND, backends.Backend)
+    modules = {"tensorflow": tensorflow_backend, "jax": jax_backend, "torch": torch_backend}
+    for name, module in modules.items():
+        assert isinstance(module.BACKEND, backends.Backend) and module.BACKEND.name == name
         assert not [name for name in declared if not hasattr(module.BACKEND, name)], module.__name__
-        assert module.BACKEND.checkpoint_pattern == backends.CHECKPOINT_PATTERNS[module.BACKEND.name]
-    assert backends.current() is {"tensorflow": tensorflow_backend, "jax": jax_backend}[
-        backends.current().name].BACKEND
+        assert module.BACKEND.checkpoint_pattern == backends.CHECKPOINT_PATTERNS[name]
+    assert backends.current() is modules[backends.current().name].BACKEND
+
+
+def test_a_torch_checkpoint_holding_pickled_code_is_refused_not_run(tmp_path):
+    """torch checkpoints are read with weights_only: a file whose pickle would call a
+    function is refused as unreadable, and the function never runs."""
+    import pickle
+
+    import torch
+
+    from gan_zoo.backends import torch as torch_backend
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {tmp_path / 'ran'}",))
+
+    path = str(tmp_path / "ckpt-1.pt")
+    torch.save({"w": Payload()}, path, pickle_protocol=pickle.HIGHEST_PROTOCOL)
+    checkpoint, _ = torch_backend.BACKEND.make_checkpoint({}, str(tmp_path), max_to_keep=1)
+    with pytest.raises(ValueError, match="ckpt-1.pt is unreadable.*weights_only"):
+        checkpoint.read(path)
+    assert not (tmp_path / "ran").exists()

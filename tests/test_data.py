@@ -130,7 +130,7 @@ def test_stacked_mnist_stacks_three_labelled_digits_with_1000_modes():
     assert stacked.shape == (10_000, 28, 28, 3) and len(np.unique(triples)) > 990
 
 
-@pytest.mark.both_backends
+@pytest.mark.backends("jax", "torch")
 def test_array_batches_give_each_process_its_block_of_every_global_batch():
     x = np.arange(40, dtype="float32")[:, None]
     y = np.arange(40)
@@ -144,7 +144,7 @@ def test_array_batches_give_each_process_its_block_of_every_global_batch():
         data.pipeline.ArrayBatches((x,), 8, shard=(0, 3))
 
 
-@pytest.mark.both_backends
+@pytest.mark.backends("jax", "torch")
 def test_array_batches_are_the_same_read_in_any_order():
     x = np.arange(40, dtype="float32")[:, None]
     batches = data.pipeline.ArrayBatches((x,), 8, seed=5)
@@ -158,7 +158,7 @@ def test_array_batches_are_the_same_read_in_any_order():
     np.testing.assert_array_equal(data.pipeline.ArrayBatches((x,), 8, seed=5)[11], in_order[11])
 
 
-@pytest.mark.both_backends
+@pytest.mark.backends("jax", "torch")
 def test_num_examples_keeps_the_first_examples_of_the_train_split():
     dataset, info = data.load("mnist_subset", 50, num_examples=500, with_labels=True, shuffle=False)
     x, y = data.load_arrays("mnist_subset", "train")
@@ -168,7 +168,7 @@ def test_num_examples_keeps_the_first_examples_of_the_train_split():
     np.testing.assert_array_equal(seen, x[:500])
 
 
-@pytest.mark.both_backends
+@pytest.mark.backends("jax", "torch")
 def test_labelled_batch_size_appends_labelled_examples_to_every_batch():
     """Salimans et al.'s stream: batch_size unlabelled examples (label -1, the whole split)
     and then M of the 100 labelled ones, every pass over those in a new order."""

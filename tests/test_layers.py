@@ -5,9 +5,10 @@ import ml_dtypes
 import numpy as np
 import pytest
 
+from conftest import numpy
 from gan_zoo import backends, layers, networks
 
-pytestmark = pytest.mark.both_backends
+pytestmark = pytest.mark.backends("jax", "torch")
 
 
 def minibatch_layer(features: int, num_kernels=3, kernel_dim=2):
@@ -19,18 +20,18 @@ def minibatch_layer(features: int, num_kernels=3, kernel_dim=2):
 def test_minibatch_discrimination_excludes_self_pairs():
     layer = minibatch_layer(4)
     lone = np.random.normal(size=(1, 4)).astype("float32")
-    out = np.asarray(layer(lone))
+    out = numpy(layer(lone))
     np.testing.assert_allclose(out[:, :4], lone)  # f(x) passes through
     np.testing.assert_allclose(out[:, 4:], 0.0)  # a lone sample has no other to compare with
     twins = np.repeat(lone, 2, axis=0)
-    np.testing.assert_allclose(np.asarray(layer(twins))[:, 4:], 1.0, rtol=1e-6)  # exp(-0) each
+    np.testing.assert_allclose(numpy(layer(twins))[:, 4:], 1.0, rtol=1e-6)  # exp(-0) each
 
 
 def test_minibatch_discrimination_matches_the_formula():
     layer = minibatch_layer(2, num_kernels=1, kernel_dim=2)
     layer.kernel.assign(np.eye(2, dtype="float32"))  # M_i = f(x_i)
     x = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]], "float32")
-    o = np.asarray(layer(x))[:, 2]
+    o = numpy(layer(x))[:, 2]
     # L1 distances: 0-1: 1, 0-2: 2, 1-2: 3.
     expected = [np.exp(-1) + np.exp(-2), np.exp(-1) + np.exp(-3), np.exp(-2) + np.exp(-3)]
     np.testing.assert_allclose(o, expected, rtol=1e-6)
@@ -43,7 +44,7 @@ def test_minibatch_discrimination_serializes(tmp_path):
     d.save(path)
     loaded = keras.saving.load_model(path)
     x = np.random.normal(size=(6, 2)).astype("float32")
-    np.testing.assert_allclose(loaded(x), d(x), rtol=1e-6)
+    np.testing.assert_allclose(numpy(loaded(x)), numpy(d(x)), rtol=1e-6)
     assert loaded.get_layer("minibatch").num_kernels == 5
 
 
@@ -52,7 +53,7 @@ def test_feature_view_shares_the_discriminators_weights():
     view = layers.with_features(d, "features")
     x = np.random.normal(size=(3, 2)).astype("float32")
     out, features = view(x)
-    np.testing.assert_allclose(out, d(x), rtol=1e-6)
+    np.testing.assert_allclose(numpy(out), numpy(d(x)), rtol=1e-6)
     assert features.shape == (3, 8)
     assert {id(v) for v in view.weights} == {id(v) for v in d.weights}
     with pytest.raises(ValueError, match="no layer 'nope'; its layers are"):
@@ -63,12 +64,12 @@ def test_virtual_batch_norm_output_ignores_the_rest_of_the_minibatch():
     vbn = layers.VirtualBatchNormalization(reference_size=8)
     reference = np.random.normal(3.0, 2.0, size=(8, 4)).astype("float32")
     x = np.random.normal(size=(5, 4)).astype("float32")
-    alone = np.asarray(vbn(np.concatenate([reference, x[:1]])))[8]
-    together = np.asarray(vbn(np.concatenate([reference, x])))[8]
+    alone = numpy(vbn(np.concatenate([reference, x[:1]])))[8]
+    together = numpy(vbn(np.concatenate([reference, x])))[8]
     np.testing.assert_allclose(alone, together, rtol=1e-5)  # batch norm would differ
     large = layers.VirtualBatchNormalization(reference_size=256)
     reference = np.random.normal(3.0, 2.0, size=(256, 4)).astype("float32")
-    normalized = np.asarray(large(reference))  # gamma = 1, beta = 0 at initialization
+    normalized = numpy(large(reference))  # gamma = 1, beta = 0 at initialization
     np.testing.assert_allclose(normalized.mean(axis=0), 0.0, atol=0.05)
     np.testing.assert_allclose(normalized.std(axis=0), 1.0, atol=0.05)
 

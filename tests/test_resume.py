@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 
 from conftest import BACKEND, REPO
+from gan_zoo import backends
 
 # The tool runs on the backend of the test process; the clock file's handling is the same on
-# both, so its test runs in the TensorFlow pass only.
-both_backends = pytest.mark.both_backends
+# every backend, so its test runs in the TensorFlow pass only.
+every_backend = pytest.mark.backends("jax", "torch")
 
 FAST = ["--config.train.batch_size=16", "--config.networks.base_filters=4",
         "--config.eval.num_samples=0"]
@@ -36,12 +37,12 @@ def run(workdir, *args):
 
 
 def checkpoint_steps(workdir) -> list[int]:
-    suffix = ".index" if BACKEND == "tensorflow" else ".npz"
+    suffix = backends.CHECKPOINT_PATTERNS[BACKEND][len("ckpt-*"):]
     names = glob.glob(os.path.join(workdir, "checkpoints", f"ckpt-*{suffix}"))
     return sorted(int(re.search(rf"ckpt-(\d+){re.escape(suffix)}", n).group(1)) for n in names)
 
 
-@both_backends
+@every_backend
 def test_sigkill_loses_at_most_checkpoint_every_steps(tmp_path):
     workdir = str(tmp_path / "run")
     schedule = ["--config.train.epochs=1", "--config.train.steps_per_epoch=400",
@@ -93,8 +94,8 @@ def final_state(workdir) -> dict:
     """Every variable of the final checkpoint (weights, optimizer slots, noise state)."""
     directory = os.path.join(workdir, "checkpoints")
     if BACKEND != "tensorflow":
-        with np.load(os.path.join(directory, f"ckpt-{max(checkpoint_steps(workdir))}.npz")) as stored:
-            return {name: stored[name] for name in stored.files}
+        checkpoint, manager = backends.current().make_checkpoint({}, directory, max_to_keep=3)
+        return checkpoint.read(manager.latest_checkpoint)
     import tensorflow as tf
 
     path = tf.train.latest_checkpoint(directory)
@@ -102,7 +103,7 @@ def final_state(workdir) -> dict:
             if not any(skip in name for skip in ("save_counter", "_CHECKPOINTABLE_OBJECT"))}
 
 
-@both_backends
+@every_backend
 def test_deterministic_resume_is_bitwise_identical_to_an_uninterrupted_run(tmp_path):
     common = ["--config.deterministic=True", "--config.train.steps_per_epoch=5",
               "--config.train.checkpoint_every=5", "--config.train.sample_every=5",

@@ -65,7 +65,7 @@ def test_mixed_bfloat16_computes_in_bf16_and_keeps_float32_variables_outputs_and
     assert keras.config.dtype_policy().name == "float32"  # the policy does not leak
 
 
-@pytest.mark.both_backends
+@pytest.mark.backends("jax", "torch")
 def test_loss_scaling_leaves_the_update_unchanged():
     """mixed_float16 wraps both optimizers in LossScaleOptimizer; the loss is scaled on the
     tape and the gradients unscaled, so on float32 networks the update is the plain one.

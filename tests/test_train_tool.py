@@ -16,7 +16,7 @@ from tensorboard.backend.event_processing import event_accumulator
 
 import zoo_configs
 from conftest import BACKEND, REPO
-from gan_zoo import build, callbacks, checkpoints, data, models, summaries, train
+from gan_zoo import backends, build, callbacks, checkpoints, data, models, summaries, train
 from gan_zoo import workdir as workdirs
 
 TINY = ["--config.train.epochs=2", "--config.train.steps_per_epoch=3",
@@ -88,7 +88,7 @@ def restore_latest(config, workdir):
     return gan
 
 
-@pytest.mark.both_backends
+@pytest.mark.backends("jax", "torch")
 def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
     workdir = str(tmp_path / "run")
     result = run_tool(f"--workdir={workdir}", *TINY)
@@ -204,7 +204,7 @@ def test_conditioning_and_subsets_refuse_what_they_cannot_train(tmp_path, key, v
     assert not (tmp_path / "run" / "checkpoints").exists()
 
 
-@pytest.mark.both_backends
+@pytest.mark.backends("jax", "torch")
 def test_resuming_with_another_model_overwrites_nothing(tmp_path):
     workdir = str(tmp_path / "run")
     train.train_and_evaluate(tiny_config(), workdir, verbose=0)
@@ -246,12 +246,13 @@ def test_a_run_from_before_a_new_hyper_parameter_still_resumes(tmp_path):
         train.train_and_evaluate(config, workdir, verbose=0)
 
 
-@pytest.mark.both_backends
+@pytest.mark.backends("jax", "torch")
 def test_a_workdir_of_the_other_backend_is_refused_and_left_alone(tmp_path):
-    """A backend does not see the other's checkpoints: it would start over beside them."""
+    """A backend does not see another's checkpoints: it would start over beside them."""
     config = tiny_config()
     workdir = str(tmp_path / "run")
-    other, written = {"tensorflow": ("jax", "ckpt-4.npz"), "jax": ("tensorflow", "ckpt-4.index")}[BACKEND]
+    other, written = {"tensorflow": ("jax", "ckpt-4.npz"), "jax": ("torch", "ckpt-4.pt"),
+                      "torch": ("tensorflow", "ckpt-4.index")}[BACKEND]
     os.makedirs(os.path.join(workdir, "checkpoints"))
     with open(os.path.join(workdir, "checkpoints", written), "w") as f:
         f.write("a checkpoint of the other backend")
@@ -266,10 +267,10 @@ def test_a_workdir_of_the_other_backend_is_refused_and_left_alone(tmp_path):
 def test_an_unknown_backend_is_refused_before_anything_is_written(tmp_path, tool):
     workdir = [f"--workdir={tmp_path / 'run'}"] if tool in ("train.py", "evaluate.py", "sample.py") else []
     folder = "benchmarks" if tool == "benchmark.py" else "tools"
-    result = subprocess.run([sys.executable, os.path.join(REPO, folder, tool), "--backend=torch", *workdir],
+    result = subprocess.run([sys.executable, os.path.join(REPO, folder, tool), "--backend=mxnet", *workdir],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
-    assert "--backend must be one of ('tensorflow', 'jax'), got 'torch'" in result.stderr
+    assert "--backend must be one of ('tensorflow', 'jax', 'torch'), got 'mxnet'" in result.stderr
     assert not (tmp_path / "run").exists()
 
 
@@ -315,7 +316,7 @@ def test_unwritable_workdir_is_a_config_error(tmp_path):
         train.train_and_evaluate(tiny_config(), str(blocker / "run"), verbose=0)
 
 
-@pytest.mark.both_backends
+@pytest.mark.backends("jax", "torch")
 @pytest.mark.parametrize("name", ["gan_gauss1d", "gan_ring8", "gan_grid25"])
 def test_toy_configs_train_and_plot(tmp_path, name):
     config = train.load_zoo_config(name)
@@ -361,7 +362,7 @@ def test_import_without_tensorflow_names_the_extras():
     assert "pip install -e '.[cpu]'" in result.stderr and "'.[gpu]'" in result.stderr
 
 
-@pytest.mark.both_backends
+@pytest.mark.backends("jax", "torch")
 def test_divergence_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
     from conftest import adam, toy_networks
     from gan_zoo import data, models
@@ -381,7 +382,7 @@ def test_divergence_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
     assert checkpoints.step_of(manager.latest_checkpoint) == "2"
 
 
-@pytest.mark.both_backends
+@pytest.mark.backends("jax", "torch")
 def test_every_checkpoint_on_disk_has_its_training_time(tmp_path):
     """A kill just after a checkpoint is written (simulated by raising there) still finds
     that step in train_seconds.json, so the resumed run carries the earlier time over."""
@@ -426,7 +427,7 @@ def test_a_checkpoint_missing_from_the_state_file_is_still_resumed_from(tmp_path
     assert checkpoints.restore_latest_good(checkpoint, manager).endswith("ckpt-40") and int(step) == 40
 
 
-@pytest.mark.both_backends
+@pytest.mark.backends("jax", "torch")
 def test_a_resume_takes_the_configs_learning_rate_and_the_workdir_records_the_change(tmp_path):
     config = tiny_config()
     workdir = str(tmp_path / "run")
@@ -465,7 +466,7 @@ def test_a_resume_takes_the_configs_learning_rate_and_the_workdir_records_the_ch
         train.train_and_evaluate(config, workdir, verbose=0)
 
 
-@pytest.mark.both_backends
+@pytest.mark.backends("jax", "torch")
 def test_linear_decay_follows_the_global_step_across_a_resume(tmp_path):
     config = tiny_config()
     config.train.lr_decay = "linear"
@@ -484,20 +485,20 @@ def test_linear_decay_follows_the_global_step_across_a_resume(tmp_path):
     assert restored_rates() == pytest.approx((rate / 12, 3e-3 / 12))
 
 
-@pytest.mark.both_backends
+@pytest.mark.backends("jax", "torch")
 def test_a_corrupt_latest_checkpoint_falls_back_to_the_previous(tmp_path, capsys):
     config = tiny_config()
     workdir = str(tmp_path / "run")
     train.train_and_evaluate(config, workdir, verbose=0)  # checkpoints 2, 4, 6
-    torn = glob.glob(os.path.join(workdir, "checkpoints", "ckpt-6.data*" if BACKEND == "tensorflow"
-                                  else "ckpt-6.npz"))
+    torn = glob.glob(os.path.join(workdir, "checkpoints", backends.CHECKPOINT_PATTERNS[BACKEND].replace(
+        "*.index", "6.data*").replace("*", "6")))
     assert torn
     for path in torn:
         with open(path, "wb") as f:
             f.write(b"corrupt")
     config.train.epochs = 3
     metrics = train.train_and_evaluate(config, workdir, verbose=1)
-    assert re.search(r"ckpt-6(\.npz)? is unreadable", capsys.readouterr().out)
+    assert re.search(r"ckpt-6(\.npz|\.pt)? is unreadable", capsys.readouterr().out)
     assert metrics["step"] == 9 and metrics["steps_this_run"] == 5  # resumed from step 4
 
 
@@ -514,7 +515,7 @@ def test_semi_supervised_run_reports_its_test_error_beside_the_labels_only_basel
     assert figures["labels_only_test_error"] < 0.6
 
 
-@pytest.mark.both_backends
+@pytest.mark.backends("jax")  # the same evaluation code on every backend
 def test_evaluate_tool_rescores_a_workdir_and_refuses_a_foreign_file(tmp_path):
     config = train.load_zoo_config("gan_gauss1d")
     config.train.update(epochs=1, steps_per_epoch=300)

@@ -10,7 +10,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import flags, logging  # noqa: E402
 from ml_collections import config_flags  # noqa: E402
 
-BACKENDS = ("tensorflow", "jax")
+BACKENDS = ("tensorflow", "jax", "torch")
 
 
 def fail(message: str, code: int = 2):
@@ -80,16 +80,6 @@ flags.DEFINE_enum("backend", os.environ.get("KERAS_BACKEND", "tensorflow"), list
                   "Keras backend (sets KERAS_BACKEND); TensorFlow by default.")
 
 
-def flat_keys(config, prefix: str = "") -> list[str]:
-    keys = []
-    for key, value in config.items():
-        if hasattr(value, "items"):
-            keys += flat_keys(value, f"{prefix}{key}.")
-        else:
-            keys.append(f"{prefix}{key}")
-    return keys
-
-
 def _unknown_override(argv, config):
     """The first --config.a.b=... whose path the config does not have, or None."""
     for arg in argv:
@@ -123,8 +113,10 @@ def _explain_unknown_key(error, argv, default: str):
     bad = _unknown_override(argv, config)
     if bad is None:
         raise error
+    from gan_zoo.values import flatten  # here: importing gan_zoo imports Keras, after --backend
+
     hint = str(error).strip("'\"").split("\\n")[-1]
-    fail(f"config has no key {bad!r}. {hint}\nValid keys: {', '.join(flat_keys(config))}")
+    fail(f"config has no key {bad!r}. {hint}\nValid keys: {', '.join(flatten(config))}")
 
 
 _DEFAULT_CONFIG = None

@@ -36,6 +36,7 @@ def main(argv):
     import numpy as np
 
     from gan_zoo import data, evaluation, metrics
+    from gan_zoo.values import flatten
 
     if _NUM_SAMPLES.value < 2:
         fail("--num_samples must be at least 2.")
@@ -75,20 +76,11 @@ def main(argv):
     existing.update(figures)
     with open(output, "w") as f:
         json.dump(existing, f, indent=2, sort_keys=True)
-    width = max(len(k) for k in _flatten(figures))
-    for key, value in _flatten(figures).items():
+    width = max(len(k) for k in flatten(figures))
+    for key, value in flatten(figures).items():
         print(f"{key:{width}s}  {value:.4g}" if isinstance(value, float) else f"{key:{width}s}  {value}")
     print(f"Wrote {os.path.abspath(output)}")
 
-
-def _flatten(figures, prefix=""):
-    flat = {}
-    for key, value in figures.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 def run():

@@ -1,5 +1,5 @@
 """The backend wall: everything that differs by Keras backend, declared once (`Backend`) and
-implemented once per backend (`backends.tensorflow`, `backends.jax`).
+implemented once per backend (`backends.tensorflow`, `backends.jax`, `backends.torch`).
 
 A GAN variant is its paper's mathematics in `keras.ops`: losses, penalties, what it logs.
 What it cannot write in `keras.ops`, and what the trainer needs of a backend around it,
@@ -19,7 +19,7 @@ import keras
 from gan_zoo.backends.optimizer_pair import OptimizerPair
 
 # The checkpoint files each backend writes: a workdir of one is refused by the other.
-CHECKPOINT_PATTERNS = {"tensorflow": "ckpt-*.index", "jax": "ckpt-*.npz"}
+CHECKPOINT_PATTERNS = {"tensorflow": "ckpt-*.index", "jax": "ckpt-*.npz", "torch": "ckpt-*.pt"}
 
 
 class DistributionError(ValueError):
@@ -30,12 +30,12 @@ class DistributionError(ValueError):
 class Backend(Protocol):
     """What a backend gives gan_zoo."""
 
-    name: str  # Keras's name of the backend: "tensorflow", "jax"
+    name: str  # Keras's name of the backend: "tensorflow", "jax", "torch"
 
     # -- the train step's primitives (`BaseGAN.adversarial_step` runs on them) ---------------
 
     def train_step(self, model, *args):
-        """Keras's entry point: `(data)` on TensorFlow, `(state, data)` on JAX; runs
+        """Keras's entry point: `(data)` on TensorFlow and torch, `(state, data)` on JAX; runs
         `model.adversarial_step` and returns the logs (and on JAX the new state)."""
 
     def minimize(self, optimizer, variables, objective):
@@ -87,6 +87,7 @@ class Backend(Protocol):
         assigning them from a callback)."""
 
     compiles_every_step: bool  # the train step is always compiled (XLA)
+    several_steps_per_call: bool  # whether `fit` may run steps_per_execution > 1 steps a call
 
     def enable_determinism(self) -> None:
         """Deterministic kernels for bitwise-reproducible runs."""
@@ -123,6 +124,25 @@ class Backend(Protocol):
     feeds_tf_data: bool  # input as tf.data (True) or as numpy batches (`data.ArrayBatches`)
 
 
+def serialize_optimizer(optimizer) -> dict:
+    """`keras.saving.serialize_keras_object(optimizer)` naming the public Keras class. On
+    torch, Keras swaps `keras.optimizers.Adam` (SGD, ...) for a subclass of its own backend
+    whose module the file would name: a .keras file saved there would load a torch
+    optimizer on TensorFlow and JAX (Keras 3.15), which fails at its first update."""
+    serialized = keras.saving.serialize_keras_object(optimizer)
+
+    def public(item: dict) -> None:
+        if item.get("module", "").startswith("keras.src.backend.") and hasattr(
+                keras.optimizers, item.get("class_name", "")):
+            item.update(module="keras.optimizers", registered_name=None)
+        inner = item.get("config", {}).get("inner_optimizer")  # LossScaleOptimizer
+        if isinstance(inner, dict):
+            public(inner)
+
+    public(serialized)
+    return serialized
+
+
 def current() -> Backend:
     """The backend object of the running Keras backend."""
     name = keras.backend.backend()
@@ -130,10 +150,13 @@ def current() -> Backend:
         from gan_zoo.backends import tensorflow as module
     elif name == "jax":
         from gan_zoo.backends import jax as module
+    elif name == "torch":
+        from gan_zoo.backends import torch as module
     else:
-        raise RuntimeError(f"gan_zoo runs on the tensorflow and jax backends, not {name!r}: "
-                           "set KERAS_BACKEND=tensorflow or KERAS_BACKEND=jax.")
+        raise RuntimeError(f"gan_zoo runs on the tensorflow, jax and torch backends, not {name!r}: "
+                           "set KERAS_BACKEND to one of them.")
     return module.BACKEND
 
 
-__all__ = ["CHECKPOINT_PATTERNS", "Backend", "DistributionError", "OptimizerPair", "current"]
+__all__ = ["CHECKPOINT_PATTERNS", "Backend", "DistributionError", "OptimizerPair", "current",
+           "serialize_optimizer"]

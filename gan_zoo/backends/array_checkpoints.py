@@ -1,9 +1,10 @@
-"""The JAX backend's checkpoint format: every variable of `BaseGAN.checkpoint_items()` as a
-numpy array in one `ckpt-STEP.npz`, written to a temporary file and renamed, so a file of
-that name is always complete (a kill mid-write leaves only a `.tmp`). No extra dependency:
-orbax-checkpoint would bring tensorstore, and the state is a few arrays that fit in host
-memory. The interface is the part of `tf.train.Checkpoint` / `CheckpointManager` that
-`gan_zoo.checkpoints` uses.
+"""The JAX and torch backends' checkpoint format: every variable of
+`BaseGAN.checkpoint_items()` as an array in one file per step, `ckpt-STEP.npz` (numpy's,
+on JAX) or `ckpt-STEP.pt` (torch's, on torch), written to a temporary file and renamed,
+so a file of that name is always complete (a kill mid-write leaves only a `.tmp`). No
+extra dependency: orbax-checkpoint would bring tensorstore, and the state is a few arrays
+that fit in host memory. The interface is the part of `tf.train.Checkpoint` /
+`CheckpointManager` that `gan_zoo.checkpoints` uses.
 """
 
 import glob
@@ -30,30 +31,47 @@ def _variables(items: dict) -> dict:
     return flat
 
 
+def _save_npz(arrays: dict, file) -> None:
+    np.savez(file, **arrays)
+
+
+def _load_npz(path: str) -> dict:
+    try:
+        with np.load(path) as stored:
+            return {name: stored[name] for name in stored.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as error:
+        raise ValueError(f"{path} is unreadable: {error}") from error
+
+
+# (file suffix, save(arrays, file), load(path) -> arrays raising ValueError when unreadable)
+NPZ_FILES = (".npz", _save_npz, _load_npz)
+
+
 class ArrayCheckpoint:
     """The variables of `items` (as `tf.train.Checkpoint(**items)` takes them) to and from
-    one .npz file."""
+    one file of `files`' format."""
 
-    def __init__(self, items: dict):
+    def __init__(self, items: dict, files=NPZ_FILES):
         self.variables = _variables(items)
+        self.suffix, self._save, self._load = files
 
     def write(self, path: str) -> str:
         temporary = f"{path}.tmp"
         with open(temporary, "wb") as f:
-            np.savez(f, **{name: np.asarray(v.numpy()) for name, v in self.variables.items()})
+            self._save({name: np.asarray(v.numpy()) for name, v in self.variables.items()}, f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(temporary, path)
         return path
 
+    def read(self, path: str) -> dict:
+        """{name: array} of the file at `path`; ValueError if it is unreadable."""
+        return self._load(path)
+
     def restore(self, path: str):
         """Assign every variable from `path`; ValueError if it is unreadable or holds
         other variables (nothing is assigned then)."""
-        try:
-            with np.load(path) as stored:
-                arrays = {name: stored[name] for name in stored.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as error:
-            raise ValueError(f"{path} is unreadable: {error}") from error
+        arrays = self.read(path)
         if arrays.keys() != self.variables.keys():
             raise ValueError(f"{path} holds other variables than this model's.")
         for name, v in self.variables.items():
@@ -68,7 +86,7 @@ class ArrayCheckpoint:
 
 
 class ArrayCheckpointManager:
-    """ckpt-STEP.npz files in `directory`, the newest `max_to_keep` kept."""
+    """ckpt-STEP files (the checkpoint's suffix) in `directory`, the newest `max_to_keep` kept."""
 
     def __init__(self, checkpoint: ArrayCheckpoint, directory: str, max_to_keep: int):
         self.checkpoint, self.directory, self.max_to_keep = checkpoint, directory, max_to_keep
@@ -76,8 +94,9 @@ class ArrayCheckpointManager:
     @property
     def checkpoints(self) -> list[str]:
         found = {}
-        for path in glob.glob(os.path.join(self.directory, "ckpt-*.npz")):
-            step = os.path.basename(path)[len("ckpt-"):-len(".npz")]
+        suffix = self.checkpoint.suffix
+        for path in glob.glob(os.path.join(self.directory, f"ckpt-*{suffix}")):
+            step = os.path.basename(path)[len("ckpt-"):-len(suffix)]
             if step.isdigit():
                 found[int(step)] = path
         return [found[step] for step in sorted(found)]
@@ -88,7 +107,8 @@ class ArrayCheckpointManager:
 
     def save(self, checkpoint_number: int) -> str:
         os.makedirs(self.directory, exist_ok=True)
-        path = self.checkpoint.write(os.path.join(self.directory, f"ckpt-{checkpoint_number}.npz"))
+        name = f"ckpt-{checkpoint_number}{self.checkpoint.suffix}"
+        path = self.checkpoint.write(os.path.join(self.directory, name))
         for old in self.checkpoints[:-self.max_to_keep]:
             os.remove(old)
         return path

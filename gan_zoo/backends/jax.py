@@ -68,6 +68,7 @@ class JaxBackend:
 
     name = "jax"
     compiles_every_step = True
+    several_steps_per_call = True
     checkpoint_pattern = CHECKPOINT_PATTERNS[name]
     # XLA on CPU does not use the bf16 units: on an AVX-512 BF16 EPYC its bf16 matmul ran
     # slower than float32 (docs/PERFORMANCE.md).

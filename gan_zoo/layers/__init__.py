@@ -7,6 +7,8 @@ Ordinary serializable Keras layers and constraints, usable in anyone's discrimin
 import keras
 from keras import ops
 
+from gan_zoo.values import is_number
+
 
 @keras.saving.register_keras_serializable(package="gan_zoo")
 class MinibatchDiscrimination(keras.layers.Layer):
@@ -314,7 +316,7 @@ class WeightNormalization(keras.layers.Wrapper):
 
 
 def _num_classes(value) -> int:
-    if isinstance(value, bool) or int(value) != value or int(value) < 1:
+    if not is_number(value, integer=True) or value < 1:
         raise ValueError(f"num_classes must be a positive integer, got {value!r}.")
     return int(value)
 

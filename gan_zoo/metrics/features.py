@@ -165,8 +165,8 @@ def inception_extractor(weights: str = "imagenet", batch_size: int = 100):
         for i in range(0, len(images), batch_size):
             batch = keras.ops.image.resize(images[i:i + batch_size], (299, 299))
             f, p = view(batch, training=False)
-            features.append(np.asarray(f))
-            probs.append(np.asarray(p))
+            features.append(keras.ops.convert_to_numpy(f))
+            probs.append(keras.ops.convert_to_numpy(p))
         return np.concatenate(features), np.concatenate(probs)
 
     return extract

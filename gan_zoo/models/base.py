@@ -27,7 +27,6 @@ JAX state. The same `adversarial_step` runs on both.
 """
 
 import contextlib
-import numbers
 from collections.abc import Iterable
 
 import keras
@@ -39,6 +38,7 @@ from gan_zoo.backends import OptimizerPair
 from gan_zoo.models import penalties as penalty_lib
 from gan_zoo.models.minibatches import group_minibatches, split_batch
 from gan_zoo.sampling import noise_and_labels
+from gan_zoo.values import is_number
 
 
 @keras.saving.register_keras_serializable(package="gan_zoo")
@@ -202,7 +202,7 @@ class BaseGAN(keras.Model):
                         **kwargs)
 
     def get_compile_config(self):
-        config = {name: keras.saving.serialize_keras_object(getattr(self, name))
+        config = {name: backends.serialize_optimizer(getattr(self, name))
                   for name in ("g_optimizer", "d_optimizer")}
         if self.lr_decay_steps:  # the rates compiled with, which the schedule decays, not today's
             for serialized, rate in zip(config.values(), self.initial_learning_rates, strict=True):
@@ -467,8 +467,8 @@ class BaseGAN(keras.Model):
         return self.record(**d_logs, **self.generator_step(last, labels, recorded))  # ...then G
 
     def train_step(self, *args):
-        """Keras's entry point: `(data)` on TensorFlow, `(state, data)` on JAX; the
-        stepper runs `adversarial_step` on either."""
+        """Keras's entry point: `(data)` on TensorFlow and torch, `(state, data)` on JAX;
+        the stepper runs `adversarial_step` on each."""
         return self.stepper.train_step(self, *args)
 
     # -- inference ----------------------------------------------------------------
@@ -562,7 +562,7 @@ class BaseGAN(keras.Model):
 
 def _num_classes(num_classes, generator: keras.Model) -> int:
     """num_classes checked against G's inputs: [z, labels] exactly when conditional."""
-    if isinstance(num_classes, bool) or int(num_classes) != num_classes or int(num_classes) < 0:
+    if not is_number(num_classes, integer=True) or num_classes < 0:
         raise ValueError(f"num_classes must be a non-negative integer, got {num_classes!r}.")
     inputs = len(generator.inputs) if getattr(generator, "inputs", None) else 1
     if num_classes and inputs != 2:
@@ -577,7 +577,7 @@ def _num_classes(num_classes, generator: keras.Model) -> int:
 
 def _positive_int(name: str, value) -> int:
     """`value` as an int >= 1, or a ValueError naming `name` (bools and floats refused)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+    if not is_number(value, integer=True) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")
     return int(value)
 

@@ -9,12 +9,12 @@ combinable with any loss pair. Keyword arguments after `labels` are the penalty'
 (`BaseGAN(penalty_options={...})`, `options_of`).
 """
 
-import inspect
 import math
 
 from keras import ops
 
 from gan_zoo import losses
+from gan_zoo.values import bind_options, is_number, keyword_options
 
 
 def _critic(gan, labels):
@@ -62,8 +62,7 @@ PENALTIES = {"gradient_penalty": gradient_penalty, "r1": r1, "r2": r2, "dragan":
 
 def options_of(name: str) -> dict:
     """{option: default} of penalty `name`: its keyword arguments after `labels`."""
-    parameters = list(inspect.signature(PENALTIES[name]).parameters.values())[4:]
-    return {p.name: p.default for p in parameters}
+    return keyword_options(PENALTIES[name], 4)
 
 
 def options_taken(names) -> set[str]:
@@ -75,17 +74,9 @@ def bind(weights: dict, options: dict) -> dict:
     """{name: fn(gan, real, fake, labels)} of the penalties in `weights`, each given the
     `options` it takes; an option none of them takes, or one that is not a positive
     number (every option so far is a scale), is refused."""
-    taken = options_taken(weights)
-    unknown = sorted(set(options) - taken)
-    if unknown:
-        raise ValueError(f"penalty_options {unknown} are not options of the penalties {sorted(weights)}; "
-                         f"they take {sorted(taken)}.")
+    bound = bind_options({name: (PENALTIES[name], 4) for name in weights}, options, "penalty_options",
+                         f"the penalties {sorted(weights)}")
     for option, value in options.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        if not is_number(value) or value <= 0:
             raise ValueError(f"penalty option {option!r} must be a positive number, got {value!r}.")
-
-    def bound(name):
-        mine = {k: v for k, v in options.items() if k in options_of(name)}
-        return lambda gan, real, fake, labels=None: PENALTIES[name](gan, real, fake, labels, **mine)
-
-    return {name: bound(name) for name in weights}
+    return bound
