@@ -192,6 +192,6 @@ def test_the_pytorch_peer_refuses_what_its_loops_do_not_train(monkeypatch):
     with pytest.raises(pytorch_peer.PeerError, match="has no penalties .R1, .... and no generator average"):
         pytorch_peer.check_config(train.load_zoo_config("gan_mnist_subset"))
     pytorch_peer.check_config(train.load_zoo_config("gan_mnist_subset:paper"))
-    monkeypatch.setitem(sys.modules, "torch", None)  # as on a machine without the bench extra
-    with pytest.raises(pytorch_peer.PeerError, match=r"pip install -e '\.\[bench\]'"):
+    monkeypatch.setitem(sys.modules, "torch", None)  # as on a machine without the torch extra
+    with pytest.raises(pytorch_peer.PeerError, match=r"pip install -e '\.\[torch\]'"):
         pytorch_peer._torch()

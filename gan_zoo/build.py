@@ -8,15 +8,18 @@ from gan_zoo.devices import fast_bfloat16
 from gan_zoo.models import penalties
 
 
-def load_data(config):
+def load_data(config, cache_dir: str | None = None):
     """(dataset, info) of the run: its minibatches, labelled where the run needs labels,
-    this process's share of every global batch where processes feed their own."""
+    this process's share of every global batch where processes feed their own; a
+    folder's decoded images cached in config.cache_dir, else `cache_dir`."""
     needs_labels = needs_labelled_batches(config)
     dataset, info = data.load(config.dataset, config.train.batch_size, seed=config.seed,
                               data_dir=config.data_dir or None, image_size=config.image_size or None,
                               with_labels=needs_labels, labels_per_class=config.labels_per_class,
                               shard=devices.process_shard(), num_examples=config.num_train_examples,
-                              labelled_batch_size=config.labelled_batch_size)
+                              labelled_batch_size=config.labelled_batch_size,
+                              cache_dir=config.cache_dir or cache_dir, upsample=config.upsample,
+                              bad_images=config.bad_images)
     if isinstance(dataset, data.pipeline.ArrayBatches | data.pipeline.WithLabelledBatches) \
             and devices.process_shard()[1] > 1:
         # Each process already feeds its own rows of every global batch (ArrayBatches' shard).

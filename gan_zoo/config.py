@@ -37,7 +37,12 @@ def default_config() -> ml_collections.ConfigDict:
     c.deterministic = False
     c.dataset = "mnist_subset"
     c.data_dir = ""  # prepared tfds data ("" = tfds's default directory)
-    c.image_size = 0  # resize tfds images to image_size^2 (0 = keep)
+    c.image_size = 0  # resize tfds images to image_size^2 (0 = keep); a folder's images (required)
+    # folder:PATH data: where its decoded images are cached ("" = a folder_cache beside the
+    # workdir), whether smaller images may be enlarged, and what an unreadable image does.
+    c.cache_dir = ""
+    c.upsample = False
+    c.bad_images = "stop"  # or "skip" (left out and counted)
     # Train on the first N examples of the train split only (0 = all of it), e.g. to see
     # whether DiffAugment keeps D from memorising a small set; evaluation still compares
     # with the whole train split.
@@ -173,6 +178,9 @@ def validate(config) -> None:
     if config.networks.conditioning not in networks.CONDITIONINGS:
         raise ConfigError(f"config.networks.conditioning must be one of {networks.CONDITIONINGS}, got "
                           f"{config.networks.conditioning!r}.")
+    if config.bad_images not in ("stop", "skip"):
+        raise ConfigError(f"config.bad_images must be 'stop' or 'skip' (what an unreadable image of a "
+                          f"folder does), got {config.bad_images!r}.")
     if config.train.lr_decay not in LR_DECAYS:
         raise ConfigError(f"config.train.lr_decay must be one of {LR_DECAYS}, got {config.train.lr_decay!r}.")
     if config.deterministic and config.train.jit_compile:

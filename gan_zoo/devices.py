@@ -81,9 +81,10 @@ def machine() -> dict:
     except OSError:
         pass
     versions = {"keras": keras.__version__}
-    for module in ("tensorflow", "jax", "torch"):  # those this process uses, not all installed
-        if module in sys.modules:
-            versions[module] = sys.modules[module].__version__
+    for name in ("tensorflow", "jax", "torch"):  # those this process uses, not all installed
+        module = sys.modules.get(name)  # (None where an import of it was blocked)
+        if module is not None:
+            versions[name] = module.__version__
     driver = None
     try:  # "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release Build ..."
         with open("/proc/driver/nvidia/version") as f:

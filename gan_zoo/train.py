@@ -51,7 +51,9 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1, strategy=None) ->
         keras.utils.set_random_seed(config.seed)
         if config.deterministic:
             backends.current().enable_determinism()
-        dataset, info = load_data(config)
+        # A folder's decoded images: beside the workdir, shared by the runs in its parent.
+        beside = os.path.join(os.path.dirname(os.path.abspath(workdir)), "folder_cache")
+        dataset, info = load_data(config, beside)
         with (strategy or devices.default_strategy()).scope():
             gan = build_gan(config, info)
             checkpoint, manager = checkpoints.make(gan, os.path.join(workdir, "checkpoints"))

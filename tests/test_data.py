@@ -1,5 +1,6 @@
 """Data pipelines: shapes, ranges, seeding, splits, tfds (mocked) and their errors."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
@@ -156,6 +157,38 @@ def test_array_batches_are_the_same_read_in_any_order():
     for i in (12, 3, 7, 0, 14, 5, 9):  # back and forth across passes (the order is kept a pass)
         np.testing.assert_array_equal(batches[i], in_order[i])
     np.testing.assert_array_equal(data.pipeline.ArrayBatches((x,), 8, seed=5)[11], in_order[11])
+
+
+def test_a_finite_stream_gives_each_keras_epoch_its_own_pass():
+    """ArrayBatches(repeat=False) is one pass per Keras epoch: epoch e is pass e of the
+    endless stream's seeded permutations (not pass 0 again), and a fit resumed at epoch e
+    with first_pass=e sees what the uninterrupted one saw. (Keras's PyDataset adapter,
+    which calls on_epoch_end, is the same on every backend; the recording model is
+    TensorFlow's stateful train_step.)"""
+    x = np.arange(40, dtype="float32")[:, None]
+    endless = data.pipeline.ArrayBatches((x,), 8, seed=5)
+    expected = [np.concatenate([endless[5 * e + i] for i in range(5)]) for e in range(3)]
+
+    class Recorder(keras.Model):  # a model whose step records its batch
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def train_step(self, batch):
+            self.seen.append(keras.ops.convert_to_numpy(keras.tree.flatten(batch)[0]))
+            return {"batches": len(self.seen)}
+
+    def epochs_seen(stream, epochs, initial_epoch=0):
+        model = Recorder()
+        model.compile(run_eagerly=True)
+        model.fit(stream, epochs=epochs, initial_epoch=initial_epoch, shuffle=False, verbose=0)
+        return [np.concatenate(model.seen[5 * e:5 * e + 5]) for e in range(len(model.seen) // 5)]
+
+    seen = epochs_seen(data.pipeline.ArrayBatches((x,), 8, seed=5, repeat=False), 3)
+    for epoch, expected_pass in zip(seen, expected, strict=True):
+        np.testing.assert_array_equal(epoch, expected_pass)
+    resumed = epochs_seen(data.pipeline.ArrayBatches((x,), 8, seed=5, repeat=False, first_pass=2), 3, 2)
+    np.testing.assert_array_equal(resumed[0], expected[2])
 
 
 @pytest.mark.backends("jax", "torch")

@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 from tensorboard.backend.event_processing import event_accumulator
+from test_folders import class_folder
 
 import zoo_configs
 from conftest import BACKEND, REPO
@@ -490,8 +491,9 @@ def test_a_corrupt_latest_checkpoint_falls_back_to_the_previous(tmp_path, capsys
     config = tiny_config()
     workdir = str(tmp_path / "run")
     train.train_and_evaluate(config, workdir, verbose=0)  # checkpoints 2, 4, 6
-    torn = glob.glob(os.path.join(workdir, "checkpoints", backends.CHECKPOINT_PATTERNS[BACKEND].replace(
-        "*.index", "6.data*").replace("*", "6")))
+    pattern = backends.CHECKPOINT_PATTERNS[BACKEND]  # the data files of a TensorFlow checkpoint
+    torn = glob.glob(os.path.join(workdir, "checkpoints", "ckpt-6.data*" if pattern.endswith(".index")
+                                  else pattern.replace("*", "6")))
     assert torn
     for path in torn:
         with open(path, "wb") as f:
@@ -624,15 +626,18 @@ def declared_metrics(events) -> list[str]:
 
 
 @pytest.mark.parametrize("name", zoo_configs.names())
-def test_every_zoo_config_validates_and_builds(name):
-    """Through data.load's own checks: tfds sets are served by tfds's mock data, offline."""
+def test_every_zoo_config_validates_and_builds(name, tmp_path):
+    """Through data.load's own checks: tfds sets are served by tfds's mock data, offline;
+    the folder presets get a folder of 8 images in two classes."""
     import tensorflow_datasets as tfds
 
+    if name.endswith("_folder"):
+        name = f"{name}:{class_folder(tmp_path / 'images', size=(70, 64))}"
     config = train.load_zoo_config(name)
     train.validate(config)
     with tfds.testing.mock_data(num_examples=32):
-        dataset, info = data.load(config.dataset, 8, with_labels=True,
-                                  labels_per_class=config.labels_per_class)
+        dataset, info = data.load(config.dataset, 8, with_labels=True, image_size=config.image_size or None,
+                                  labels_per_class=config.labels_per_class, cache_dir=str(tmp_path / "cache"))
         next(iter(dataset))
     gan = build.build_gan(config, info)
     assert type(gan) is models.VARIANTS[config.model.variant]

@@ -18,18 +18,19 @@ from gan_zoo.config import ConfigError
 from zoo_configs.common import TOYS, conditional_config, zoo_config
 
 TFDS = ("mnist", "cifar10")
+FOLDER_PRESET = "folder"  # `zoo:<variant>_folder:PATH`: a folder of the user's images
 # Data sets on which each variant is a bare preset, beyond its files.
 PRESETS = {
-    "gan": (*TOYS, "stacked_mnist", *TFDS),
+    "gan": (*TOYS, "stacked_mnist", *TFDS, FOLDER_PRESET),
     "improved_gan": (*TOYS, "stacked_mnist", *TFDS),
     "semi_supervised": (*TOYS, *TFDS),
     "ebgan": (*TOYS, "stacked_mnist", *TFDS),
     # WGAN and WGAN-GP on mnist_subset take none of the other configs' aids
     # (docs/CONFIGS.md says why).
     "wgan": (*TOYS, "stacked_mnist", "mnist_subset", *TFDS),
-    "wgan_gp": (*TOYS, "stacked_mnist", "mnist_subset", *TFDS),
-    "lsgan": (*TOYS, "stacked_mnist", *TFDS),
-    "hinge": (*TOYS, "stacked_mnist", *TFDS),
+    "wgan_gp": (*TOYS, "stacked_mnist", "mnist_subset", *TFDS, FOLDER_PRESET),
+    "lsgan": (*TOYS, "stacked_mnist", *TFDS, FOLDER_PRESET),
+    "hinge": (*TOYS, "stacked_mnist", *TFDS, FOLDER_PRESET),
 }
 # Presets with model keys of their own: on tfds MNIST and CIFAR-10 Improved GAN trains G
 # with feature matching plus the adversarial loss (with minibatch discrimination): the
@@ -37,8 +38,8 @@ PRESETS = {
 # semi-supervised learning.
 MODEL_OVERRIDES = {f"improved_gan_{dataset}": {"adversarial_weight": 1.0} for dataset in TFDS}
 # The class-conditional models (common.CONDITIONAL), beyond their files.
-CONDITIONAL_PRESETS = {"cgan": ("mnist_subset", *TFDS), "acgan": ("mnist_subset", *TFDS),
-                       "projection": TFDS}
+CONDITIONAL_PRESETS = {"cgan": ("mnist_subset", *TFDS, FOLDER_PRESET),
+                       "acgan": ("mnist_subset", *TFDS, FOLDER_PRESET), "projection": (*TFDS, FOLDER_PRESET)}
 # A file of this folder that is not a config.
 NOT_CONFIGS = ("__init__", "common", "load")
 
@@ -67,9 +68,17 @@ def names() -> list[str]:
 
 def get(name: str):
     """The config `name` ("gan_ring8"), or "name:arg" for a file config that takes an
-    argument ("gan_mnist_subset:paper"); an unknown name is a ConfigError naming the
+    argument ("gan_mnist_subset:paper") and for a folder preset, whose argument is the
+    folder ("gan_folder:/data/faces"); an unknown name is a ConfigError naming the
     closest ones."""
     name, _, arg = name.partition(":")
+    if name.endswith(f"_{FOLDER_PRESET}") and name in REGISTRY:
+        if not arg:
+            raise ConfigError(f"zoo config {name!r} trains on a folder of your images: give it as "
+                              f"--config=zoo:{name}:PATH (class sub-folders give labels).")
+        config = REGISTRY[name]()
+        config.dataset = f"folder:{arg}"
+        return config
     if name in REGISTRY:
         if arg:
             raise ConfigError(f"zoo config {name!r} takes no config argument; drop ':{arg}'.")

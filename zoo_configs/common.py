@@ -42,6 +42,10 @@ PAPER_SETTINGS = {
 
 # Data-set presets: networks and training length.
 DATASET_PRESETS = {
+    # A user's folder of images (`--config=zoo:gan_folder:PATH`): DCGAN networks at 64 px,
+    # the DCGAN paper's width; image_size and the schedule are the user's to change.
+    "folder": {"latent_dim": 100, "image_size": 64, "networks": {"kind": "dcgan", "base_filters": 64},
+               "train": {"batch_size": 64, "epochs": 20, "steps_per_epoch": 1000}},
     # 32 base filters instead of DCGAN's 128 keep a run to minutes on 2 CPU cores.
     "mnist_subset": {"latent_dim": 100, "networks": {"kind": "dcgan", "base_filters": 32},
                      "train": {"batch_size": 64, "epochs": 15, "steps_per_epoch": 300}},
@@ -164,6 +168,7 @@ def zoo_config(variant: str, dataset: str, **model_overrides):
     architecture = paper.get("architectures", {}).get(dataset, {})
     config = default_config()
     config.dataset = dataset
+    config.image_size = preset.get("image_size", 0)
     config.model = model_config(variant, latent_dim=architecture.get("latent_dim", preset["latent_dim"]),
                                 **{**toy.get("model", {}), **model_overrides})
     for optimizer in (config.g_optimizer, config.d_optimizer):

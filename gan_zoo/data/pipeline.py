@@ -1,13 +1,17 @@
-"""Data sets by name: embedded (no download), toy distributions, and tfds."""
+"""Data sets by name: embedded (no download), toy distributions, a folder of images
+(`folder:PATH`), and tfds."""
 
 import dataclasses
 import itertools
+import os
 import socket
 
 import keras
 import numpy as np
 
 from gan_zoo import backends
+from gan_zoo.data import folders
+from gan_zoo.data.errors import DataError
 
 EMBEDDED = ("mnist_subset", "digits")
 # Stacked MNIST (Metz et al. 2017, Srivastava et al. 2017, Lin et al. 2018): three random
@@ -20,10 +24,6 @@ TOYS = ("gauss1d", "ring8", "grid25")
 SPLIT_SEED = 20140610
 TEST_FRACTION = 0.1
 TOY_SIZE = 100_000
-
-
-class DataError(ValueError):
-    """A data set that cannot be had: the message says why and what to do."""
 
 
 def _tensorflow(what: str):
@@ -54,7 +54,10 @@ class ArrayBatches(_IndexedBatches):
     the JAX backend, which needs no TensorFlow (Keras feeds a `PyDataset` to any backend).
 
     Pass p visits the examples in the order of a permutation seeded by (seed, p), so
-    batch i is the same on every run, and `skip(n)` resumes a run at batch n.
+    batch i is the same on every run, and `skip(n)` resumes a run at batch n. Without
+    `repeat` each Keras epoch is one pass in its own order (`on_epoch_begin` moves to the
+    next; `first_pass` = e for a fit resumed at `initial_epoch` e): fit it without
+    `steps_per_epoch`, or use the endless stream, whose epochs need not end with a pass.
 
     `shard` = (process index, process count) gives a JAX process its block of every
     global batch (`batch_size` rows): the processes draw the same global batches and
@@ -63,10 +66,12 @@ class ArrayBatches(_IndexedBatches):
     """
 
     def __init__(self, arrays: tuple, batch_size: int, seed: int = 0, shuffle: bool = True,
-                 repeat: bool = True, start: int = 0, shard: tuple[int, int] = (0, 1)):
+                 repeat: bool = True, start: int = 0, shard: tuple[int, int] = (0, 1), first_pass: int = 0):
         super().__init__()
         self.arrays, self.batch_size, self.seed = arrays, int(batch_size), seed
         self.shuffle, self.repeat, self.start = shuffle, repeat, int(start)
+        self.first_pass = int(first_pass)
+        self._epochs_begun = 0  # Keras epochs, without `repeat`
         self.shard = (int(shard[0]), int(shard[1]))
         self._pass_order: tuple[int | None, np.ndarray | None] = (None, None)
         self.per_pass = len(arrays[0]) // self.batch_size
@@ -88,10 +93,12 @@ class ArrayBatches(_IndexedBatches):
         if not self.repeat and step >= self.per_pass:
             raise IndexError(index)
         epoch, position = divmod(step, self.per_pass)
+        if not self.repeat:
+            epoch = self.first_pass + max(self._epochs_begun - 1, 0)
         rows = self._order(epoch)[position * self.batch_size:(position + 1) * self.batch_size]
         index, count = self.shard
         rows = rows[index * len(rows) // count:(index + 1) * len(rows) // count]
-        batch = tuple(array[rows] for array in self.arrays)
+        batch = tuple(_scaled(array[rows]) for array in self.arrays)
         return batch if len(batch) > 1 else batch[0]
 
     def _order(self, epoch: int) -> np.ndarray:
@@ -104,10 +111,18 @@ class ArrayBatches(_IndexedBatches):
             self._pass_order = (epoch, order)
         return order
 
+    def on_epoch_begin(self):
+        self._epochs_begun += 1
+
     def skip(self, count: int) -> "ArrayBatches":
         """The same stream from batch `count` on (tf.data's `skip`)."""
         return ArrayBatches(self.arrays, self.batch_size, self.seed, self.shuffle, self.repeat,
-                            self.start + int(count), self.shard)
+                            self.start + int(count), self.shard, self.first_pass)
+
+
+def _scaled(rows: np.ndarray) -> np.ndarray:
+    """uint8 images (a folder's cache, read a batch at a time) as float32 in [-1, 1]."""
+    return rows.astype(np.float32) / 127.5 - 1.0 if rows.dtype == np.uint8 else rows
 
 
 class WithLabelledBatches(_IndexedBatches):
@@ -167,8 +182,8 @@ def toy_spec(name: str) -> ToySpec:
 
 def _unknown(name: str) -> str:
     return (f"Unknown data set {name!r}. Embedded: {', '.join((*EMBEDDED, STACKED))}; toys: "
-            f"{', '.join(TOYS)}; or any tensorflow_datasets name (mnist, fashion_mnist, "
-            "cifar10, svhn_cropped, celeb_a, ...).")
+            f"{', '.join(TOYS)}; a folder of images, folder:PATH; or any tensorflow_datasets name "
+            "(mnist, fashion_mnist, cifar10, svhn_cropped, celeb_a, ...).")
 
 
 def _split(x, y, split: str):
@@ -281,12 +296,57 @@ def keep_labels(y: np.ndarray, labels_per_class: int, seed: int = 0) -> np.ndarr
     return kept
 
 
+def _folder(root: str, batch_size: int, *, image_size, cache_dir, upsample, bad_images, split, seed,
+            with_labels, labels_per_class, num_examples, labelled_batch_size, shuffle, repeat, shard):
+    """`folder:ROOT` (`folders`) as `ArrayBatches` of its cached uint8 images, scaled a batch
+    at a time, on every backend: the same batches on each, and `skip` resumes in O(1)."""
+    name = f"{folders.PREFIX}{root}"
+    if not image_size:
+        raise DataError(f"{name}: give image_size, the side its images are cropped and resized to "
+                        "(--config.image_size=64, say).")
+    if split not in ("train", "all"):
+        raise DataError(f"{name} has one split, all its images ('train'), not {split!r}.")
+    cache_dir = cache_dir or os.path.join(os.environ.get(
+        "GAN_ZOO_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "gan_zoo")), "folders")
+    images, labels, classes, _ = folders.load(root, int(image_size), cache_dir=cache_dir, upsample=upsample,
+                                              bad_images=bad_images)
+    if (with_labels or labels_per_class) and labels is None:
+        raise DataError(f"{name} has no labels: its images are not all in class sub-folders. Put each "
+                        "class's images in a sub-folder of its own, or train an unconditional variant.")
+    y = labels if labels is not None else np.zeros(len(images), np.int64)
+    if num_examples:
+        if num_examples > len(images):
+            raise DataError(f"num_train_examples={num_examples} exceeds the {len(images)} images of {name}.")
+        images, y = images[:num_examples], y[:num_examples]
+    if len(images) < batch_size:
+        raise DataError(f"{name} has {len(images)} images, fewer than one batch of {batch_size}: lower "
+                        "train.batch_size, or add images.")
+    if labels_per_class:
+        y = keep_labels(y, labels_per_class, seed)
+    info = DataInfo(name, tuple(images.shape[1:]), True, len(images), len(classes) or None)
+    if labelled_batch_size:
+        labelled = y >= 0
+        return WithLabelledBatches(
+            ArrayBatches((images, np.full_like(y, -1)), batch_size, seed, shuffle, repeat, shard=shard),
+            ArrayBatches((images[labelled], y[labelled]), labelled_batch_size, seed + 1, True, True,
+                         shard=shard)), info
+    arrays = (images, y) if with_labels else (images,)
+    return ArrayBatches(arrays, batch_size, seed, shuffle, repeat, shard=shard), info
+
+
 def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
          with_labels: bool = False, data_dir: str | None = None, image_size: int | None = None,
          repeat: bool = True, shuffle: bool = True, download: bool = True,
          labels_per_class: int = 0, shard: tuple[int, int] = (0, 1), num_examples: int = 0,
-         labelled_batch_size: int = 0):
+         labelled_batch_size: int = 0, cache_dir: str | None = None, upsample: bool = False,
+         bad_images: str = "stop"):
     """(tf.data.Dataset, DataInfo) for `name`: batches of x, or of (x, y) with labels.
+
+    `folder:PATH` is a folder of the user's images (`gan_zoo.data.folders`): they are
+    cropped to their centred square and resized to `image_size`, decoded once into a
+    cache in `cache_dir` (default $GAN_ZOO_CACHE/folders, else ~/.cache/gan_zoo/folders);
+    an image smaller than `image_size` is refused unless `upsample`; an unreadable one
+    stops the load (`bad_images="stop"`) or is left out and counted ("skip").
 
     `num_examples` = N > 0 keeps the first N examples of the split (of the embedded
     sets' fixed permutation; `split[:N]` of a tfds set).
@@ -312,6 +372,11 @@ def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
         raise DataError("labelled_batch_size appends labelled examples to every batch of a semi-supervised "
                         "run: it needs labels_per_class > 0 and labelled batches (with_labels), or set it "
                         "to 0.")
+    if name.startswith(folders.PREFIX):
+        return _folder(name[len(folders.PREFIX):], int(batch_size), image_size=image_size,
+                       cache_dir=cache_dir, upsample=upsample, bad_images=bad_images, split=split, seed=seed,
+                       with_labels=with_labels, labels_per_class=labels_per_class, num_examples=num_examples,
+                       labelled_batch_size=labelled_batch_size, shuffle=shuffle, repeat=repeat, shard=shard)
     if name in EMBEDDED or name in TOYS:
         if image_size:
             raise DataError(f"image_size resizes tfds images; {name!r} has a fixed shape. Set it to 0.")
