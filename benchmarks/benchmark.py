@@ -10,7 +10,6 @@ Prints a one-line summary and writes the full figures as JSON (--output).
 """
 
 import json
-import os
 import sys
 
 from absl import app, flags
@@ -105,9 +104,7 @@ def main(argv):
         f" ({config.networks.conditioning}-conditional)" if config.networks.conditioning else "")
     print(summary_line(name, result))
     if _OUTPUT.value:
-        os.makedirs(os.path.dirname(os.path.abspath(_OUTPUT.value)), exist_ok=True)
-        with open(_OUTPUT.value, "w") as f:
-            json.dump(result, f, indent=2, sort_keys=True)
+        measure.write_figures(_OUTPUT.value, result)
     return 0
 
 

@@ -8,6 +8,8 @@ counts are analytic (`forward_flops`), and the machine's matmul peaks are measur
 the same process, so every speed also reads as a fraction of what the hardware can do.
 """
 
+import json
+import os
 import statistics
 import time
 
@@ -17,6 +19,14 @@ from keras import ops
 
 from gan_zoo import build, data, devices, evaluation, losses, models, train
 from gan_zoo.layers import MinibatchDiscrimination
+
+
+def write_figures(path: str, figures: dict) -> None:
+    """A benchmark's figures as JSON at `path` (its folder made)."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(figures, f, indent=2, sort_keys=True)
+
 
 # -- the baseline ------------------------------------------------------------------------
 

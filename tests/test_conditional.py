@@ -116,7 +116,7 @@ def distance_to_own_mode(gan, n=400):
     return float(np.linalg.norm(samples - RING[labels], axis=1).mean())
 
 
-@pytest.mark.backends("jax")  # 55-167 s a case eagerly on torch
+@pytest.mark.backends("jax")  # a minute or more a case eagerly on torch
 @pytest.mark.parametrize("variant,conditioning", [("gan", "concat"), ("hinge", "projection"),
                                                   ("acgan", "concat")])
 def test_the_label_chooses_the_mode(variant, conditioning):

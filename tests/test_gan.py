@@ -19,7 +19,7 @@ def make_gan(**kwargs):
     return gan
 
 
-@pytest.mark.backends("jax")  # 42 s eagerly on torch; ring8's learning tests cover it there
+@pytest.mark.backends("jax")  # long eagerly on torch; ring8's learning tests cover it there
 def test_gan_learns_the_real_mean_and_std_of_gauss1d():
     dataset, _ = data.load("gauss1d", 256, seed=0)
     spec = data.toy_spec("gauss1d")

@@ -360,7 +360,7 @@ def distance_to_modes(gan) -> float:
 
 
 # Hundreds of eager steps: on torch, whose Keras layers cost Python time per call, the four
-# quickest (5-8 s each there; WGAN-GP's 1500 steps with a double backward took 164 s).
+# quickest (WGAN-GP's 1500 steps with a double backward take minutes there).
 LEARNS_QUICKLY_ON_TORCH = ("gan", "improved_gan", "lsgan", "semi_supervised")
 
 

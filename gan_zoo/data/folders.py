@@ -5,7 +5,8 @@ folders aside). Where every image lies in a first-level sub-folder, each sub-fol
 class, labelled in the order of the sorted names; a folder with images of its own is
 unlabelled. Each image is cropped to its centred square and resized to `image_size` by
 PIL's bicubic filter on uint8 (an anti-aliased resize, as clean-fid argues, where
-tf.image's default bilinear resize aliases), transparency composited on white: the
+tf.image's default bilinear resize aliases; a JPEG first decodes at the smallest of 1/1,
+1/2, 1/4, 1/8 scale that keeps `image_size`), transparency composited on white: the
 decoding is PIL's, so the pixels are the same on every backend. The images are
 grayscale where every one is, else RGB.
 
@@ -33,7 +34,7 @@ from gan_zoo.data.errors import DataError
 
 PREFIX = "folder:"
 SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
-CACHE_VERSION = 1  # of the cache's layout and of the decoding: a change rebuilds every cache
+CACHE_VERSION = 2  # of the cache's layout and of the decoding: a change rebuilds every cache
 BAD_IMAGES = ("stop", "skip")
 
 
@@ -94,10 +95,14 @@ def decode(path: str, size: int, upsample: bool = False) -> np.ndarray:
     composited on white. A side below `size` is an ImageTooSmall unless `upsample`."""
     with Image.open(path) as image:
         width, height = image.size
-        side = min(width, height)
-        if side < size and not upsample:
+        if min(width, height) < size and not upsample:
             raise ImageTooSmall(f"{path} is {width}x{height} px, smaller than image_size {size}: choose a "
                                 "smaller image_size, or upsample (config.upsample=True) to enlarge it.")
+        # A JPEG decodes at 1/2, 1/4 or 1/8 scale where that stays at least `size` a side: the
+        # DCT's own averaging, anti-aliased, and much faster for small sizes (docs/PERFORMANCE.md).
+        image.draft(image.mode, (size, size))
+        width, height = image.size
+        side = min(width, height)
         if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
             rgba = image.convert("RGBA")
             image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)

@@ -1,0 +1,122 @@
+"""Images per second of a folder of JPEGs: the zoo's first (decoding) and cached passes,
+side by side with Keras's `image_dataset_from_directory` and, where torchvision is
+installed, `ImageFolder` + `DataLoader(num_workers=2)`; each reads the whole folder once
+as 64-image float32 batches of the same crop and size.
+
+  python benchmarks/folder_throughput.py --images=20000 --sizes=64,256 --output=docs/cpu/<machine>/folder.json
+
+The folder (generated once under --root: smooth colour fields with noise, 320x288 px
+JPEGs at quality 90, a natural photograph's size class) is kept for reruns.
+"""
+
+import os
+import shutil
+import sys
+import time
+
+from absl import app, flags
+
+from gan_zoo_tools.common import parse_flags
+
+_IMAGES = flags.DEFINE_integer("images", 20_000, "JPEGs in the generated folder.", lower_bound=64)
+_SIZES = flags.DEFINE_list("sizes", ["64", "256"], "image_size of each measurement.")
+_ROOT = flags.DEFINE_string("root", "/tmp/gan_zoo_folder_bench", "Where the folder and caches go.")
+_OUTPUT = flags.DEFINE_string("output", None, "Write the JSON figures here.")
+BATCH = 64
+
+
+def make_folder(root: str, count: int) -> str:
+    import numpy as np
+    from PIL import Image
+
+    folder = os.path.join(root, f"jpegs_{count}")
+    if os.path.isdir(folder) and len(os.listdir(folder)) == count:
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:288, 0:320] / 320.0
+    for i in range(count):
+        a, b, c = rng.uniform(0, 255, (3, 3))
+        field = np.stack([a[k] + b[k] * x + c[k] * y for k in range(3)], -1) % 256
+        noisy = np.clip(field + rng.normal(0, 12, field.shape), 0, 255).astype(np.uint8)
+        Image.fromarray(noisy).save(os.path.join(folder, f"{i:06d}.jpg"), quality=90)
+    return folder
+
+
+def timed(read) -> float:
+    start = time.perf_counter()
+    count = read()
+    return count / (time.perf_counter() - start)
+
+
+def zoo_passes(folder: str, size: int, cache_dir: str) -> dict:
+    from gan_zoo import data
+
+    shutil.rmtree(cache_dir, ignore_errors=True)
+
+    def read():
+        dataset, info = data.load(f"folder:{folder}", BATCH, image_size=size, repeat=False, shuffle=True,
+                                  cache_dir=cache_dir)
+        for i in range(len(dataset)):
+            dataset[i]
+        return len(dataset) * BATCH
+
+    first = timed(read)
+    return {"first_pass": first, "cached_pass": max(timed(read) for _ in range(3))}
+
+
+def keras_pass(folder: str, size: int) -> float:
+    import keras
+
+    def read():
+        dataset = keras.utils.image_dataset_from_directory(
+            folder, labels=None, image_size=(size, size), crop_to_aspect_ratio=True, batch_size=BATCH,
+            shuffle=True, seed=0, interpolation="bicubic", verbose=False)
+        return sum(int(batch.shape[0]) for batch in dataset)
+
+    return timed(read)
+
+
+def torchvision_pass(folder: str, size: int) -> float | None:
+    try:
+        import torch
+        from torchvision import datasets, transforms
+    except (ImportError, RuntimeError):
+        return None
+    transform = transforms.Compose([transforms.Resize(size, transforms.InterpolationMode.BICUBIC),
+                                    transforms.CenterCrop(size), transforms.ToTensor()])
+    parent = os.path.dirname(folder)  # ImageFolder wants class folders: the folder is one class
+
+    def read():
+        loader = torch.utils.data.DataLoader(datasets.ImageFolder(parent, transform), batch_size=BATCH,
+                                             shuffle=True, num_workers=2)
+        return sum(len(batch) for batch, _ in loader)
+
+    return timed(read)
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    import measure
+    from gan_zoo import devices
+
+    folder = make_folder(_ROOT.value, _IMAGES.value)
+    result = {"images": _IMAGES.value, "batch_size": BATCH, "machine": devices.machine(),
+              "command": " ".join(["python", "benchmarks/folder_throughput.py", *sys.argv[1:]]), "sizes": {}}
+    for size in map(int, _SIZES.value):
+        zoo = zoo_passes(folder, size, os.path.join(_ROOT.value, f"cache_{size}"))
+        figures = {"zoo_first_pass": zoo["first_pass"], "zoo_cached_pass": zoo["cached_pass"],
+                   "keras_image_dataset_from_directory": keras_pass(folder, size),
+                   "torchvision_imagefolder_2_workers": torchvision_pass(folder, size)}
+        result["sizes"][str(size)] = {k: None if v is None else round(v, 1) for k, v in figures.items()}
+        print(f"{size} px: " + ", ".join(f"{k} {v:.0f} img/s" if v else f"{k} n/a"
+                                         for k, v in figures.items()))
+    if _OUTPUT.value:
+        measure.write_figures(_OUTPUT.value, result)
+    return 0
+
+
+if __name__ == "__main__":
+    app.run(main, flags_parser=parse_flags)
