@@ -124,6 +124,36 @@ class Backend(Protocol):
     feeds_tf_data: bool  # input as tf.data (True) or as numpy batches (`data.ArrayBatches`)
 
 
+class OneProgram:
+    """The noise, means and gathers of a backend whose step is one program over the global
+    batch (JAX, whose data parallelism is one SPMD program; torch, on one device): noise
+    from Keras's seed generator, plain means, nothing to gather or rescale."""
+
+    @staticmethod
+    def normal(shape, seed_generator):
+        return keras.random.normal(shape, seed=seed_generator)
+
+    @staticmethod
+    def uniform(shape, seed_generator):
+        return keras.random.uniform(shape, seed=seed_generator)
+
+    @staticmethod
+    def average(per_example):
+        return keras.ops.mean(per_example)
+
+    @staticmethod
+    def average_scalar(value):
+        return value
+
+    @staticmethod
+    def global_batch(x):
+        return x
+
+    @staticmethod
+    def num_replicas():
+        return 1
+
+
 def serialize_optimizer(optimizer) -> dict:
     """`keras.saving.serialize_keras_object(optimizer)` naming the public Keras class. On
     torch, Keras swaps `keras.optimizers.Adam` (SGD, ...) for a subclass of its own backend
@@ -158,5 +188,5 @@ def current() -> Backend:
     return module.BACKEND
 
 
-__all__ = ["CHECKPOINT_PATTERNS", "Backend", "DistributionError", "OptimizerPair", "current",
+__all__ = ["CHECKPOINT_PATTERNS", "Backend", "DistributionError", "OneProgram", "OptimizerPair", "current",
            "serialize_optimizer"]

@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import keras
 import numpy as np
 
-from gan_zoo.backends import CHECKPOINT_PATTERNS, DistributionError
+from gan_zoo.backends import CHECKPOINT_PATTERNS, DistributionError, OneProgram
 from gan_zoo.backends.array_checkpoints import ArrayCheckpoint, ArrayCheckpointManager
 
 
@@ -63,7 +63,7 @@ def _cluster_from_environment() -> dict:
         raise DistributionError(f"JAX_NUM_PROCESSES and JAX_PROCESS_ID must be integers: {error}.") from None
 
 
-class JaxBackend:
+class JaxBackend(OneProgram):
     """`gan_zoo.backends.Backend` on JAX."""
 
     name = "jax"
@@ -223,30 +223,6 @@ class JaxBackend:
     @staticmethod
     def logs(logs):
         return logs
-
-    @staticmethod
-    def normal(shape, seed_generator):
-        return keras.random.normal(shape, seed=seed_generator)
-
-    @staticmethod
-    def uniform(shape, seed_generator):
-        return keras.random.uniform(shape, seed=seed_generator)
-
-    @staticmethod
-    def average(per_example):
-        return jnp.mean(per_example)
-
-    @staticmethod
-    def average_scalar(value):
-        return value
-
-    @staticmethod
-    def global_batch(x):
-        return x
-
-    @staticmethod
-    def num_replicas():
-        return 1
 
 
     # -- the trainer's state: Keras's JAX trainer holds it in `fit` between steps ----------

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import torch
 
-from gan_zoo.backends import CHECKPOINT_PATTERNS, DistributionError
+from gan_zoo.backends import CHECKPOINT_PATTERNS, DistributionError, OneProgram
 from gan_zoo.backends.array_checkpoints import ArrayCheckpoint, ArrayCheckpointManager
 
 
@@ -55,7 +55,7 @@ def _apply(optimizer, loss, variables):
     optimizer.apply(grads, variables)
 
 
-class TorchBackend:
+class TorchBackend(OneProgram):
     """`gan_zoo.backends.Backend` on PyTorch."""
 
     name = "torch"
@@ -100,30 +100,6 @@ class TorchBackend:
     def repeat(count, body):
         for i in range(int(count)):
             body(i)
-
-    @staticmethod
-    def normal(shape, seed_generator):
-        return keras.random.normal(shape, seed=seed_generator)
-
-    @staticmethod
-    def uniform(shape, seed_generator):
-        return keras.random.uniform(shape, seed=seed_generator)
-
-    @staticmethod
-    def average(per_example):
-        return torch.mean(per_example)
-
-    @staticmethod
-    def average_scalar(value):
-        return value
-
-    @staticmethod
-    def global_batch(x):
-        return x
-
-    @staticmethod
-    def num_replicas():
-        return 1
 
     # -- the trainer's state: the variables hold it --------------------------------------
 
