@@ -131,6 +131,13 @@ def test_bad_folders_are_refused_with_what_to_do(tmp_path, make, message):
         data.load(f"folder:{root}", 4, image_size=8, cache_dir=str(tmp_path / "cache"))
 
 
+def test_a_cache_folder_that_cannot_be_written_is_refused_naming_the_flag(tmp_path):
+    root = class_folder(tmp_path / "pets", per_class=2)
+    (tmp_path / "a_file").write_text("not a folder")
+    with pytest.raises(data.DataError, match=r"cannot be written in .*a_file/cache .*--config.cache_dir"):
+        data.load(f"folder:{root}", 2, image_size=8, cache_dir=str(tmp_path / "a_file" / "cache"))
+
+
 def test_small_images_are_enlarged_only_when_asked(tmp_path):
     write_image(str(tmp_path / "small" / "a.png"), size=(6, 6))
     dataset, info = data.load(f"folder:{tmp_path / 'small'}", 1, image_size=8, upsample=True,

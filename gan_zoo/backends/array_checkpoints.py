@@ -85,6 +85,16 @@ class ArrayCheckpoint:
         return self
 
 
+# What a restore of a damaged array checkpoint raises (ArrayCheckpoint.restore wraps the rest).
+UNREADABLE = (ValueError, AssertionError, IndexError)
+
+
+def make_checkpoint(items: dict, directory: str, max_to_keep: int, files=NPZ_FILES):
+    """(checkpoint, manager) of `items` in `directory`, as `Backend.make_checkpoint` gives them."""
+    checkpoint = ArrayCheckpoint(items, files)
+    return checkpoint, ArrayCheckpointManager(checkpoint, directory, max_to_keep)
+
+
 class ArrayCheckpointManager:
     """ckpt-STEP files (the checkpoint's suffix) in `directory`, the newest `max_to_keep` kept."""
 

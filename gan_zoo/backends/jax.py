@@ -23,8 +23,7 @@ import jax.numpy as jnp
 import keras
 import numpy as np
 
-from gan_zoo.backends import CHECKPOINT_PATTERNS, DistributionError, OneProgram
-from gan_zoo.backends.array_checkpoints import ArrayCheckpoint, ArrayCheckpointManager
+from gan_zoo.backends import CHECKPOINT_PATTERNS, DistributionError, OneProgram, array_checkpoints
 
 
 class Recorded:
@@ -253,12 +252,11 @@ class JaxBackend(OneProgram):
 
     @staticmethod
     def make_checkpoint(items, directory, max_to_keep):
-        checkpoint = ArrayCheckpoint(items)
-        return checkpoint, ArrayCheckpointManager(checkpoint, directory, max_to_keep)
+        return array_checkpoints.make_checkpoint(items, directory, max_to_keep)
 
     @staticmethod
     def unreadable_checkpoint_errors():
-        return ValueError, AssertionError, IndexError
+        return array_checkpoints.UNREADABLE
 
     # -- devices and distribution: keras.distribution, jax.distributed ----------------------
 

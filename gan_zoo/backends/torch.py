@@ -19,8 +19,7 @@ import keras
 import numpy as np
 import torch
 
-from gan_zoo.backends import CHECKPOINT_PATTERNS, DistributionError, OneProgram
-from gan_zoo.backends.array_checkpoints import ArrayCheckpoint, ArrayCheckpointManager
+from gan_zoo.backends import CHECKPOINT_PATTERNS, DistributionError, OneProgram, array_checkpoints
 
 
 class Recorded:
@@ -120,12 +119,11 @@ class TorchBackend(OneProgram):
 
     @staticmethod
     def make_checkpoint(items, directory, max_to_keep):
-        checkpoint = ArrayCheckpoint(items, TORCH_FILES)
-        return checkpoint, ArrayCheckpointManager(checkpoint, directory, max_to_keep)
+        return array_checkpoints.make_checkpoint(items, directory, max_to_keep, TORCH_FILES)
 
     @staticmethod
     def unreadable_checkpoint_errors():
-        return ValueError, AssertionError, IndexError
+        return array_checkpoints.UNREADABLE
 
     # -- devices and distribution: one device -------------------------------------------
 

@@ -214,7 +214,13 @@ def load(root: str, size: int, *, cache_dir: str, upsample: bool = False, bad_im
         raise DataError(f"bad_images must be one of {BAD_IMAGES}, got {bad_images!r}.")
     folder = scan(root)
     key = _key(folder, size, upsample, bad_images)
-    os.makedirs(cache_dir, exist_ok=True)
+    try:
+        os.makedirs(cache_dir, exist_ok=True)
+        with open(os.path.join(cache_dir, ".writable"), "w"):
+            pass
+    except OSError as error:
+        raise DataError(f"The cache of {PREFIX}{root} cannot be written in {cache_dir} ({error}): give a "
+                        "writable folder as cache_dir (--config.cache_dir=DIR).") from None
     stem = os.path.join(cache_dir, f"{os.path.basename(os.path.abspath(root))}-{size}px-{key[:16]}")
     array_path, description_path = f"{stem}.npy", f"{stem}.json"
     cached, why = _read_cache(array_path, description_path, key)
