@@ -19,7 +19,8 @@ def load_data(config, cache_dir: str | None = None):
                               shard=devices.process_shard(), num_examples=config.num_train_examples,
                               labelled_batch_size=config.labelled_batch_size,
                               cache_dir=config.cache_dir or cache_dir, upsample=config.upsample,
-                              bad_images=config.bad_images)
+                              bad_images=config.bad_images, center_crop=config.center_crop,
+                              split=config.split)
     if isinstance(dataset, data.pipeline.ArrayBatches | data.pipeline.WithLabelledBatches) \
             and devices.process_shard()[1] > 1:
         # Each process already feeds its own rows of every global batch (ArrayBatches' shard).

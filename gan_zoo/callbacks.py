@@ -272,6 +272,17 @@ CLASSIFIER_FIGURES = {
     "eval/classifier_kid_std": "standard deviation of KID x 1000 over its subsets",
     "eval/classifier_score_std": "standard deviation of the classifier score over its splits",
 }
+INCEPTION_FIGURES = {
+    "eval/inception_fid": "FID on the FID Inception's pool features, the papers' FID (lower is better)",
+    "eval/inception_kid": "KID on the FID Inception's features (lower is better)",
+    "eval/inception_score": "Inception Score on the FID Inception's 1008 logits (higher is better)",
+    "eval/inception_precision": "improved precision, k = 3, on Inception features (quality)",
+    "eval/inception_recall": "improved recall, k = 3, on Inception features (diversity)",
+    "eval/inception_density": "density, k = 3 (Naeem et al. 2020), on Inception features",
+    "eval/inception_coverage": "coverage, k = 3 (Naeem et al. 2020), on Inception features",
+    "eval/inception_kid_std": "standard deviation of the Inception KID over its subsets",
+    "eval/inception_score_std": "standard deviation of the Inception Score over its splits",
+}
 CONDITIONAL_FIGURES = {
     "eval/conditional_accuracy": "class-conditional: share of samples the classifier reads as the class "
     "they were made for",
@@ -302,7 +313,8 @@ DENSITY_FIGURES = {
     "eval/mean": "gauss1d: mean of the samples",
     "eval/std": "gauss1d: standard deviation of the samples",
 }
-EVAL_METRICS = {**CLASSIFIER_FIGURES, **CONDITIONAL_FIGURES, **SEMI_SUPERVISED_FIGURES, **MODE_FIGURES,
+EVAL_METRICS = {**CLASSIFIER_FIGURES, **INCEPTION_FIGURES, **CONDITIONAL_FIGURES, **SEMI_SUPERVISED_FIGURES,
+                **MODE_FIGURES,
                 **STACKED_MNIST_FIGURES, **DENSITY_FIGURES}
 
 

@@ -12,7 +12,7 @@ import json
 import keras
 import ml_collections
 
-from gan_zoo import models, networks
+from gan_zoo import data, models, networks
 from gan_zoo.models import penalties
 from gan_zoo.values import flatten, is_number
 
@@ -20,8 +20,11 @@ OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop
               "sgd": keras.optimizers.SGD}
 # Config sections that must match to resume a workdir; the rest (training length,
 # logging cadence) may change between runs.
-IDENTITY_KEYS = ("dataset", "image_size", "num_train_examples", "model", "networks")
+IDENTITY_KEYS = ("dataset", "image_size", "center_crop", "split", "num_train_examples", "model", "networks")
 LR_DECAYS = ("none", "linear")
+# The features images are scored on (gan_zoo.evaluation): "auto", "classifier" (the project's,
+# of an embedded set) or "inception_fid" (the papers' FID Inception).
+METRICS_NETWORKS = ("auto", "classifier", "inception_fid")
 
 
 class ConfigError(ValueError):
@@ -38,6 +41,10 @@ def default_config() -> ml_collections.ConfigDict:
     c.dataset = "mnist_subset"
     c.data_dir = ""  # prepared tfds data ("" = tfds's default directory)
     c.image_size = 0  # resize tfds images to image_size^2 (0 = keep); a folder's images (required)
+    # Keep each tfds or folder image's centred center_crop^2 pixels before the resize (0 = its
+    # largest centred square), and train on this split of a tfds set.
+    c.center_crop = 0
+    c.split = "train"
     # folder:PATH data: where its decoded images are cached ("" = a folder_cache beside the
     # workdir), whether smaller images may be enlarged, and what an unreadable image does.
     c.cache_dir = ""
@@ -105,6 +112,11 @@ def default_config() -> ml_collections.ConfigDict:
     c.eval = ml_collections.ConfigDict()
     c.eval.num_samples = 2000  # generated images scored at the end (0 = skip; toys use 2500)
     c.eval.every = 0  # also score every N steps into TensorBoard's eval/ scalars (0 = at the end only)
+    # The features images are scored on (evaluation.NETWORKS): "auto" is the project's classifier
+    # on the embedded sets, the papers' FID Inception elsewhere, whose pytorch-fid weights file
+    # is inception_weights ("" = $GAN_ZOO_INCEPTION_WEIGHTS).
+    c.eval.network = "auto"
+    c.eval.inception_weights = ""
     return c
 
 
@@ -178,6 +190,15 @@ def validate(config) -> None:
     if config.networks.conditioning not in networks.CONDITIONINGS:
         raise ConfigError(f"config.networks.conditioning must be one of {networks.CONDITIONINGS}, got "
                           f"{config.networks.conditioning!r}.")
+    if not is_number(config.center_crop, integer=True) or config.center_crop < 0:
+        raise ConfigError(f"config.center_crop must be a non-negative integer (0: no fixed crop), got "
+                          f"{config.center_crop!r}.")
+    if config.eval.network not in METRICS_NETWORKS:
+        raise ConfigError(f"config.eval.network must be one of {METRICS_NETWORKS}, got "
+                          f"{config.eval.network!r}.")
+    if config.eval.network == "classifier" and config.dataset not in data.EMBEDDED:
+        raise ConfigError(f"config.eval.network=classifier: the project's classifier scores the embedded "
+                          f"sets {data.EMBEDDED}, not {config.dataset!r}. Use inception_fid (or auto).")
     if config.bad_images not in ("stop", "skip"):
         raise ConfigError(f"config.bad_images must be 'stop' or 'skip' (what an unreadable image of a "
                           f"folder does), got {config.bad_images!r}.")

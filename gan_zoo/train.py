@@ -51,9 +51,7 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1, strategy=None) ->
         keras.utils.set_random_seed(config.seed)
         if config.deterministic:
             backends.current().enable_determinism()
-        # A folder's decoded images: beside the workdir, shared by the runs in its parent.
-        beside = os.path.join(os.path.dirname(os.path.abspath(workdir)), "folder_cache")
-        dataset, info = load_data(config, beside)
+        dataset, info = load_data(config, folder_cache(workdir))
         with (strategy or devices.default_strategy()).scope():
             gan = build_gan(config, info)
             checkpoint, manager = checkpoints.make(gan, os.path.join(workdir, "checkpoints"))
@@ -66,6 +64,9 @@ def train_and_evaluate(config, workdir: str, verbose: int = 1, strategy=None) ->
                 + (f"\nNothing trained, so not applied: {describe_changes(changes)}." if changes else ""))
             with open(os.path.join(workdir, "metrics.json")) as f:  # config.json keeps describing the run
                 return json.load(f)
+        unscored = evaluation.missing_network(config)
+        if unscored:
+            say(f"No Inception figures will be computed at the end: {unscored}")
         if start:
             say(f"Resuming from step {start} of {total}"
                 + (f", with {describe_changes(changes, 'before', 'now')}." if changes else "."))
@@ -119,7 +120,8 @@ def _callbacks(gan, config, info, workdir: str, writer, checkpointer) -> list:
         checkpointer,
     ]
     if config.eval.every:
-        cbs.append(callbacks.PeriodicEvaluation(lambda model: evaluation.evaluate(model, config), writer,
+        cbs.append(callbacks.PeriodicEvaluation(lambda model: evaluation.evaluate(
+            model, config, folder_cache(workdir)), writer,
                                                 config.eval.every))
     return cbs
 
@@ -156,12 +158,18 @@ def _record(gan, config, workdir: str, writer, history: dict, start: int, wall: 
     if result["steps_this_run"]:
         images = result["steps_this_run"] * config.train.batch_size * config.model.d_steps
         result["images_per_second"] = round(images / max(wall, 1e-9), 1)
-    figures = evaluation.evaluate(gan, config)
+    figures = evaluation.evaluate(gan, config, folder_cache(workdir))
     result.update(figures)
     callbacks.write_eval_scalars(writer, step, figures)
     with open(os.path.join(workdir, "metrics.json"), "w") as f:
         json.dump(result, f, indent=2, sort_keys=True)
     return result
+
+
+def folder_cache(workdir: str) -> str:
+    """Where a folder's decoded images are cached by default: beside the workdir, shared by
+    the runs in its parent."""
+    return os.path.join(os.path.dirname(os.path.abspath(workdir)), "folder_cache")
 
 
 def peak_rss_mib() -> float:

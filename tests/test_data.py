@@ -105,6 +105,48 @@ def test_tfds_resize_under_mock_data():
         assert next(iter(ds)).shape == (4, 32, 32, 1) and info.shape == (32, 32, 1)
 
 
+def celeba_shaped_faces(count: int = 4) -> np.ndarray:
+    """uint8 images of CelebA's aligned shape (218 x 178): shading, edges and noise."""
+    rows, cols = np.mgrid[:218, :178]
+    image = np.stack([128 + 100 * np.sin(cols / 7), 128 + 100 * np.cos(rows / 11), (cols * rows) % 256], -1)
+    noise = np.random.default_rng(0).normal(0, 10, (count, *image.shape))
+    return np.clip(image + noise, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("center_crop", [108, 0])
+def test_tfds_crops_and_resizes_as_the_folder_path_does(tmp_path, center_crop):
+    """The CelebA protocol (zoo:*_celeba64: the centred 108 px, then 64 px) and the centred
+    square of a non-square image, through tfds (tf.image) and through a folder of the same
+    images (PIL): the same pixels within one 8-bit level."""
+    from PIL import Image
+
+    faces = celeba_shaped_faces()
+    for i, face in enumerate(faces):
+        Image.fromarray(face).save(tmp_path / f"face{i}.png")
+
+    def as_dataset(builder, *args, **kwargs):
+        import tensorflow as tf
+
+        return tf.data.Dataset.from_tensor_slices({"image": faces})
+
+    with tfds.testing.mock_data(as_dataset_fn=as_dataset):
+        ds, info = data.load("celeb_a", 4, image_size=64, center_crop=center_crop, shuffle=False)
+        from_tfds = np.asarray(next(iter(ds)))
+    folder, _ = data.load(f"folder:{tmp_path}", 4, image_size=64, center_crop=center_crop, shuffle=False,
+                          cache_dir=str(tmp_path / "cache"))
+    levels = np.abs(from_tfds - next(iter(folder))) * 127.5
+    assert info.shape == (64, 64, 3) and from_tfds.shape == (4, 64, 64, 3)
+    assert levels.max() <= 1.01 and levels.mean() < 0.3
+
+
+def test_a_crop_larger_than_the_images_is_refused():
+    with tfds.testing.mock_data(num_examples=4):
+        with pytest.raises(data.DataError, match="center_crop=256 exceeds"):
+            data.load("celeb_a", 4, image_size=64, center_crop=256)
+    with pytest.raises(data.DataError, match="center_crop crops tfds and folder images"):
+        data.load("mnist_subset", 4, center_crop=20)
+
+
 def test_offline_tfds_says_how_to_point_data_dir(tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline, "_online", lambda *a, **k: False)
     with pytest.raises(data.DataError, match="cannot reach the internet.*--config.data_dir=DIR"):

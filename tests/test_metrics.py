@@ -130,15 +130,6 @@ def test_the_shipped_mnist_subset_classifier_is_loaded_not_trained(tmp_path, mon
     assert classifier.get_layer("features").output.shape[-1] == 128
 
 
-def test_inception_without_weights_says_how_to_provide_them(tmp_path):
-    with pytest.raises(metrics.InceptionUnavailable, match="does not exist"):
-        metrics.inception_extractor(weights=str(tmp_path / "missing.h5"))
-    broken = tmp_path / "inception.h5"
-    broken.write_bytes(b"not an HDF5 file")
-    with pytest.raises(metrics.InceptionUnavailable, match="copy it to ~/.keras/models"):
-        metrics.inception_extractor(weights=str(broken))
-
-
 def test_stacked_mnist_modes_count_real_triples_and_catch_collapse():
     classifier, info = metrics.train_classifier("mnist_subset")
     real, _ = data.load_arrays("stacked_mnist", "test")

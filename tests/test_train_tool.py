@@ -143,23 +143,42 @@ def test_train_tool_writes_the_workdir_contract_and_resumes(tmp_path):
 
 @pytest.mark.parametrize("override,message", [
     ("--config.train.batch_sise=3", "config has no key 'train.batch_sise'. Did you mean \"batch_size\""),
-    ("--config.dataset=mnits", "Unknown data set 'mnits'"),
     ("--config.train.batch_size=abc", "invalid literal for int()"),
-    ("--config.model.loss=wasserstein", "loss must be one of"),
-    ("--config.model.variant=wgan", "config.model has ['label_smoothing', 'loss'], which wgan does not take"),
-    ("--config.model.variant=vae", "model.variant must be one of"),
-    ("--config.train.batch_size=0", "config.train.batch_size must be a positive number"),
-    ("--config.dataset=gauss1d", "DCGAN networks need images"),
-    ("--config.networks.conditioning=film", "conditioning must be one of ('', 'concat', 'projection')"),
-    ("--config.labelled_batch_size=10", "it needs labels_per_class > 0 and a variant that reads labels"),
+    ("--config.dataset=mnits", "Unknown data set 'mnits'"),
 ])
 def test_bad_config_fails_clearly(tmp_path, override, message):
+    """Through the tool: the flag parser's errors, and a config's (the train tool turns
+    every ConfigError and DataError into this, as `test_a_config_that_cannot_run_...` shows
+    in process)."""
     result = run_tool(f"--workdir={tmp_path / 'run'}", override)
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     if "batch_sise" in override:
         assert "Valid keys:" in result.stderr and "train.batch_size" in result.stderr
+
+
+@pytest.mark.parametrize("overrides,message", [
+    ({"model.loss": "wasserstein"}, "loss must be one of"),
+    ({"model.variant": "wgan"}, "config.model has ['label_smoothing', 'loss'], which wgan does not take"),
+    ({"model.variant": "vae"}, "model.variant must be one of"),
+    ({"train.batch_size": 0}, "config.train.batch_size must be a positive number"),
+    ({"dataset": "gauss1d"}, "DCGAN networks need images"),
+    ({"networks.conditioning": "film"}, "conditioning must be one of ('', 'concat', 'projection')"),
+    ({"labelled_batch_size": 10}, "it needs labels_per_class > 0 and a variant that reads labels"),
+    ({"center_crop": 20}, "center_crop crops tfds and folder images; 'mnist_subset' has a fixed shape"),
+    ({"eval.network": "inception_v2"}, "config.eval.network must be one of ('auto', 'classifier', "
+                                       "'inception_fid')"),
+    ({"dataset": "cifar10", "eval.network": "classifier"},
+     "config.eval.network=classifier: the project's classifier scores the embedded"),
+])
+def test_a_config_that_cannot_run_is_refused_before_anything_is_trained(tmp_path, overrides, message):
+    config = train.load_zoo_config("gan_mnist_subset")
+    config.update_from_flattened_dict(overrides)
+    with pytest.raises((train.ConfigError, data.DataError)) as error:
+        train.train_and_evaluate(config, str(tmp_path / "run"), verbose=0)
+    assert message in str(error.value)
+    assert not (tmp_path / "run" / "checkpoints").exists()
 
 
 @pytest.mark.parametrize("key,value,message", [
@@ -635,9 +654,9 @@ def test_every_zoo_config_validates_and_builds(name, tmp_path):
         name = f"{name}:{class_folder(tmp_path / 'images', size=(70, 64))}"
     config = train.load_zoo_config(name)
     train.validate(config)
+    config.train.batch_size = 8
     with tfds.testing.mock_data(num_examples=32):
-        dataset, info = data.load(config.dataset, 8, with_labels=True, image_size=config.image_size or None,
-                                  labels_per_class=config.labels_per_class, cache_dir=str(tmp_path / "cache"))
+        dataset, info = build.load_data(config, cache_dir=str(tmp_path / "cache"))
         next(iter(dataset))
     gan = build.build_gan(config, info)
     assert type(gan) is models.VARIANTS[config.model.variant]

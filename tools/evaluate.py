@@ -3,10 +3,13 @@
   python tools/evaluate.py --workdir=runs/gan_mnist_subset
   python tools/evaluate.py --generator=path/generator.keras --dataset=mnist_subset --output=m.json
 
-Image sets are scored with the project's classifier (FID / KID / score, precision /
-recall / density / coverage; for a class-conditional generator also its conditional
-accuracy, intra-class FID and Classification Accuracy Score); --inception adds
-InceptionV3 figures where its weights are available. Toy mixtures get mode coverage.
+Image sets are scored (FID / KID / score, precision / recall / density / coverage) on
+the features of --metrics_network: "auto" is the project's classifier on the embedded
+sets (classifier_* figures; for a class-conditional generator also its conditional
+accuracy, intra-class FID and Classification Accuracy Score) and the papers' FID
+Inception elsewhere (inception_* figures), which needs pytorch-fid's weights file
+(--inception_weights or $GAN_ZOO_INCEPTION_WEIGHTS). metrics.json records the network
+and the real images of every figure. Toy mixtures get mode coverage.
 --truncation=T scores samples of z truncated at +-T (precision up, recall down) under
 its own key.
 """
@@ -28,44 +31,56 @@ _SEED = flags.DEFINE_integer("seed", 0, "Seed of the noise.")
 _TRUNCATION = flags.DEFINE_float("truncation", 0.0, "Truncation trick: z drawn within +-T (BigGAN); the "
                                  "figures go under the key truncation_T, beside the untruncated ones. "
                                  "0 = off.", lower_bound=0.0)
-_INCEPTION = flags.DEFINE_string("inception", None, "Also score with InceptionV3: 'imagenet' or a "
-                                 "weights file.")
+_NETWORK = flags.DEFINE_enum("metrics_network", "auto", ["auto", "classifier", "inception_fid"],
+                             "The features images are scored on: the project's classifier (embedded "
+                             "sets), the papers' FID Inception, or auto (the first on embedded sets, else "
+                             "the second).")
+_INCEPTION_WEIGHTS = flags.DEFINE_string(
+    "inception_weights", None, "pytorch-fid's pt_inception-2015-12-05-6726825d.pth, for the FID Inception "
+    "(default $GAN_ZOO_INCEPTION_WEIGHTS).")
 
 
 def main(argv):
-    import numpy as np
+    import ml_collections
 
     from gan_zoo import data, evaluation, metrics
+    from gan_zoo.config import with_later_defaults
+    from gan_zoo.train import folder_cache
     from gan_zoo.values import flatten
 
     if _NUM_SAMPLES.value < 2:
         fail("--num_samples must be at least 2.")
-    generator, dataset, _ = load_generator(_WORKDIR.value, _GENERATOR.value, _DATASET.value)
+    generator, dataset, config = load_generator(_WORKDIR.value, _GENERATOR.value, _DATASET.value)
     if _WORKDIR.value:
         output = _OUTPUT.value or os.path.join(_WORKDIR.value, "metrics.json")
     else:
         output = _OUTPUT.value or "metrics.json"
     generate = generate_fn(generator, _TRUNCATION.value)
 
+    if _NETWORK.value == "classifier" and dataset not in data.EMBEDDED:
+        fail(f"--metrics_network=classifier scores the embedded sets {data.EMBEDDED}, not {dataset!r}.")
+    network = evaluation.feature_network(_NETWORK.value, dataset)
+    if network == "inception_fid" and dataset not in data.TOYS:
+        try:  # a missing or wrong weights file stops here, before any sample is drawn
+            metrics.inception.weights_path(_INCEPTION_WEIGHTS.value)
+        except metrics.InceptionUnavailable as error:
+            fail(str(error))
+    # The workdir's own images: its split, crop and size, and its folder's cache.
+    real = (evaluation.RealImages.of(ml_collections.ConfigDict(with_later_defaults(config)),
+                                     folder_cache(_WORKDIR.value))
+            if config else evaluation.RealImages(dataset))
     try:
         # Laid out as train_and_evaluate lays them out in metrics.json: "eval" for image
         # sets, "modes" (or gauss1d's "mean" and "std") for the toys.
-        figures = evaluation.evaluate_samples(generate, dataset, _NUM_SAMPLES.value, _SEED.value)
+        figures = evaluation.evaluate_samples(generate, dataset, _NUM_SAMPLES.value, _SEED.value, network,
+                                              real, _INCEPTION_WEIGHTS.value)
         if generate.num_classes and dataset in data.EMBEDDED:
             figures.setdefault("eval", {}).update(
                 evaluation.evaluate_conditional(generate, dataset, generate.num_classes, _SEED.value))
-        if _INCEPTION.value and dataset not in data.TOYS:
-            samples = generate(_NUM_SAMPLES.value, _SEED.value)
-            ds, _ = data.load(dataset, 500, repeat=False)
-            real = np.concatenate([b.numpy() for b in ds.take(len(samples) // 500 + 1)])
-            extractor = metrics.inception_extractor(_INCEPTION.value)
-            figures.setdefault("eval", {}).update(
-                metrics.image_metrics(samples, real[: len(samples)], extractor, "inception"))
     except (data.DataError, metrics.InceptionUnavailable) as error:
         fail(str(error))
     if not figures:
-        fail(f"nothing to measure for {dataset!r}: embedded image sets and toys are scored "
-             "offline; other image sets need --inception.")
+        fail(f"nothing to measure for {dataset!r}.")
 
     if _TRUNCATION.value:
         figures = {f"truncation_{_TRUNCATION.value:g}": figures}

@@ -18,19 +18,21 @@ from gan_zoo.config import ConfigError
 from zoo_configs.common import TOYS, conditional_config, zoo_config
 
 TFDS = ("mnist", "cifar10")
+# The field's standard protocols beyond CIFAR-10 (common.STANDARD_PROTOCOLS), through tfds.
+STANDARD = ("celeba64", "lsun_bedroom64", "stl10_48", "imagenet32", "imagenet64")
 FOLDER_PRESET = "folder"  # `zoo:<variant>_folder:PATH`: a folder of the user's images
 # Data sets on which each variant is a bare preset, beyond its files.
 PRESETS = {
-    "gan": (*TOYS, "stacked_mnist", *TFDS, FOLDER_PRESET),
+    "gan": (*TOYS, "stacked_mnist", *TFDS, *STANDARD, FOLDER_PRESET),
     "improved_gan": (*TOYS, "stacked_mnist", *TFDS),
     "semi_supervised": (*TOYS, *TFDS),
     "ebgan": (*TOYS, "stacked_mnist", *TFDS),
     # WGAN and WGAN-GP on mnist_subset take none of the other configs' aids
     # (docs/CONFIGS.md says why).
     "wgan": (*TOYS, "stacked_mnist", "mnist_subset", *TFDS),
-    "wgan_gp": (*TOYS, "stacked_mnist", "mnist_subset", *TFDS, FOLDER_PRESET),
-    "lsgan": (*TOYS, "stacked_mnist", *TFDS, FOLDER_PRESET),
-    "hinge": (*TOYS, "stacked_mnist", *TFDS, FOLDER_PRESET),
+    "wgan_gp": (*TOYS, "stacked_mnist", "mnist_subset", *TFDS, *STANDARD, FOLDER_PRESET),
+    "lsgan": (*TOYS, "stacked_mnist", *TFDS, *STANDARD, FOLDER_PRESET),
+    "hinge": (*TOYS, "stacked_mnist", *TFDS, *STANDARD, FOLDER_PRESET),
 }
 # Presets with model keys of their own: on tfds MNIST and CIFAR-10 Improved GAN trains G
 # with feature matching plus the adversarial loss (with minibatch discrimination): the
@@ -38,8 +40,11 @@ PRESETS = {
 # semi-supervised learning.
 MODEL_OVERRIDES = {f"improved_gan_{dataset}": {"adversarial_weight": 1.0} for dataset in TFDS}
 # The class-conditional models (common.CONDITIONAL), beyond their files.
+# ImageNet's 1000 classes: a one-hot label joined to D's input (cgan) would be 1000 channels.
+IMAGENET = ("imagenet32", "imagenet64")
 CONDITIONAL_PRESETS = {"cgan": ("mnist_subset", *TFDS, FOLDER_PRESET),
-                       "acgan": ("mnist_subset", *TFDS, FOLDER_PRESET), "projection": (*TFDS, FOLDER_PRESET)}
+                       "acgan": ("mnist_subset", *TFDS, *IMAGENET, FOLDER_PRESET),
+                       "projection": (*TFDS, *IMAGENET, FOLDER_PRESET)}
 # A file of this folder that is not a config.
 NOT_CONFIGS = ("__init__", "common", "load")
 

@@ -76,6 +76,50 @@ DATASET_PRESETS = {
               "train": {"batch_size": 64, "epochs": 25, "steps_per_epoch": 937}},
     "cifar10": {"latent_dim": 100, "networks": {"kind": "dcgan", "base_filters": 128},
                 "train": {"batch_size": 64, "epochs": 30, "steps_per_epoch": 781}},
+    # The field's standard protocols through tfds (`STANDARD_PROTOCOLS` says what each
+    # follows; `PUBLISHED`, what to set a run beside), on DCGAN networks at the size.
+    "celeba64": {"tfds": "celeb_a", "center_crop": 108, "image_size": 64, "latent_dim": 100,
+                 "networks": {"kind": "dcgan", "base_filters": 64},
+                 "train": {"batch_size": 64, "epochs": 50, "steps_per_epoch": 1000}},
+    "lsun_bedroom64": {"tfds": "lsun/bedroom", "image_size": 64, "latent_dim": 100,
+                       "networks": {"kind": "dcgan", "base_filters": 64},
+                       "train": {"batch_size": 64, "epochs": 100, "steps_per_epoch": 1000}},
+    "stl10_48": {"tfds": "stl10", "split": "unlabelled", "image_size": 48, "latent_dim": 128,
+                 "networks": {"kind": "dcgan", "base_filters": 64},
+                 "train": {"batch_size": 64, "epochs": 100, "steps_per_epoch": 1000}},
+    **{f"imagenet{size}": {"tfds": f"imagenet_resized/{size}x{size}", "latent_dim": 128,
+                           "networks": {"kind": "dcgan", "base_filters": 128 if size == 32 else 64},
+                           "train": {"batch_size": 64, "epochs": 100, "steps_per_epoch": 1000}}
+       for size in (32, 64)},
+}
+
+# What each standard protocol follows: the images, the split and how they are cut.
+STANDARD_PROTOCOLS = {
+    "cifar10": "CIFAR-10's 50,000 training images at 32 px, as they are (every paper below).",
+    "celeba64": "CelebA's 162,770 training images (aligned, 218 x 178), the centred 108 x 108 crop of the "
+                "DCGAN authors' code resized to 64 px (the DCGAN / WGAN-GP / TTUR CelebA protocol).",
+    "lsun_bedroom64": "LSUN bedrooms' 3,033,042 training images, the centred square resized to 64 px "
+                      "(WGAN-GP and TTUR's 64-px bedrooms).",
+    "stl10_48": "STL-10's 100,000 unlabelled images resized from 96 to 48 px (SN-GAN's protocol).",
+    "imagenet32": "ImageNet's 1,281,167 training images downsampled to 32 px by Chrabaszcz et al. 2017 "
+                  "(tfds imagenet_resized; its box resize, as published); 1000 classes.",
+    "imagenet64": "The same at 64 px (imagenet_resized/64x64); 1000 classes.",
+}
+# Published Inception figures (FID and IS of 50,000 samples, on the 2015-12-05 Inception
+# network) on each protocol: (source, {column: value}). Set a run beside them only when its
+# FID is on that network too (--metrics_network=inception_fid); the papers' networks are
+# often larger than the zoo preset's DCGAN networks, which the source says.
+PUBLISHED_INCEPTION = {
+    "cifar10": [("SN-GAN, ResNet (Miyato et al. 2018, Table 2)", {"FID": "21.7", "IS": "8.22"}),
+                ("WGAN-GP, ResNet (Gulrajani et al. 2017, Table 3)", {"IS": "7.86"})],
+    "cifar10_conditional": [("Projection D, ResNet (Miyato & Koyama 2018)",
+                             {"FID": "17.5", "IS": "8.62"})],
+    "celeba64": [("DCGAN with TTUR (Heusel et al. 2017, Table 1)", {"FID": "12.5"})],
+    "lsun_bedroom64": [("WGAN-GP with TTUR (Heusel et al. 2017, Table 1)", {"FID": "9.5"})],
+    "stl10_48": [("SN-GAN, ResNet (Miyato et al. 2018, Table 2)", {"FID": "40.1", "IS": "9.10"})],
+    # No paper of the zoo's variants reports ImageNet at 32 or 64 px: compare runs within the zoo.
+    "imagenet32": [],
+    "imagenet64": [],
 }
 
 
@@ -167,8 +211,10 @@ def zoo_config(variant: str, dataset: str, **model_overrides):
     toy = TOY_OVERRIDES.get(variant, {}) if dataset in TOYS else {}
     architecture = paper.get("architectures", {}).get(dataset, {})
     config = default_config()
-    config.dataset = dataset
+    config.dataset = preset.get("tfds", dataset)
     config.image_size = preset.get("image_size", 0)
+    config.center_crop = preset.get("center_crop", 0)
+    config.split = preset.get("split", "train")
     config.model = model_config(variant, latent_dim=architecture.get("latent_dim", preset["latent_dim"]),
                                 **{**toy.get("model", {}), **model_overrides})
     for optimizer in (config.g_optimizer, config.d_optimizer):

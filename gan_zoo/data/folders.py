@@ -3,12 +3,13 @@
 Every JPEG, PNG, WebP and BMP under PATH, recursively, is an example (hidden files and
 folders aside). Where every image lies in a first-level sub-folder, each sub-folder is a
 class, labelled in the order of the sorted names; a folder with images of its own is
-unlabelled. Each image is cropped to its centred square and resized to `image_size` by
-PIL's bicubic filter on uint8 (an anti-aliased resize, as clean-fid argues, where
-tf.image's default bilinear resize aliases; a JPEG first decodes at the smallest of 1/1,
-1/2, 1/4, 1/8 scale that keeps `image_size`), transparency composited on white: the
-decoding is PIL's, so the pixels are the same on every backend. The images are
-grayscale where every one is, else RGB.
+unlabelled. Each image is cropped to its centred square (or to its centred `center_crop`
+pixels, as the DCGAN code crops CelebA) and resized to `image_size` by PIL's bicubic
+filter on uint8 (an anti-aliased resize, as clean-fid argues, where tf.image's default
+bilinear resize aliases; a JPEG first decodes at the smallest of 1/1, 1/2, 1/4, 1/8 scale
+that keeps `image_size`), transparency composited on white: the decoding is PIL's, so
+the pixels are the same on every backend. The images are grayscale where every one is,
+else RGB.
 
 The first load decodes every image once, on threads (PIL releases the GIL while it
 decodes and resizes), into a uint8 array file in a cache directory, keyed by the
@@ -89,20 +90,25 @@ class ImageTooSmall(DataError):
     """An image smaller than the size asked for, which is not upsampled unless asked."""
 
 
-def decode(path: str, size: int, upsample: bool = False) -> np.ndarray:
-    """The image at `path`: its centred square resized to size x size (PIL bicubic on
-    uint8), [size, size] uint8 if grayscale, else [size, size, 3]. Transparency is
-    composited on white. A side below `size` is an ImageTooSmall unless `upsample`."""
+def decode(path: str, size: int, upsample: bool = False, center_crop: int = 0) -> np.ndarray:
+    """The image at `path`: its centred square (its centred `center_crop` x `center_crop`
+    pixels where that is > 0) resized to size x size (PIL bicubic on uint8), [size, size]
+    uint8 if grayscale, else [size, size, 3]. Transparency is composited on white. A crop
+    below `size` is an ImageTooSmall unless `upsample`; an image below `center_crop` always."""
     with Image.open(path) as image:
         width, height = image.size
-        if min(width, height) < size and not upsample:
-            raise ImageTooSmall(f"{path} is {width}x{height} px, smaller than image_size {size}: choose a "
+        if center_crop > min(width, height):
+            raise ImageTooSmall(f"{path} is {width}x{height} px, smaller than center_crop {center_crop}: "
+                                "lower center_crop (0: each image's largest centred square).")
+        crop = center_crop or min(width, height)
+        if crop < size and not upsample:
+            raise ImageTooSmall(f"{path} crops to {crop}x{crop} px, smaller than image_size {size}: choose a "
                                 "smaller image_size, or upsample (config.upsample=True) to enlarge it.")
-        # A JPEG decodes at 1/2, 1/4 or 1/8 scale where that stays at least `size` a side: the
-        # DCT's own averaging, anti-aliased, and much faster for small sizes (docs/PERFORMANCE.md).
-        image.draft(image.mode, (size, size))
+        # A JPEG decodes at 1/2, 1/4 or 1/8 scale where the crop stays at least `size` a side:
+        # the DCT's own averaging, anti-aliased, and much faster for small sizes (docs/PERFORMANCE.md).
+        image.draft(image.mode, (-(-size * width // crop), -(-size * height // crop)))
+        side = crop * image.size[0] // width
         width, height = image.size
-        side = min(width, height)
         if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
             rgba = image.convert("RGBA")
             image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
@@ -112,13 +118,13 @@ def decode(path: str, size: int, upsample: bool = False) -> np.ndarray:
         return np.asarray(square.resize((size, size), Image.Resampling.BICUBIC))
 
 
-def _key(folder: Folder, size: int, upsample: bool, bad_images: str) -> str:
+def _key(folder: Folder, size: int, upsample: bool, bad_images: str, center_crop: int) -> str:
     files = []
     for relative in folder.paths:
         status = os.stat(os.path.join(folder.root, relative))
         files.append((relative, status.st_size, status.st_mtime_ns))
     described = json.dumps({"version": CACHE_VERSION, "size": size, "upsample": upsample,
-                            "bad_images": bad_images, "files": files})
+                            "bad_images": bad_images, "center_crop": center_crop, "files": files})
     return hashlib.sha256(described.encode()).hexdigest()
 
 
@@ -148,7 +154,8 @@ def _write_atomically(path: str, write) -> None:
     os.replace(temporary, path)
 
 
-def _decode_all(folder: Folder, size: int, upsample: bool, bad_images: str, array_path: str, verbose: int):
+def _decode_all(folder: Folder, size: int, upsample: bool, bad_images: str, center_crop: int,
+                array_path: str, verbose: int):
     """Decode every image into a uint8 array file at `array_path`; (kept rows, skipped paths, channels)."""
     temporary = f"{array_path}.tmp"
     images = np.lib.format.open_memmap(temporary, "w+", np.uint8, (len(folder.paths), size, size, 3))
@@ -157,7 +164,7 @@ def _decode_all(folder: Folder, size: int, upsample: bool, bad_images: str, arra
     def one(i):
         path = os.path.join(folder.root, folder.paths[i])
         try:
-            pixels = decode(path, size, upsample)
+            pixels = decode(path, size, upsample, center_crop)
         except ImageTooSmall as error:
             small[i] = error
             return
@@ -207,13 +214,13 @@ def _decode_all(folder: Folder, size: int, upsample: bool, bad_images: str, arra
 
 
 def load(root: str, size: int, *, cache_dir: str, upsample: bool = False, bad_images: str = "stop",
-         verbose: int = 1):
+         center_crop: int = 0, verbose: int = 1):
     """(uint8 images [N, size, size, C], labels [N] or None, class names, skipped paths)
     of the folder at `root`, from its cache in `cache_dir` (built on the first load)."""
     if bad_images not in BAD_IMAGES:
         raise DataError(f"bad_images must be one of {BAD_IMAGES}, got {bad_images!r}.")
     folder = scan(root)
-    key = _key(folder, size, upsample, bad_images)
+    key = _key(folder, size, upsample, bad_images, center_crop)
     try:
         os.makedirs(cache_dir, exist_ok=True)
         with open(os.path.join(cache_dir, ".writable"), "w"):
@@ -231,7 +238,7 @@ def load(root: str, size: int, *, cache_dir: str, upsample: bool = False, bad_im
         for stale in (description_path, array_path):  # the description goes first: never read half
             if os.path.exists(stale):
                 os.remove(stale)
-        kept, skipped, _ = _decode_all(folder, size, upsample, bad_images, array_path, verbose)
+        kept, skipped, _ = _decode_all(folder, size, upsample, bad_images, center_crop, array_path, verbose)
         labels = None if folder.labels is None else folder.labels[kept].tolist()
         description = {"version": CACHE_VERSION, "key": key, "root": os.path.abspath(root),
                        "shape": list(np.load(array_path, mmap_mode="r").shape), "labels": labels,

@@ -296,7 +296,8 @@ def keep_labels(y: np.ndarray, labels_per_class: int, seed: int = 0) -> np.ndarr
     return kept
 
 
-def _folder(root: str, batch_size: int, *, image_size, cache_dir, upsample, bad_images, split, seed,
+def _folder(root: str, batch_size: int, *, image_size, center_crop, cache_dir, upsample, bad_images, split,
+            seed,
             with_labels, labels_per_class, num_examples, labelled_batch_size, shuffle, repeat, shard):
     """`folder:ROOT` (`folders`) as `ArrayBatches` of its cached uint8 images, scaled a batch
     at a time, on every backend: the same batches on each, and `skip` resumes in O(1)."""
@@ -309,7 +310,7 @@ def _folder(root: str, batch_size: int, *, image_size, cache_dir, upsample, bad_
     cache_dir = cache_dir or os.path.join(os.environ.get(
         "GAN_ZOO_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "gan_zoo")), "folders")
     images, labels, classes, _ = folders.load(root, int(image_size), cache_dir=cache_dir, upsample=upsample,
-                                              bad_images=bad_images)
+                                              bad_images=bad_images, center_crop=int(center_crop))
     if (with_labels or labels_per_class) and labels is None:
         raise DataError(f"{name} has no labels: its images are not all in class sub-folders. Put each "
                         "class's images in a sub-folder of its own, or train an unconditional variant.")
@@ -339,7 +340,7 @@ def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
          repeat: bool = True, shuffle: bool = True, download: bool = True,
          labels_per_class: int = 0, shard: tuple[int, int] = (0, 1), num_examples: int = 0,
          labelled_batch_size: int = 0, cache_dir: str | None = None, upsample: bool = False,
-         bad_images: str = "stop"):
+         bad_images: str = "stop", center_crop: int = 0):
     """(tf.data.Dataset, DataInfo) for `name`: batches of x, or of (x, y) with labels.
 
     `folder:PATH` is a folder of the user's images (`gan_zoo.data.folders`): they are
@@ -347,6 +348,11 @@ def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
     cache in `cache_dir` (default $GAN_ZOO_CACHE/folders, else ~/.cache/gan_zoo/folders);
     an image smaller than `image_size` is refused unless `upsample`; an unreadable one
     stops the load (`bad_images="stop"`) or is left out and counted ("skip").
+
+    A folder's or a tfds set's images are resized as the field does: `center_crop` = C > 0
+    first keeps their centred C x C pixels (the DCGAN code's 108 px of CelebA's 218 x
+    178), else a non-square image keeps its centred square; then an anti-aliased bicubic
+    resize to `image_size`, rounded to 8 bits as a stored image is.
 
     `num_examples` = N > 0 keeps the first N examples of the split (of the embedded
     sets' fixed permutation; `split[:N]` of a tfds set).
@@ -372,9 +378,12 @@ def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
         raise DataError("labelled_batch_size appends labelled examples to every batch of a semi-supervised "
                         "run: it needs labels_per_class > 0 and labelled batches (with_labels), or set it "
                         "to 0.")
+    if center_crop and (name in EMBEDDED or name in TOYS or name == STACKED):
+        raise DataError(f"center_crop crops tfds and folder images; {name!r} has a fixed shape. Set it to 0.")
     if name.startswith(folders.PREFIX):
         return _folder(name[len(folders.PREFIX):], int(batch_size), image_size=image_size,
-                       cache_dir=cache_dir, upsample=upsample, bad_images=bad_images, split=split, seed=seed,
+                       center_crop=center_crop, cache_dir=cache_dir, upsample=upsample, bad_images=bad_images,
+                       split=split, seed=seed,
                        with_labels=with_labels, labels_per_class=labels_per_class, num_examples=num_examples,
                        labelled_batch_size=labelled_batch_size, shuffle=shuffle, repeat=repeat, shard=shard)
     if name in EMBEDDED or name in TOYS:
@@ -417,7 +426,7 @@ def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
                         f"only where they fall in the shuffled batches).")
     split = f"{split}[:{num_examples}]" if num_examples else split
     return _load_tfds(name, batch_size, seed=seed, split=split, with_labels=with_labels,
-                      data_dir=data_dir, image_size=image_size, repeat=repeat,
+                      data_dir=data_dir, image_size=image_size, center_crop=center_crop, repeat=repeat,
                       shuffle=shuffle, download=download, labels_per_class=labels_per_class)
 
 
@@ -449,7 +458,7 @@ def first_labels_per_class(ds, labels_per_class: int, num_classes: int):
     return ds.scan(tf.zeros([num_classes], tf.int64), keep)
 
 
-def _load_tfds(name, batch_size, *, seed, split, with_labels, data_dir, image_size, repeat,
+def _load_tfds(name, batch_size, *, seed, split, with_labels, data_dir, image_size, center_crop, repeat,
                shuffle, download, labels_per_class=0):
     tf = _tensorflow(f"tfds data set {name!r}")
     import tensorflow_datasets as tfds
@@ -481,18 +490,20 @@ def _load_tfds(name, batch_size, *, seed, split, with_labels, data_dir, image_si
     features = tfds_info.features
     if "image" not in features:
         raise DataError(f"tfds data set {name!r} has no 'image' feature; gan_zoo trains on images.")
-    shape = tuple(features["image"].shape)
-    if image_size:
-        shape = (image_size, image_size, shape[-1])
+    stored = tuple(features["image"].shape)
+    if center_crop and None not in stored[:2] and min(stored[:2]) < center_crop:
+        raise DataError(f"center_crop={center_crop} exceeds {name!r}'s {stored[0]}x{stored[1]} images: "
+                        "lower it, or set it to 0 (the largest centred square).")
+    side = image_size or center_crop
+    shape = (side, side, stored[-1]) if side else stored
+    reshaped = bool(center_crop) or bool(image_size) and stored[:2] != (image_size, image_size)
     label_key = "label" if "label" in features else None
     if (with_labels or labels_per_class) and label_key is None:
         raise DataError(f"tfds data set {name!r} has no 'label' feature, but labels were asked for.")
 
     def prepare(example):
-        image = tf.cast(example["image"], tf.float32)
-        if image_size:
-            image = tf.image.resize(image, (image_size, image_size), antialias=True)
-        image = image / 127.5 - 1.0
+        image = _resized(tf, example["image"], image_size, center_crop) if reshaped else example["image"]
+        image = tf.cast(image, tf.float32) / 127.5 - 1.0
         return (image, example[label_key]) if with_labels else image
 
     num_classes = features[label_key].num_classes if label_key else None
@@ -504,3 +515,18 @@ def _load_tfds(name, batch_size, *, seed, split, with_labels, data_dir, image_si
         ds = ds.map(lambda image, label: {"image": image, label_key: label})
     ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
     return _pipeline(ds, batch_size, seed, 10_000 if shuffle else 0, repeat), info
+
+
+def _resized(tf, image, image_size: int | None, center_crop: int):
+    """uint8 `image`'s centred `center_crop` square (0: its largest centred square), resized
+    to `image_size` (None: kept) by an anti-aliased bicubic filter and rounded to uint8."""
+    height, width = tf.shape(image)[0], tf.shape(image)[1]
+    side = tf.constant(center_crop) if center_crop else tf.minimum(height, width)
+    tf.debugging.assert_less_equal(side, tf.minimum(height, width), message=(
+        f"center_crop={center_crop} exceeds an image of the data set: lower it, or set it to 0."))
+    image = tf.image.crop_to_bounding_box(image, (height - side) // 2, (width - side) // 2, side, side)
+    if not image_size:
+        return image
+    resized = tf.image.resize(tf.cast(image, tf.float32), (image_size, image_size), method="bicubic",
+                              antialias=True)
+    return tf.cast(tf.round(tf.clip_by_value(resized, 0.0, 255.0)), tf.uint8)

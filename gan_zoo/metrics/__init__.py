@@ -5,6 +5,7 @@ The streaming Keras metrics (`FrechetDistance`, `KernelDistance`, `InceptionScor
 and need TensorFlow. The pure functions and extractors run on any backend.
 """
 
+from gan_zoo.metrics import inception
 from gan_zoo.metrics.conditional import (
     balanced_labels,
     classification_accuracy_score,
@@ -15,6 +16,7 @@ from gan_zoo.metrics.distances import fid, frechet_distance, gaussian_statistics
 from gan_zoo.metrics.evaluate import image_metrics
 from gan_zoo.metrics.features import (
     InceptionUnavailable,
+    cache_dir,
     classifier_extractor,
     fit_classifier,
     inception_extractor,
@@ -35,8 +37,9 @@ def __getattr__(name):
 
 
 __all__ = ["NUM_SAMPLES", "FrechetDistance", "InceptionScore", "InceptionUnavailable", "KernelDistance",
-           "ModeCoverage", "balanced_labels", "classification_accuracy_score", "classifier_extractor",
-           "conditional_accuracy", "density_coverage", "fid", "fit_classifier", "frechet_distance",
-           "intra_class_fid",
-           "gaussian_statistics", "image_metrics", "inception_extractor", "inception_score", "kid",
-           "manifold_metrics", "mode_metrics", "precision_recall", "stacked_mnist_modes", "train_classifier"]
+           "ModeCoverage", "balanced_labels", "cache_dir", "classification_accuracy_score",
+           "classifier_extractor", "conditional_accuracy", "density_coverage", "fid", "fit_classifier",
+           "frechet_distance", "gaussian_statistics", "image_metrics", "inception", "inception_extractor",
+           "inception_score", "intra_class_fid", "kid", "manifold_metrics", "mode_metrics",
+           "precision_recall",
+           "stacked_mnist_modes", "train_classifier"]

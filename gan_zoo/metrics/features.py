@@ -1,14 +1,18 @@
-"""Feature extractors for FID / KID / score: a project-trained classifier and InceptionV3.
+"""Feature extractors for FID / KID / score: a project-trained classifier and the FID Inception.
 
 An extractor maps images in [-1, 1] to (features [n, d], class probabilities [n, K]).
 """
 
 import functools
+import hashlib
 import json
 import os
 
 import keras
 import numpy as np
+
+from gan_zoo.metrics import inception
+from gan_zoo.metrics.inception import InceptionUnavailable  # noqa: F401 - re-exported
 
 CLASSIFIER_VERSION = 1  # bump when the classifier's recipe changes: the cache key has it
 # Shipped weights of the seed-0 classifier, for data sets that ship with the package. The
@@ -131,42 +135,29 @@ def classifier_extractor(classifier: keras.Model, batch_size: int = 500):
         features, logits = view.predict(np.asarray(images, np.float32), batch_size=batch_size, verbose=0)
         return features, keras.ops.convert_to_numpy(keras.ops.softmax(logits))
 
+    # Names the weights too: a classifier trained on another machine gives other figures.
+    weights = hashlib.sha256(b"".join(np.asarray(w).tobytes() for w in classifier.get_weights())).hexdigest()
+    extract.network = f"classifier ({classifier.name}, weights {weights[:16]})"
     return extract
 
 
-class InceptionUnavailable(RuntimeError):
-    """InceptionV3 weights could not be had: the message says how to provide them."""
-
-
-def inception_extractor(weights: str = "imagenet", batch_size: int = 100):
-    """InceptionV3 (keras.applications): 2048-d pool features and 1000-class probabilities.
-
-    Images in [-1, 1] (InceptionV3's own input range) are resized to 299x299 and grey
-    images repeated to 3 channels. `weights` is "imagenet" (downloaded once into
-    ~/.keras/models) or the path of a local weights file.
-    """
-    if weights != "imagenet" and not os.path.exists(weights):
-        raise InceptionUnavailable(f"InceptionV3 weights file {weights!r} does not exist.")
-    try:
-        model = keras.applications.InceptionV3(include_top=True, weights=weights)
-    except Exception as error:  # noqa: BLE001 - urllib, HTTP and file errors alike
-        raise InceptionUnavailable(
-            f"Could not load InceptionV3 weights ({type(error).__name__}: {error}). Offline, "
-            "download inception_v3_weights_tf_dim_ordering_tf_kernels.h5 on a machine with "
-            "internet, copy it to ~/.keras/models/ (or anywhere, and pass its path as the "
-            "weights), or use the classifier features for MNIST-like data.") from error
-    view = keras.Model(model.inputs, [model.get_layer("avg_pool").output, model.outputs[0]])
+def inception_extractor(weights: str | None = None, batch_size: int = 50):
+    """The papers' FID Inception (`inception`) filled from pytorch-fid's weights file
+    (`weights`, else $GAN_ZOO_INCEPTION_WEIGHTS): images in [-1, 1] -> (2048-d pool
+    features, softmax of the 1008 logits); an InceptionUnavailable saying where to get
+    the file when it is missing, refused when it is not pytorch-fid's."""
+    path = inception.weights_path(weights)
+    networks: dict[int, keras.Model] = {}  # by the images' channel count
+    digest = inception.load_weights(networks.setdefault(3, inception.fid_inception(3)), path, cache_dir())
 
     def extract(images):
         images = np.asarray(images, np.float32)
-        if images.shape[-1] == 1:
-            images = np.repeat(images, 3, axis=-1)
-        features, probs = [], []
-        for i in range(0, len(images), batch_size):
-            batch = keras.ops.image.resize(images[i:i + batch_size], (299, 299))
-            f, p = view(batch, training=False)
-            features.append(keras.ops.convert_to_numpy(f))
-            probs.append(keras.ops.convert_to_numpy(p))
-        return np.concatenate(features), np.concatenate(probs)
+        channels = images.shape[-1]
+        if channels not in networks:
+            networks[channels] = inception.fid_inception(channels)
+            networks[channels].set_weights(networks[3].get_weights())
+        pool, logits = networks[channels].predict(images, batch_size=batch_size, verbose=0)
+        return pool, keras.ops.convert_to_numpy(keras.ops.softmax(logits))
 
+    extract.network = f"inception_fid ({os.path.basename(path)}, SHA-256 {digest[:16]}...)"
     return extract
