@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from conftest import REPO
-from gan_zoo import data
+from gan_zoo import data, train
 from gan_zoo.data import folders
 
 pytestmark = pytest.mark.backends("jax", "torch")
@@ -174,9 +174,10 @@ def test_the_train_tool_trains_on_a_folder_and_resumes_where_it_stopped(tmp_path
                "--config.train.steps_per_epoch=4", "--config.train.checkpoint_every=4",
                "--config.train.sample_every=4", "--config.train.epochs=1"]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    refused = subprocess.run([*command[:5], "--config.image_size=0", *command[6:]], capture_output=True,
-                             text=True, timeout=300, env=env)
-    assert refused.returncode == 2 and "give image_size" in refused.stderr
+    config = train.load_zoo_config("gan_mnist_subset")  # in process: the tool turns it into exit 2
+    config.dataset = f"folder:{root}"
+    with pytest.raises(data.DataError, match="give image_size"):
+        train.train_and_evaluate(config, workdir, verbose=0)
     assert not os.path.exists(os.path.join(workdir, "checkpoints"))
     first = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
     assert first.returncode == 0, first.stderr[-2000:]
