@@ -139,4 +139,5 @@ def test_training_time_sums_over_resumes_and_survives_a_torn_clock_file(tmp_path
     for damaged in ('{"15": "x"}', "[1, 2]", '"text"'):
         with open(clock, "w") as f:
             f.write(damaged)
-        assert checkpoints.Checkpointer(types.SimpleNamespace(directory=os.path.dirname(clock)), 5).clock == {}
+        manager = types.SimpleNamespace(directory=os.path.dirname(clock))
+        assert checkpoints.Checkpointer(manager, 5).clock == {}

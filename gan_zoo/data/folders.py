@@ -102,8 +102,10 @@ def decode(path: str, size: int, upsample: bool = False, center_crop: int = 0) -
                                 "lower center_crop (0: each image's largest centred square).")
         crop = center_crop or min(width, height)
         if crop < size and not upsample:
-            raise ImageTooSmall(f"{path} crops to {crop}x{crop} px, smaller than image_size {size}: choose a "
-                                "smaller image_size, or upsample (config.upsample=True) to enlarge it.")
+            cropped = f" (its centred {crop} px crop)" if center_crop else ""
+            raise ImageTooSmall(f"{path} is {width}x{height} px{cropped}, smaller than image_size {size}: "
+                                "choose a smaller image_size, or upsample (config.upsample=True) to enlarge "
+                                "it.")
         # A JPEG decodes at 1/2, 1/4 or 1/8 scale where the crop stays at least `size` a side:
         # the DCT's own averaging, anti-aliased, and much faster for small sizes (docs/PERFORMANCE.md).
         image.draft(image.mode, (-(-size * width // crop), -(-size * height // crop)))

@@ -23,6 +23,7 @@ into a NumPy file in the cache, keyed by that digest.
 
 import hashlib
 import os
+import re
 
 import keras
 import numpy as np
@@ -219,8 +220,10 @@ def read_state_dict(path: str) -> dict[str, np.ndarray]:
     try:
         state_dict = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # noqa: BLE001 - pickle, zip and torch errors alike
-        raise InceptionUnavailable(f"{path} is not a readable PyTorch weights file ({type(error).__name__}: "
-                                   f"{str(error).splitlines()[0] if str(error) else ''}).") from None
+        refused = re.search(r"unsupported (?:global: )?GLOBAL (\S+)", str(error), re.IGNORECASE)
+        why = (f"it pickles {refused.group(1)}, which no weights file needs: left unread" if refused else
+               f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
+        raise InceptionUnavailable(f"{path} is not a readable PyTorch weights file ({why}).") from None
     if not isinstance(state_dict, dict) or not all(isinstance(v, torch.Tensor) for v in state_dict.values()):
         raise InceptionUnavailable(f"{path} holds a {type(state_dict).__name__}, not a state dict of "
                                    "tensors.")
