@@ -1,7 +1,8 @@
 """Images per second of a folder of JPEGs: the zoo's first (decoding) and cached passes,
 side by side with Keras's `image_dataset_from_directory` and, where torchvision is
 installed, `ImageFolder` + `DataLoader(num_workers=2)`; each reads the whole folder once
-as 64-image float32 batches of the same crop and size.
+as 64-image float32 batches of the same crop and size. Then zoo:gan_folder's training
+steps fed from the folder beside the same images in memory (--train_size).
 
   python benchmarks/folder_throughput.py --images=20000 --sizes=64,256 --output=docs/cpu/<machine>/folder.json
 
@@ -22,6 +23,8 @@ _IMAGES = flags.DEFINE_integer("images", 20_000, "JPEGs in the generated folder.
 _SIZES = flags.DEFINE_list("sizes", ["64", "256"], "image_size of each measurement.")
 _ROOT = flags.DEFINE_string("root", "/tmp/gan_zoo_folder_bench", "Where the folder and caches go.")
 _OUTPUT = flags.DEFINE_string("output", None, "Write the JSON figures here.")
+_TRAIN_SIZE = flags.DEFINE_integer("train_size", 64, "Also time zoo:gan_folder's training steps at this "
+                                   "size, fed from the folder and from its images in memory (0 = not).")
 BATCH = 64
 
 
@@ -29,7 +32,8 @@ def make_folder(root: str, count: int) -> str:
     import numpy as np
     from PIL import Image
 
-    folder = os.path.join(root, f"jpegs_{count}")
+    # Alone in its parent, which torchvision's ImageFolder reads as a one-class set.
+    folder = os.path.join(root, "images", f"jpegs_{count}")
     if os.path.isdir(folder) and len(os.listdir(folder)) == count:
         return folder
     shutil.rmtree(folder, ignore_errors=True)
@@ -96,6 +100,40 @@ def torchvision_pass(folder: str, size: int) -> float | None:
     return timed(read)
 
 
+def training_rates(folder: str, size: int, cache_dir: str, repeats: int = 5, seconds: float = 3.0) -> dict:
+    """Images/s of zoo:gan_folder's train steps at `size`, fed by the folder (its uint8 cache,
+    scaled a batch at a time) and by the same images as a float32 array in memory; the two
+    alternate, `repeats` times about `seconds` each, on the same GAN. The median of each."""
+    import statistics
+
+    import numpy as np
+
+    import measure
+    import zoo_configs
+    from gan_zoo import build, data
+    from gan_zoo.data import folders
+
+    config = zoo_configs.get(f"gan_folder:{folder}")
+    config.image_size = size
+    from_folder, info = data.load(config.dataset, BATCH, image_size=size, cache_dir=cache_dir)
+    images = folders.load(folder, size, cache_dir=cache_dir, verbose=0)[0]
+    in_memory = data.pipeline.ArrayBatches((np.asarray(images, np.float32) / 127.5 - 1.0,), BATCH)
+    gan = build.build_gan(config, info)
+    timers = {"folder": measure._Timer(gan, from_folder), "in_memory": measure._Timer(gan, in_memory)}
+    calls = {}
+    for name, timer in timers.items():
+        timer.run(10)
+        calls[name] = max(2, int(seconds / (timer.run(10) / 10)))
+    rates = {name: [] for name in timers}
+    for _ in range(repeats):
+        for name, timer in timers.items():
+            rates[name].append(calls[name] * BATCH / timer.run(calls[name]))
+    figures = {f"train_images_per_second_{name}": round(statistics.median(r), 1) for name, r in rates.items()}
+    figures["folder_over_in_memory"] = round(figures["train_images_per_second_folder"]
+                                             / figures["train_images_per_second_in_memory"], 3)
+    return figures
+
+
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
@@ -113,6 +151,10 @@ def main(argv):
         result["sizes"][str(size)] = {k: None if v is None else round(v, 1) for k, v in figures.items()}
         print(f"{size} px: " + ", ".join(f"{k} {v:.0f} img/s" if v else f"{k} n/a"
                                          for k, v in figures.items()))
+    if _TRAIN_SIZE.value:
+        result["training"] = {"size": _TRAIN_SIZE.value, **training_rates(
+            folder, _TRAIN_SIZE.value, os.path.join(_ROOT.value, f"cache_{_TRAIN_SIZE.value}"))}
+        print(f"training at {_TRAIN_SIZE.value} px: {result['training']}")
     if _OUTPUT.value:
         measure.write_figures(_OUTPUT.value, result)
     return 0

@@ -117,3 +117,33 @@ def test_without_the_weights_the_figures_say_where_to_get_them(tmp_path, monkeyp
     assert evaluation.evaluate_samples(generate, "cifar10", 100, 0) == {}
     assert f"No Inception figures: The papers' FID needs the FID Inception weights: download " \
            f"{inception.WEIGHTS_URL}" in capsys.readouterr().out
+
+
+@pytest.mark.backends("jax", "torch")
+def test_a_folder_run_is_scored_on_the_inception_features_against_its_own_images(tmp_path, monkeypatch):
+    """The evaluation's plumbing with a stand-in network (the real one needs its weights):
+    the run's images as it trains on them, their features computed once and cached, the
+    figures named after their network and reference images."""
+    from test_folders import class_folder
+
+    root = class_folder(tmp_path / "pets", per_class=6)
+
+    def extractor(images):
+        features = np.concatenate([images.mean(axis=(1, 2)), images.std(axis=(1, 2))], axis=1)
+        return features, np.full((len(images), 4), 0.25)
+
+    extractor.network = "stand-in"
+    monkeypatch.setattr(metrics, "inception_extractor", lambda weights=None: extractor)
+    monkeypatch.setenv("GAN_ZOO_CACHE", str(tmp_path / "cache"))
+    real = evaluation.RealImages(f"folder:{root}", image_size=16, cache_dir=str(tmp_path / "folders"))
+    own = real.load(12)
+
+    def generate(n, seed):
+        return own[:n] if seed == 0 else -own[:n]
+
+    figures = evaluation.evaluate_samples(generate, real.dataset, 12, 0, real=real)["eval"]
+    assert figures["inception_fid"] == pytest.approx(0, abs=1e-6) and figures["num_real"] == 12
+    assert figures["feature_network"] == "stand-in"
+    assert figures["reference_images"] == f"the first 12 images of folder:{root}'s train split, 16 px"
+    monkeypatch.setattr(evaluation.RealImages, "load", None)  # the real side is read from the cache now
+    assert evaluation.evaluate_samples(generate, real.dataset, 12, 1, real=real)["eval"]["inception_fid"] > 1

@@ -671,6 +671,18 @@ def test_every_zoo_config_validates_and_builds(name, tmp_path):
 BUILT: set[str] = set()  # the GANs test_every_zoo_config_validates_and_builds built in this worker
 
 
+def test_the_standard_protocols_cut_the_images_as_the_papers_and_say_what_to_set_them_beside():
+    from zoo_configs import common
+
+    assert set(common.STANDARD_PROTOCOLS) == {"cifar10", *zoo_configs.STANDARD}
+    assert set(common.STANDARD_PROTOCOLS) < set(common.PUBLISHED_INCEPTION)
+    celeba, stl10 = train.load_zoo_config("hinge_celeba64"), train.load_zoo_config("wgan_gp_stl10_48")
+    assert (celeba.dataset, celeba.center_crop, celeba.image_size, celeba.split) == (
+        "celeb_a", 108, 64, "train")
+    assert (stl10.dataset, stl10.center_crop, stl10.image_size, stl10.split) == ("stl10", 0, 48, "unlabelled")
+    assert train.load_zoo_config("projection_imagenet32").dataset == "imagenet_resized/32x32"
+
+
 @pytest.mark.parametrize("config,message", [
     ("gan_ring8.py:paper", "error: zoo config 'gan_ring8' takes no config argument; drop ':paper'."),
     ("zoo:gan_rng8", "error: No zoo config named 'gan_rng8'; did you mean gan_ring8, wgan_ring8, "
