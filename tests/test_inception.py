@@ -72,7 +72,7 @@ def test_the_weights_file_is_checked_by_fingerprint_read_safely_and_converted_on
     monkeypatch.setattr(inception, "WEIGHTS_SHA256_PREFIX", digest[:8])  # as if it were pytorch-fid's file
     assert inception.load_weights(network, str(path), str(tmp_path / "cache")) == digest
     converted = tmp_path / "cache" / f"fid_inception-{digest[:16]}.npz"
-    kernel = network.get_layer("Conv2d_1a_3x3.conv").kernel
+    kernel = network.get_layer("Conv2d_1a_3x3__conv").kernel
     np.testing.assert_array_equal(kernel, np.transpose(state_dict["Conv2d_1a_3x3.conv.weight"], (2, 3, 1, 0)))
     monkeypatch.setattr(inception, "read_state_dict", None)  # a second load reads the conversion alone
     fresh = inception.fid_inception()

@@ -6,7 +6,7 @@ pt_inception-2015-12-05-6726825d.pth; TF-GAN, StudioGAN and StyleGAN2-ADA use th
 graph). That graph is not keras.applications.InceptionV3 (nor torchvision's): its Mixed
 blocks' average pools leave the padding out of the average, the last block pools by max
 instead of average, and its classifier has 1008 outputs. This module builds that network,
-with pytorch-fid's layer names, and fills it from pytorch-fid's weights file:
+with pytorch-fid's module names, and fills it from pytorch-fid's weights file:
 
 - input: images in [-1, 1] of any size, quantized to 8 bits (as saving them to PNG for
   pytorch-fid does) and resized to 299 x 299 by bilinear interpolation without
@@ -43,10 +43,17 @@ class InceptionUnavailable(RuntimeError):
     """The Inception weights could not be had: the message says how to provide them."""
 
 
+# Layers are named after pytorch-fid's modules, "." written "__": torch's backend makes a
+# Keras layer a torch module, whose name cannot hold a ".".
+SEPARATOR = "__"
+
+
 def _conv(x, name: str, filters: int, kernel, strides=1, padding="valid"):
-    """pytorch-fid's BasicConv2d: a convolution without bias, batch norm, ReLU."""
-    x = keras.layers.Conv2D(filters, kernel, strides, padding, use_bias=False, name=f"{name}.conv")(x)
-    x = keras.layers.BatchNormalization(epsilon=BATCH_NORM_EPSILON, name=f"{name}.bn")(x)
+    """pytorch-fid's BasicConv2d `name` ("Mixed_5b.branch1x1"): a convolution without bias,
+    batch norm, ReLU."""
+    prefix = name.replace(".", SEPARATOR) + SEPARATOR
+    x = keras.layers.Conv2D(filters, kernel, strides, padding, use_bias=False, name=f"{prefix}conv")(x)
+    x = keras.layers.BatchNormalization(epsilon=BATCH_NORM_EPSILON, name=f"{prefix}bn")(x)
     return keras.layers.ReLU()(x)
 
 
@@ -159,13 +166,14 @@ def fid_inception(channels: int = 3) -> keras.Model:
 
 def _torch_layout(layer: keras.layers.Layer) -> list[tuple[str, callable]]:
     """(state-dict key, converter from the torch tensor) of each of `layer`'s weights."""
+    module = layer.name.replace(SEPARATOR, ".")
     if isinstance(layer, keras.layers.Conv2D):  # [out, in, h, w] -> [h, w, in, out]
-        return [(f"{layer.name}.weight", lambda w: np.transpose(w, (2, 3, 1, 0)))]
+        return [(f"{module}.weight", lambda w: np.transpose(w, (2, 3, 1, 0)))]
     if isinstance(layer, keras.layers.BatchNormalization):
         keys = ("weight", "bias", "running_mean", "running_var")
-        return [(f"{layer.name}.{key}", np.asarray) for key in keys]
+        return [(f"{module}.{key}", np.asarray) for key in keys]
     if isinstance(layer, keras.layers.Dense):  # [out, in] -> [in, out]; its bias is not used
-        return [(f"{layer.name}.weight", np.transpose)]
+        return [(f"{module}.weight", np.transpose)]
     return []
 
 
