@@ -103,7 +103,7 @@ def test_the_roofline_reads_the_compiled_steps_flops_and_bytes():
     assert floors["measured"] == zoo["ms_per_step"]["median"]
 
 
-@pytest.mark.backends("jax", "torch")
+@pytest.mark.backends("jax")
 def test_benchmark_tool_reports_both_models_and_writes_json(tmp_path):
     output = tmp_path / "bench.json"
     command = [sys.executable, os.path.join(REPO, "benchmarks", "benchmark.py"),

@@ -64,23 +64,21 @@ def run_helper(backend: str, *args) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-# A critic from every backend; labels and minibatch discrimination from some.
-@pytest.mark.parametrize("saved_on,variants", [
-    ("tensorflow", ["wgan_gp", "semi_supervised"]),
-    ("jax", ["wgan_gp", "improved_gan"]),
-    ("torch", ["wgan_gp", "semi_supervised"])])
-def test_gans_saved_on_one_backend_load_on_the_other_two_and_train_on(tmp_path, saved_on, variants):
+# A critic from every backend; labels and minibatch discrimination from some. Each backend
+# saves once and loads once, round the ring.
+@pytest.mark.parametrize("saved_on,loaded_on,variants", [
+    ("tensorflow", "jax", ["wgan_gp", "semi_supervised"]),
+    ("jax", "torch", ["wgan_gp", "improved_gan"]),
+    ("torch", "tensorflow", ["wgan_gp", "semi_supervised"])])
+def test_a_gan_saved_on_one_backend_loads_on_another_and_trains_on(tmp_path, saved_on, loaded_on, variants):
     """The .keras file carries G, D and both optimizers' state (Adam's moments, step
-    counts); each other backend generates the same samples from it and keeps training."""
+    counts); the other backend generates the same samples from it and keeps training."""
     run_helper(saved_on, "save", str(tmp_path), *variants)
-    for loaded_on in BACKENDS:
-        if loaded_on == saved_on:
-            continue
-        for variant, loaded in run_helper(loaded_on, "load", str(tmp_path), *variants).items():
-            assert loaded["backend"] == loaded_on
-            assert loaded["same_samples"], (variant, loaded_on)
-            assert loaded["g_steps_loaded"] == 2 and loaded["g_steps_after"] == 4, (variant, loaded_on)
-            assert loaded["d_moments_nonzero"], (variant, loaded_on)
+    for variant, loaded in run_helper(loaded_on, "load", str(tmp_path), *variants).items():
+        assert loaded["backend"] == loaded_on
+        assert loaded["same_samples"], variant
+        assert loaded["g_steps_loaded"] == 2 and loaded["g_steps_after"] == 4, variant
+        assert loaded["d_moments_nonzero"], variant
 
 
 def without_tensorflow(tool: str, *args):

@@ -162,6 +162,9 @@ def test_a_corrupt_image_stops_the_load_naming_it_or_is_skipped_and_counted(tmp_
     assert info.num_examples == 6 and "Skipped 2 unreadable image(s)" in capsys.readouterr().out
 
 
+# A folder gives the same ArrayBatches on every backend (tested above); the JAX and torch
+# trainers' runs through the tool are the workdir and resume tests'.
+@pytest.mark.backends()
 def test_the_train_tool_trains_on_a_folder_and_resumes_where_it_stopped(tmp_path):
     """A user's folder through the tool: the cache beside the workdir, built once; a
     second run resumes; a folder without image_size is refused with nothing written."""
