@@ -15,6 +15,11 @@ import shutil
 import sys
 import time
 
+try:  # before TensorFlow: torchvision's import crashes a process that has loaded it (torch 2.14, TF 2.21)
+    import torch
+    from torchvision import datasets, transforms
+except (ImportError, RuntimeError):
+    torch = None
 from absl import app, flags
 
 from gan_zoo_tools.common import parse_flags
@@ -83,10 +88,7 @@ def keras_pass(folder: str, size: int) -> float:
 
 
 def torchvision_pass(folder: str, size: int) -> float | None:
-    try:
-        import torch
-        from torchvision import datasets, transforms
-    except (ImportError, RuntimeError):
+    if torch is None:
         return None
     transform = transforms.Compose([transforms.Resize(size, transforms.InterpolationMode.BICUBIC),
                                     transforms.CenterCrop(size), transforms.ToTensor()])
