@@ -167,7 +167,7 @@ def missing_network(config) -> str:
     if feature_network(config.eval.network, config.dataset) != "inception_fid":
         return ""
     try:
-        metrics.inception.weights_path(config.eval.inception_weights or None)
+        metrics.inception.checked_weights(config.eval.inception_weights or None)
     except metrics.InceptionUnavailable as error:
         return str(error)
     return ""

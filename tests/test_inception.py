@@ -105,7 +105,8 @@ def test_a_weights_file_that_pickles_code_is_refused_not_run(tmp_path):
 @pytest.mark.backends()
 def test_without_the_weights_the_figures_say_where_to_get_them(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv(inception.WEIGHTS_ENVIRONMENT, raising=False)
-    where = f"download {inception.WEIGHTS_URL}.*--inception_weights=PATH or \\$GAN_ZOO_INCEPTION"
+    where = (f"download {inception.WEIGHTS_URL}.*--inception_weights=PATH \\(gan-zoo evaluate\\), "
+             "--config.eval.inception_weights=PATH \\(gan-zoo train\\) or \\$GAN_ZOO_INCEPTION")
     with pytest.raises(metrics.InceptionUnavailable, match=where):
         metrics.inception_extractor()
     with pytest.raises(metrics.InceptionUnavailable, match="missing.pth' does not exist"):

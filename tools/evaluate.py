@@ -62,7 +62,7 @@ def main(argv):
     network = evaluation.feature_network(_NETWORK.value, dataset)
     if network == "inception_fid" and dataset not in data.TOYS:
         try:  # a missing or wrong weights file stops here, before any sample is drawn
-            metrics.inception.weights_path(_INCEPTION_WEIGHTS.value)
+            metrics.inception.checked_weights(_INCEPTION_WEIGHTS.value)
         except metrics.InceptionUnavailable as error:
             fail(str(error))
     # The workdir's own images: its split, crop and size, and its folder's cache.

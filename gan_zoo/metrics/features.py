@@ -146,7 +146,7 @@ def inception_extractor(weights: str | None = None, batch_size: int = 50):
     (`weights`, else $GAN_ZOO_INCEPTION_WEIGHTS): images in [-1, 1] -> (2048-d pool
     features, softmax of the 1008 logits); an InceptionUnavailable saying where to get
     the file when it is missing, refused when it is not pytorch-fid's."""
-    path = inception.weights_path(weights)
+    path, _ = inception.checked_weights(weights)
     networks: dict[int, keras.Model] = {}  # by the images' channel count
     digest = inception.load_weights(networks.setdefault(3, inception.fid_inception(3)), path, cache_dir())
 

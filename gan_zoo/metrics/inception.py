@@ -238,28 +238,31 @@ def read_state_dict(path: str) -> dict[str, np.ndarray]:
     return {key: value.float().numpy() for key, value in state_dict.items()}
 
 
-def weights_path(path: str | None = None) -> str:
-    """The weights file given, else $GAN_ZOO_INCEPTION_WEIGHTS; an InceptionUnavailable
-    saying where to get it when neither names a file."""
+def checked_weights(path: str | None = None) -> tuple[str, str]:
+    """(path, SHA-256) of pytorch-fid's weights file: `path`, else $GAN_ZOO_INCEPTION_WEIGHTS.
+    An InceptionUnavailable says where to get it when neither names a file, and refuses a
+    file whose digest is not pytorch-fid's by name (a corrupt or another network's file
+    would give other figures)."""
     path = path or os.environ.get(WEIGHTS_ENVIRONMENT, "")
     if not path:
         raise InceptionUnavailable(
             f"The papers' FID needs the FID Inception weights: download {WEIGHTS_URL} once (92 MB) and give "
-            f"its path with --inception_weights=PATH or ${WEIGHTS_ENVIRONMENT}.")
+            f"its path with --inception_weights=PATH (gan-zoo evaluate), "
+            f"--config.eval.inception_weights=PATH (gan-zoo train) or ${WEIGHTS_ENVIRONMENT}.")
     if not os.path.isfile(path):
         raise InceptionUnavailable(f"FID Inception weights file {path!r} does not exist (get {WEIGHTS_URL}).")
-    return path
-
-
-def load_weights(model: keras.Model, path: str, cache_dir: str) -> str:
-    """Fill `model` from pytorch-fid's weights file at `path`, converted once into
-    `cache_dir`; returns the file's SHA-256. A file whose digest is not pytorch-fid's is
-    refused by name (a corrupt or another network's file would give other figures)."""
     digest = sha256(path)
     if not digest.startswith(WEIGHTS_SHA256_PREFIX):
         raise InceptionUnavailable(
             f"{path} is not pytorch-fid's {WEIGHTS_FILE}: its SHA-256 starts {digest[:8]}, not "
             f"{WEIGHTS_SHA256_PREFIX} (a corrupt or another file). Download {WEIGHTS_URL} again.")
+    return path, digest
+
+
+def load_weights(model: keras.Model, path: str | None, cache_dir: str) -> str:
+    """Fill `model` from pytorch-fid's weights file (`checked_weights(path)`), converted
+    once into `cache_dir`; returns the file's SHA-256."""
+    path, digest = checked_weights(path)
     converted = os.path.join(cache_dir, f"fid_inception-{digest[:16]}.npz")
     if os.path.exists(converted):
         with np.load(converted, allow_pickle=False) as saved:
