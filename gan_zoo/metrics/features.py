@@ -137,7 +137,7 @@ def classifier_extractor(classifier: keras.Model, batch_size: int = 500):
 
     # Names the weights too: a classifier trained on another machine gives other figures.
     weights = hashlib.sha256(b"".join(np.asarray(w).tobytes() for w in classifier.get_weights())).hexdigest()
-    extract.network = f"classifier ({classifier.name}, weights {weights[:16]})"
+    extract.network = f"the project's classifier (weights {weights[:16]}...)"
     return extract
 
 
