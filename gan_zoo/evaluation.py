@@ -9,7 +9,7 @@ import os
 import keras
 import numpy as np
 
-from gan_zoo import callbacks, data, metrics
+from gan_zoo import callbacks, data, files, metrics
 from gan_zoo.build import make_optimizer
 from gan_zoo.config import METRICS_NETWORKS
 
@@ -64,14 +64,12 @@ def real_features(real: RealImages, count: int, extractor) -> np.ndarray:
     crop, network, count) in the cache directory: the real side of every FID is computed once."""
     described = json.dumps([dataclasses.asdict(real), count, extractor.network])
     key = hashlib.sha256(described.encode()).hexdigest()
-    path = os.path.join(metrics.cache_dir(), "real_features", f"{key[:24]}.npy")
+    path = os.path.join(files.cache_dir(), "real_features", f"{key[:24]}.npy")
     if os.path.exists(path):
         return np.load(path, allow_pickle=False)
     features, _ = extractor(real.load(count))
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    private = f"{path}.{os.getpid()}.npy"
-    np.save(private, features)
-    os.replace(private, path)
+    files.write_atomically(path, lambda f: np.save(f, features))
     return features
 
 

@@ -32,6 +32,7 @@ import numpy as np
 from PIL import Image
 
 from gan_zoo.data.errors import DataError
+from gan_zoo.files import write_atomically
 
 PREFIX = "folder:"
 SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
@@ -147,15 +148,6 @@ def _read_cache(array_path: str, description_path: str, key: str):
         return None, f"unreadable ({error})"
 
 
-def _write_atomically(path: str, write) -> None:
-    temporary = f"{path}.tmp"
-    with open(temporary, "wb") as f:
-        write(f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temporary, path)
-
-
 def _decode_all(folder: Folder, size: int, upsample: bool, bad_images: str, center_crop: int,
                 array_path: str, verbose: int):
     """Decode every image into a uint8 array file at `array_path`; (kept rows, skipped paths, channels)."""
@@ -245,7 +237,7 @@ def load(root: str, size: int, *, cache_dir: str, upsample: bool = False, bad_im
         description = {"version": CACHE_VERSION, "key": key, "root": os.path.abspath(root),
                        "shape": list(np.load(array_path, mmap_mode="r").shape), "labels": labels,
                        "class_names": list(folder.class_names), "skipped": skipped}
-        _write_atomically(description_path, lambda f: f.write(json.dumps(description).encode()))
+        write_atomically(description_path, lambda f: f.write(json.dumps(description).encode()))
         if skipped and verbose:
             print(f"Skipped {len(skipped)} unreadable image(s) of {root}, e.g. {skipped[0]}.")
         cached, why = _read_cache(array_path, description_path, key)

@@ -9,7 +9,7 @@ import socket
 import keras
 import numpy as np
 
-from gan_zoo import backends
+from gan_zoo import backends, files
 from gan_zoo.data import folders
 from gan_zoo.data.errors import DataError
 
@@ -307,8 +307,7 @@ def _folder(root: str, batch_size: int, *, image_size, center_crop, cache_dir, u
                         "(--config.image_size=64, say).")
     if split not in ("train", "all"):
         raise DataError(f"{name} has one split, all its images ('train'), not {split!r}.")
-    cache_dir = cache_dir or os.path.join(os.environ.get(
-        "GAN_ZOO_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "gan_zoo")), "folders")
+    cache_dir = cache_dir or os.path.join(files.cache_dir(), "folders")
     images, labels, classes, _ = folders.load(root, int(image_size), cache_dir=cache_dir, upsample=upsample,
                                               bad_images=bad_images, center_crop=int(center_crop))
     if (with_labels or labels_per_class) and labels is None:

@@ -11,6 +11,7 @@ import os
 import keras
 import numpy as np
 
+from gan_zoo.files import cache_dir
 from gan_zoo.metrics import inception
 from gan_zoo.metrics.inception import InceptionUnavailable  # noqa: F401 - re-exported
 
@@ -24,9 +25,6 @@ INPUT_SHAPES = {"mnist_subset": (28, 28, 1)}  # of the data sets whose classifie
 REFERENCE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference")
 
 
-def cache_dir() -> str:
-    """$GAN_ZOO_CACHE, else ~/.cache/gan_zoo."""
-    return os.environ.get("GAN_ZOO_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "gan_zoo"))
 
 
 def _classifier_network(shape, num_classes: int) -> keras.Model:

@@ -28,6 +28,8 @@ import re
 import keras
 import numpy as np
 
+from gan_zoo.files import write_atomically
+
 WEIGHTS_FILE = "pt_inception-2015-12-05-6726825d.pth"
 WEIGHTS_URL = f"https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/{WEIGHTS_FILE}"
 # pytorch-fid (torch.hub's convention) names the file after the first hex digits of its SHA-256.
@@ -271,7 +273,6 @@ def load_weights(model: keras.Model, path: str | None, cache_dir: str) -> str:
     state_dict = read_state_dict(path)
     assign(model, state_dict)
     os.makedirs(cache_dir, exist_ok=True)
-    private = f"{converted}.{os.getpid()}.npz"
-    np.savez(private, **{key: state_dict[key] for key in state_dict_keys(model)})
-    os.replace(private, converted)
+    kept = {key: state_dict[key] for key in state_dict_keys(model)}
+    write_atomically(converted, lambda f: np.savez(f, **kept))
     return digest
