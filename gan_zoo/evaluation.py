@@ -51,6 +51,8 @@ class RealImages:
             rows.append(np.asarray(batch))
             if len(rows) == count:
                 break
+        if not rows:
+            raise data.DataError(f"{self.dataset}'s {self.split} split holds no images to score against.")
         return np.concatenate(rows)
 
     def describe(self, count: int) -> str:
