@@ -101,7 +101,8 @@ def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
                 num_outputs=info.num_classes if variant.discriminator_classifies else 1,
                 minibatch_kernels=net.minibatch_kernels, embedding_dim=net.embedding_dim,
                 discriminator=variant.discriminator_kind, conditioning=conditioning,
-                num_classes=info.num_classes if conditioning else 0)
+                num_classes=info.num_classes if conditioning else 0,
+                attention_resolution=net.attention_resolution, shared_embedding_dim=net.shared_embedding_dim)
         gan = variant(generator=generator, discriminator=discriminator, seed=config.seed,
                       reuse_generator_pass=config.train.reuse_generator_pass,
                       ema_decay=config.train.ema_decay or None,
@@ -124,14 +125,18 @@ def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
 
 def penalty_arguments(config) -> dict:
     """The base's `penalties` and `penalty_options` from config.penalties (weight > 0)
-    and the options those penalties take, and `penalty_interval`, which also applies to a
+    and the options those penalties take, `generator_penalties` from
+    config.generator_penalties (weight > 0), and `penalty_interval`, which also applies to a
     variant's own penalty (WGAN-GP's, set by model.gp_weight)."""
-    interval = {"penalty_interval": config.train.penalty_interval}
+    arguments = {"penalty_interval": config.train.penalty_interval}
+    generator = {name: float(weight) for name, weight in config.generator_penalties.items() if weight}
+    if generator:
+        arguments["generator_penalties"] = generator
     weights = {name: float(weight) for name, weight in config.penalties.items() if weight}
     if not weights:
-        return interval
+        return arguments
     taken = penalties.options_taken(weights)
-    return {"penalties": weights, **interval,
+    return {"penalties": weights, **arguments,
             "penalty_options": {k: v for k, v in config.penalty_options.items() if k in taken}}
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from gan_zoo import backends
-from gan_zoo.models.penalties import PENALTIES
+from gan_zoo.models.penalties import GENERATOR_PENALTIES, PENALTIES
 from gan_zoo.pictures import class_grid_inputs, density_story, numpy, render_samples, upscale, with_title
 from gan_zoo.values import flatten, is_number
 
@@ -68,20 +68,21 @@ def scalar_chart(name: str, model) -> tuple[str, str, str] | None:
     """(run, tag, description) of a tracked quantity of `model` in TensorBoard ("" is
     the run itself), or None for one that is not charted: D's whole objective where it
     has penalties, the sum of its charted loss and penalties, which would jump with a
-    lazy penalty's rhythm."""
-    if name == "g_loss":
+    lazy penalty's rhythm (and G's likewise)."""
+    if name == "g_adversarial_loss" or name == "g_loss" and not model.generator_penalties:
         return ("generator", *LOSS)
     if name == "d_adversarial_loss" or name == "d_loss" and not model.penalties:
         return ("discriminator", *LOSS)
-    if name == "d_loss":
+    if name in ("d_loss", "g_loss"):
         return None
     if name in DISCRIMINATOR_OUTPUTS:
         what = {"logits": "D(x), a probability", "scores": "critic score (unbounded)",
                 "energies": "energy: D's autoencoder reconstruction error"}[model.loss_pair.outputs]
         return (DISCRIMINATOR_OUTPUTS[name], model.discriminator_output_name,
                 f"mean {what}, on real data (run real) and generated data (run generated)")
-    if name in PENALTIES:
-        return "", f"penalty/{name}", (PENALTIES[name].__doc__ or "").split("\n")[0] + " (unweighted)"
+    for penalties in (PENALTIES, GENERATOR_PENALTIES):
+        if name in penalties:
+            return "", f"penalty/{name}", (penalties[name].__doc__ or "").split("\n")[0] + " (unweighted)"
     if name == "wasserstein":
         return ("", *WASSERSTEIN)
     return ("", *model.also_logged.get(name, (name, "")))
@@ -341,7 +342,8 @@ def write_hparams(writer, config, trial_id: str, loss: str, metrics: dict[str, s
     flat = {"model.loss": loss}
     for key, value in flatten(config.to_dict()).items():
         flat[key] = value if isinstance(value, (bool, int, float, str)) else str(value)
-    used_penalties = {f"penalties.{name}" for name, weight in config.penalties.items() if weight}
+    used_penalties = {f"{section}.{name}" for section in ("penalties", "generator_penalties")
+                      for name, weight in config[section].items() if weight}
     key_names = set(KEY_HPARAMS) | used_penalties
     writer.hparams_config([(name, flat[name], name in key_names) for name in sorted(flat)],
                           list(metrics.items()))

@@ -67,6 +67,9 @@ def default_config() -> ml_collections.ConfigDict:
     c.penalty_options = ml_collections.ConfigDict(
         {option: default for name in penalties.PENALTIES
          for option, default in penalties.options_of(name).items()})
+    # Generator penalties (penalties.GENERATOR_PENALTIES), {name: weight}, 0 = off, e.g.
+    # --config.generator_penalties.orthogonal=1e-4 (BigGAN's orthogonal regularization).
+    c.generator_penalties = ml_collections.ConfigDict({name: 0.0 for name in penalties.GENERATOR_PENALTIES})
 
     c.networks = ml_collections.ConfigDict()
     c.networks.kind = "dcgan"
@@ -82,6 +85,11 @@ def default_config() -> ml_collections.ConfigDict:
     # batch norm in G, a projection head in D, Miyato & Koyama 2018); "" unconditional.
     # ACGAN conditions G alone (its D classifies).
     c.networks.conditioning = ""
+    # BigGAN (networks.kind="biggan"): the resolution of its self-attention blocks (-1: the
+    # paper's, networks.biggan.default_attention_resolution; 0: none) and the width of G's
+    # shared class embedding.
+    c.networks.attention_resolution = -1
+    c.networks.shared_embedding_dim = 128
 
     for name in ("g_optimizer", "d_optimizer"):  # Radford et al. 2016: Adam(2e-4, 0.5)
         c[name] = ml_collections.ConfigDict(
@@ -129,7 +137,7 @@ def model_config(variant: str, **overrides) -> ml_collections.ConfigDict:
     hyper = {name: p.default for name, p in parameters.items()
              if p.default is not inspect.Parameter.empty and p.kind is p.POSITIONAL_OR_KEYWORD
              # in config.seed, config.train and config.penalties
-             and name not in ("seed", "reuse_generator_pass", "penalties")}
+             and name not in ("seed", "reuse_generator_pass", "penalties", "generator_penalties")}
     unknown = set(overrides) - set(hyper) - {"latent_dim"}
     if unknown:
         raise ConfigError(f"{variant} has no hyper-parameter {sorted(unknown)}; it has {sorted(hyper)}.")
@@ -217,10 +225,11 @@ def validate(config) -> None:
         raise ConfigError("config.labelled_batch_size appends labelled examples to every batch of a "
                           "semi-supervised run: it needs labels_per_class > 0 and a variant that reads "
                           "labels (semi_supervised), or set it to 0.")
-    for name, weight in config.penalties.items():
-        if not is_number(weight) or weight < 0:
-            raise ConfigError(f"config.penalties.{name} is the penalty's weight: a non-negative number "
-                              f"(0 = off), got {weight!r}.")
+    for section in ("penalties", "generator_penalties"):
+        for name, weight in config[section].items():
+            if not is_number(weight) or weight < 0:
+                raise ConfigError(f"config.{section}.{name} is the penalty's weight: a non-negative number "
+                                  f"(0 = off), got {weight!r}.")
     for name in ("g_optimizer", "d_optimizer"):
         if config[name].name not in OPTIMIZERS:
             raise ConfigError(f"config.{name}.name must be one of {sorted(OPTIMIZERS)}, "
@@ -243,9 +252,9 @@ def with_later_defaults(previous: dict) -> dict:
     if variant in models.VARIANTS:
         defaults["model"] = model_config(variant, latent_dim=1).to_dict()
     filled = dict(previous)
-    for key, value in default_config().items():  # top-level keys added since, at their defaults
-        if not hasattr(value, "items"):
-            filled.setdefault(key, value)
+    for key, value in default_config().items():  # top-level keys and sections added since: defaults
+        section = hasattr(value, "to_dict")
+        filled.setdefault(key, json.loads(json.dumps(value.to_dict())) if section else value)
     for section, values in defaults.items():
         if isinstance(previous.get(section), dict):
             filled[section] = {**json.loads(json.dumps(values)), **previous[section]}

@@ -200,6 +200,27 @@ def feature_matching_loss(real_features, fake_features, real_weights=None):
     return ops.sum(ops.square(real_mean - fake_mean))
 
 
+# --- Brock et al. 2019, "Large Scale GAN Training for High Fidelity Natural Image Synthesis"
+
+
+def orthogonal_regularization(kernel):
+    """R(W) = ||W^T W * (1 - I)||_F^2: BigGAN's orthogonal regularization (Brock et al.
+    2019, eq. 3, with its weight beta left to the caller), which pushes the filters of W
+    towards mutual orthogonality without constraining their norms.
+
+    `kernel` is a Dense kernel [in, out] or a convolution's [..., in, out], taken as W of
+    shape [prod(...) in, out], one column per filter; W^T W is then the [out, out] Gram
+    matrix of the filters, the same as BigGAN's code forms from torch's [out, in ...]
+    weights. Returns a scalar. Its gradient is 4 W (W^T W * (1 - I)); the authors' code adds
+    2 W (W^T W * (1 - I)) to the gradient instead, so their beta = 1e-4 is beta = 5e-5 in
+    the paper's formula, which is what this function is.
+    """
+    w = ops.reshape(kernel, (-1, kernel.shape[-1]))
+    gram = ops.matmul(ops.transpose(w), w)
+    off_diagonal = gram * (1.0 - ops.eye(kernel.shape[-1], dtype=gram.dtype))
+    return ops.sum(ops.square(off_diagonal))
+
+
 # --- The pairs, by name -------------------------------------------------------------
 
 

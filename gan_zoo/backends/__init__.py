@@ -46,7 +46,9 @@ class Backend(Protocol):
         """A forward pass recorded once (`.output`) to be differentiated later."""
 
     def minimize_through(self, optimizer, recorded, objective):
-        """One update of the recorded pass's variables down `objective(recorded.output)`."""
+        """One update of the recorded pass's variables down `objective(recorded.output)`,
+        through the recorded pass and through any direct use of those variables in the
+        objective (a penalty of G's weights)."""
 
     def input_gradient(self, fn, x):
         """d sum(fn(x)) / dx, for penalties; what fn assigns is dropped, and normalization

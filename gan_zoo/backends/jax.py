@@ -148,17 +148,20 @@ class JaxBackend(OneProgram):
 
     def minimize_through(self, optimizer, recorded, objective):
         outer = self._values
+        ids = [id(v) for v in recorded.variables]
 
-        def loss_fn(output):
-            values = dict(outer)
+        def loss_fn(output, weights):  # the objective may read the weights too (G's penalties)
+            values = {**outer, **dict(zip(ids, weights, strict=True))}
             with self._scope(values):
                 loss, logs = objective(output)
                 loss = optimizer.scale_loss(loss)
             return loss, (logs, values)
 
-        (_, (logs, updates)), d_output = jax.value_and_grad(loss_fn, has_aux=True)(recorded.output)
+        gradients = jax.value_and_grad(loss_fn, argnums=(0, 1), has_aux=True)
+        (_, (logs, updates)), (d_output, direct) = gradients(recorded.output, [outer[i] for i in ids])
         outer.update(updates)
-        (grads,) = recorded.pullback(d_output)
+        (through_output,) = recorded.pullback(d_output)
+        grads = [a + b for a, b in zip(through_output, direct, strict=True)]
         self._apply(optimizer, grads, recorded.variables)
         return logs
 

@@ -89,4 +89,4 @@ class ACGAN(GAN):
         """-(L_C - L_S) on the generated samples (L_C's real term does not depend on G)."""
         fake_source, fake_classes = self.source_and_classes(fake)
         g_loss = self.generator_loss(fake_source) + self.class_loss(fake_classes, labels)
-        return self.average(g_loss), {"g_loss": g_loss}
+        return self.add_generator_penalties(self.average(g_loss), {"g_loss": g_loss}, fake, labels)

@@ -81,6 +81,10 @@ class BaseGAN(keras.Model):
         N/(N+1) and its betas to that power; here they join D's own update, which leaves
         Adam's settings as they are. 1 (default): every update, as the penalties'
         papers have it.
+      generator_penalties: {name: weight} of generator penalties
+        (`models.penalties.GENERATOR_PENALTIES`), e.g. {"orthogonal": 1e-4} (BigGAN); each is
+        logged, unweighted, under its name, and G's loss without them as
+        `g_adversarial_loss` (`g_loss` is G's whole objective).
       discriminator_constraint: a Keras constraint applied to every discriminator weight
         after every discriminator update, e.g. `gan_zoo.layers.WeightClip(0.01)`.
       ema_decay: keep an exponential moving average of G's weights (Yazici et al. 2019;
@@ -129,6 +133,7 @@ class BaseGAN(keras.Model):
         penalties: dict | None = None,
         penalty_options: dict | None = None,
         penalty_interval: int = 1,
+        generator_penalties: dict | None = None,
         discriminator_constraint=None,
         ema_decay: float | None = None,
         lr_decay_steps: int | None = None,
@@ -153,6 +158,9 @@ class BaseGAN(keras.Model):
         self.penalty_options = dict(penalty_options or {})
         self._penalties = penalty_lib.bind(self.penalties, self.penalty_options)
         self.penalty_interval = _positive_int("penalty_interval", penalty_interval)
+        self.generator_penalties = {
+            check_choice("generator penalty", name, penalty_lib.GENERATOR_PENALTIES): _weight(name, weight)
+            for name, weight in (generator_penalties or {}).items()}
         self.discriminator_constraint = keras.constraints.get(discriminator_constraint)
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
         if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
@@ -170,6 +178,8 @@ class BaseGAN(keras.Model):
             for i, w in enumerate(generator.trainable_variables)] if self.ema_decay else []
         outputs_logged = self.loss_pair.summaries(np.zeros(1), np.zeros(1))
         penalties_logged = ("d_adversarial_loss", *self.penalties) if self.penalties else ()
+        if self.generator_penalties:
+            penalties_logged += ("g_adversarial_loss", *self.generator_penalties)
         logged = ("d_loss", "g_loss", *outputs_logged, *penalties_logged, *self.also_logged)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in dict.fromkeys(logged)}
         self.stepper = backends.current()
@@ -308,7 +318,10 @@ class BaseGAN(keras.Model):
 
     def inputs_of_d(self, x, labels=None):
         """What D is given of (augmented) samples x: x, or [x, labels] when it is conditional."""
-        return [x, ops.cast(labels, "int32")] if self.discriminator_takes_labels else x
+        if not self.discriminator_takes_labels:
+            return x
+        # A real batch is numpy in JAX's eager mode (run_eagerly), which Keras will not mix with a tensor.
+        return [ops.convert_to_tensor(x), ops.cast(labels, "int32")]
 
     def generate_like(self, real, labels=None):
         """G(z) in float32 (whatever G's compute precision), as many as `real` holds, of
@@ -405,9 +418,27 @@ class BaseGAN(keras.Model):
         return logs
 
     def generator_objective(self, real, fake, labels=None):
-        """(the objective G minimises, its logs) on generated samples `fake`."""
+        """(the objective G minimises, its logs) on generated samples `fake`: the pair's
+        loss, plus the weighted generator penalties."""
         g_loss = self.generator_loss(self.critic(fake, labels))
-        return self.average(g_loss), {"g_loss": g_loss}
+        return self.add_generator_penalties(self.average(g_loss), {"g_loss": g_loss}, fake, labels)
+
+    def add_generator_penalties(self, objective, logs: dict, fake, labels=None):
+        """(objective + sum of weight * penalty, logs) for a variant's G objective and its
+        logs: with generator penalties, `g_loss` (as given) is logged as
+        `g_adversarial_loss`, and `g_loss` becomes G's whole objective, beside each penalty
+        by name. A penalty of the weights (a scalar) is scaled with `average_scalar`, one
+        per example averaged as the loss is."""
+        if not self.generator_penalties:
+            return objective, logs
+        g_loss = logs["g_loss"]
+        logs = {**logs, "g_adversarial_loss": g_loss}
+        for name, weight in self.generator_penalties.items():
+            value = ops.cast(penalty_lib.GENERATOR_PENALTIES[name](self, fake, labels), "float32")
+            objective = objective + (self.average(weight * value) if len(value.shape)
+                                     else self.average_scalar(weight * value))
+            g_loss, logs[name] = g_loss + weight * value, value
+        return objective, {**logs, "g_loss": g_loss}
 
     def generator_step(self, real, labels=None, recorded=None) -> dict:
         """One update of G on a fresh minibatch of noise, as large as `real`, or through
@@ -531,6 +562,7 @@ class BaseGAN(keras.Model):
             "penalties": dict(self.penalties),
             "penalty_options": dict(self.penalty_options),
             "penalty_interval": self.penalty_interval,
+            "generator_penalties": dict(self.generator_penalties),
             "discriminator_constraint": keras.constraints.serialize(self.discriminator_constraint),
             "ema_decay": self.ema_decay,
             "lr_decay_steps": self.lr_decay_steps,

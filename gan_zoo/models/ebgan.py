@@ -51,8 +51,8 @@ class EBGAN(BaseGAN):
         g_loss = self.generator_loss(fake_energy)  # D(G(z))
         pulling_away = losses.pulling_away_term(self.global_batch(ops.cast(embedding, "float32")))
         objective = self.average(g_loss) + self.average_scalar(self.pt_weight * pulling_away)
-        return objective, {"g_loss": g_loss + self.pt_weight * pulling_away,
-                           "pulling_away": pulling_away}
+        return self.add_generator_penalties(objective, {"g_loss": g_loss + self.pt_weight * pulling_away,
+                                                        "pulling_away": pulling_away}, fake, labels)
 
     def get_config(self):
         return {**super().get_config(), "margin": self.margin, "pt_weight": self.pt_weight}

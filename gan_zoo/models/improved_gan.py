@@ -97,7 +97,8 @@ class ImprovedGAN(GAN):
             adversarial = self.adversarial_weight * self.generator_loss(fake_out)
             g_loss = g_loss + adversarial
             objective = objective + self.average(adversarial)
-        return objective, {"g_loss": g_loss, "feature_matching": matching}
+        return self.add_generator_penalties(objective, {"g_loss": g_loss, "feature_matching": matching},
+                                            fake, labels)
 
     def generator_step(self, real, labels=None, recorded=None):
         logs = super().generator_step(real, labels, recorded)

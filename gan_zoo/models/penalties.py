@@ -60,6 +60,28 @@ def dragan(gan, real, fake, labels=None, perturbation_variance: float = 10.0):
 PENALTIES = {"gradient_penalty": gradient_penalty, "r1": r1, "r2": r2, "dragan": dragan}
 
 
+# -- Generator penalties, for `BaseGAN(generator_penalties={name: weight})`: each takes the
+# GAN, the generated samples of G's step and their labels, and returns the unweighted
+# penalty, a scalar (a term of the weights) or one value per example; the base adds
+# weight * penalty to G's objective and logs it under its name.
+
+
+def generator_kernels(generator) -> list:
+    """G's weight matrices: the kernels of its Dense and convolution layers (spectrally
+    normalised ones included, as their W), not biases, norms' scales or embeddings."""
+    return [w for w in generator.trainable_variables if w.path.endswith("kernel") and len(w.shape) >= 2]
+
+
+def orthogonal(gan, fake, labels=None):
+    """sum over G's kernels W of ||W^T W * (1 - I)||_F^2 (Brock et al. 2019, BigGAN, eq. 3;
+    `losses.orthogonal_regularization`); the weight is their beta (1e-4)."""
+    return sum(losses.orthogonal_regularization(ops.cast(w, "float32"))
+               for w in generator_kernels(gan.generator))
+
+
+GENERATOR_PENALTIES = {"orthogonal": orthogonal}
+
+
 def options_of(name: str) -> dict:
     """{option: default} of penalty `name`: its keyword arguments after `labels`."""
     return keyword_options(PENALTIES[name], 4)
