@@ -41,7 +41,7 @@ def test_one_step_gives_the_same_weights_as_on_tensorflow(steps, backend):
     tf_step, other = steps["tensorflow"], steps[backend]
     assert tf_step.keys() == other.keys()
     cases = {key.split("/")[0] for key in tf_step}
-    assert len(cases) == 15
+    assert len(cases) == 16
     for key in tf_step:
         np.testing.assert_allclose(other[key], tf_step[key], rtol=1e-4, atol=2e-6, err_msg=key)
 
@@ -64,10 +64,11 @@ def run_helper(backend: str, *args) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-# A critic from every backend; labels and minibatch discrimination from some. Each backend
+# A critic from every backend; labels, minibatch discrimination and BigGAN's networks from
+# some. Each backend
 # saves once and loads once, round the ring.
 @pytest.mark.parametrize("saved_on,loaded_on,variants", [
-    ("tensorflow", "jax", ["wgan_gp", "semi_supervised"]),
+    ("tensorflow", "jax", ["wgan_gp", "semi_supervised", "biggan"]),
     ("jax", "torch", ["wgan_gp", "improved_gan"]),
     ("torch", "tensorflow", ["wgan_gp", "semi_supervised"])])
 def test_a_gan_saved_on_one_backend_loads_on_another_and_trains_on(tmp_path, saved_on, loaded_on, variants):

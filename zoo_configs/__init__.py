@@ -15,7 +15,7 @@ import inspect
 import os
 
 from gan_zoo.config import ConfigError
-from zoo_configs.common import TOYS, conditional_config, zoo_config
+from zoo_configs.common import BIGGAN_DATASETS, TOYS, biggan_config, conditional_config, zoo_config
 
 TFDS = ("mnist", "cifar10")
 # The field's standard protocols beyond CIFAR-10 (common.STANDARD_PROTOCOLS), through tfds.
@@ -56,6 +56,8 @@ REGISTRY = {
        for variant, datasets in PRESETS.items() for dataset in datasets},
     **{f"{model}_{dataset}": functools.partial(conditional_config, model, dataset)
        for model, datasets in CONDITIONAL_PRESETS.items() for dataset in datasets},
+    # BigGAN's networks and training choices (common.BIGGAN) over the hinge loss.
+    **{f"biggan_{dataset}": functools.partial(biggan_config, dataset) for dataset in BIGGAN_DATASETS},
 }
 FOLDER = os.path.dirname(os.path.abspath(__file__))
 

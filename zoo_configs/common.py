@@ -7,6 +7,7 @@ A config file is `zoo_config(variant, dataset)` plus whatever its own paper chan
 """
 
 from gan_zoo.config import default_config, model_config
+from gan_zoo.networks.builders import upsamplings
 
 # Each paper's optimizers and network requirements.
 PAPER_SETTINGS = {
@@ -177,6 +178,52 @@ def conditional_config(name: str, dataset: str):
     config.networks.conditioning = conditioning
     if dataset == "mnist_subset":
         config.train.epochs = 20
+    return config
+
+
+# Brock et al. 2019 (BigGAN), sec. 3 and 4: the hinge loss with spectral norm in G and D;
+# Adam (beta_1 0, beta_2 0.999) at SAGAN's rates halved, G 5e-5 and D 2e-4, with 2 D steps
+# per G step; orthogonal regularization (beta 1e-4); a moving average of G's weights
+# (0.9999) for samples and evaluation; 20 dimensions of z per chunk (120 at 128 px, 140
+# at 256) and a 128-d shared class embedding; ch = 96 at 128 px.
+BIGGAN = {"optimizers": ({"learning_rate": 5e-5}, {"learning_rate": 2e-4}), "betas": (0.0, 0.999),
+          "d_steps": 2, "orthogonal": 1e-4, "ema_decay": 0.9999, "latent_per_chunk": 20}
+# What each data set changes. CIFAR-10: the authors' CIFAR script's batch of 50, 4 D steps
+# and 2e-4 for both, at ch = 64 (256 channels a block, SN-GAN's width). The embedded
+# digits: ch = 16, which keeps a run to CPU minutes, and EMA 0.999 for its 6000 steps.
+# A folder: 128 px at the paper's ch = 96, unconditional (class folders: set
+# networks.conditioning=projection).
+BIGGAN_DATASETS = {
+    "mnist_subset": {"conditioning": "projection", "base_filters": 16, "ema_decay": 0.999,
+                     "train": {"batch_size": 64, "epochs": 20, "steps_per_epoch": 300}},
+    "stacked_mnist": {"conditioning": "", "base_filters": 16, "ema_decay": 0.999,
+                      "train": {"batch_size": 64, "epochs": 20, "steps_per_epoch": 300}},
+    "cifar10": {"conditioning": "projection", "base_filters": 64, "d_steps": 4,
+                "optimizers": ({"learning_rate": 2e-4}, {"learning_rate": 2e-4}),
+                "train": {"batch_size": 50, "epochs": 500, "steps_per_epoch": 250}},
+    "folder": {"conditioning": "", "base_filters": 96, "image_size": 128,
+               "train": {"batch_size": 64, "epochs": 100, "steps_per_epoch": 1000}},
+}
+NATIVE_SIZES = {"mnist_subset": 28, "stacked_mnist": 28, "cifar10": 32}  # of the sets not resized
+
+
+def biggan_config(dataset: str):
+    """BigGAN (`BIGGAN`, networks.kind="biggan") on `dataset`, with its `BIGGAN_DATASETS`
+    changes, over the hinge variant and the data set's preset."""
+    settings = {**BIGGAN, **BIGGAN_DATASETS[dataset]}
+    config = zoo_config("hinge", dataset)
+    config.image_size = settings.get("image_size", config.image_size)
+    config.networks.update({"kind": "biggan", "base_filters": settings["base_filters"], "spectral_norm": True,
+                            "conditioning": settings["conditioning"]})
+    size = config.image_size or NATIVE_SIZES[dataset]
+    config.model.latent_dim = settings["latent_per_chunk"] * (upsamplings((size, size))[0] + 1)
+    config.model.d_steps = settings["d_steps"]
+    for optimizer, rate in zip((config.g_optimizer, config.d_optimizer), settings["optimizers"], strict=True):
+        optimizer.update({"name": "adam", **rate})
+        optimizer.beta_1, optimizer.beta_2 = settings["betas"]
+    config.generator_penalties.orthogonal = settings["orthogonal"]
+    config.train.ema_decay = settings["ema_decay"]
+    config.train.update(settings["train"])
     return config
 
 

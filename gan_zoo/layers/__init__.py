@@ -1,7 +1,9 @@
 """Reusable layers from Salimans et al. 2016, "Improved Techniques for Training GANs",
-and WGAN's weight clipping as a Keras constraint.
+WGAN's weight clipping as a Keras constraint, spectral and weight normalization,
+DiffAugment, conditional batch norms, and SAGAN's self-attention.
 
-Ordinary serializable Keras layers and constraints, usable in anyone's discriminator.
+Ordinary serializable Keras layers and constraints, usable in anyone's networks. The
+newer ones live in a module each (`self_attention`, `linear_conditional_batch_norm`).
 """
 
 import keras
@@ -391,7 +393,10 @@ class SpectralNormalization(keras.layers.SpectralNormalization):
             return self.layer(inputs)
 
 
-__all__ = ["ConcatLabels", "ConditionalBatchNormalization", "DiffAugment", "MinibatchDiscrimination",
+from gan_zoo.layers.linear_conditional_batch_norm import LinearConditionalBatchNormalization  # noqa: E402
+from gan_zoo.layers.self_attention import SelfAttention  # noqa: E402
+
+__all__ = ["ConcatLabels", "ConditionalBatchNormalization", "DiffAugment",
+           "LinearConditionalBatchNormalization", "MinibatchDiscrimination", "SelfAttention",
            "SpectralNormalization", "VirtualBatchNormalization", "WeightClip", "WeightNormalization",
            "with_features"]
-

@@ -1,6 +1,7 @@
-"""Builders of generators and discriminators: MLP (toys), DCGAN and ResNet, each
+"""Builders of generators and discriminators: MLP (toys), DCGAN, ResNet and BigGAN, each
 unconditional or class-conditional."""
 
+from gan_zoo.networks.biggan import biggan_discriminator, biggan_generator
 from gan_zoo.networks.builders import (
     CONDITIONINGS,
     NETWORKS,
@@ -22,6 +23,8 @@ __all__ = [
     "NETWORKS",
     "PRECISIONS",
     "autoencoder_discriminator",
+    "biggan_discriminator",
+    "biggan_generator",
     "build_networks",
     "dcgan_discriminator",
     "dcgan_generator",

@@ -126,7 +126,7 @@ def _maybe_spectral(layer, spectral_norm: bool):
     return SpectralNormalization(layer) if spectral_norm else layer
 
 
-def _head(features, num_outputs: int, spectral_norm: bool, minibatch_kernels: int, init=None,
+def head(features, num_outputs: int, spectral_norm: bool, minibatch_kernels: int, init=None,
           labels=None, num_classes: int = 0, conditioning: str = ""):
     """Optional minibatch discrimination on the features, then the linear output psi;
     under "projection", plus embed(y) . features (Miyato & Koyama 2018, eq. 3)."""
@@ -176,7 +176,7 @@ def mlp_discriminator(input_shape, hidden_units=(128, 128), spectral_norm: bool 
     for i, units in enumerate(hidden_units):
         h = _maybe_spectral(layers.Dense(units, name=f"dense_{i}"), spectral_norm)(h)
         h = layers.LeakyReLU(0.2, name="features" if i == len(hidden_units) - 1 else None)(h)
-    return keras.Model(inputs, _head(h, num_outputs, spectral_norm, minibatch_kernels, None, labels,
+    return keras.Model(inputs, head(h, num_outputs, spectral_norm, minibatch_kernels, None, labels,
                                      num_classes, conditioning), name=name)
 
 
@@ -222,7 +222,7 @@ def improved_gan_mlp_discriminator(input_shape, hidden_units=IMPROVED_GAN_DISCRI
     return keras.Model(x, out, name=name)
 
 
-def _upsamplings(image_shape) -> tuple[int, int]:
+def upsamplings(image_shape) -> tuple[int, int]:
     """(n, s): n stride-2 layers take an s x s map to the image (s in 4..7)."""
     height, width = image_shape[:2]
     if height != width:
@@ -246,7 +246,7 @@ def dcgan_generator(image_shape, latent_dim: int, base_filters: int = 64, kernel
     Batch norm and ReLU everywhere but the tanh output layer; channels halve as the
     resolution doubles, ending at `base_filters`; weights ~ N(0, 0.02) as in the paper.
     """
-    n, size = _upsamplings(image_shape)
+    n, size = upsamplings(image_shape)
     init = keras.initializers.RandomNormal(stddev=0.02)
     filters = base_filters * 2 ** (n - 1)
     inputs, h, labels = _generator_inputs(latent_dim, num_classes, conditioning)
@@ -274,7 +274,7 @@ def dcgan_discriminator(image_shape, base_filters: int = 64, kernel_size: int = 
     suit critics with a gradient penalty (Gulrajani et al. 2017, section 4);
     `spectral_norm=True` wraps every weight layer (Miyato et al. 2018).
     """
-    n, _ = _upsamplings(image_shape)
+    n, _ = upsamplings(image_shape)
     init = keras.initializers.RandomNormal(stddev=0.02)
     inputs, x, labels = _discriminator_inputs(image_shape, num_classes, conditioning)
     h, filters = _join_label(x, labels, num_classes, conditioning), base_filters
@@ -288,7 +288,7 @@ def dcgan_discriminator(image_shape, base_filters: int = 64, kernel_size: int = 
         h = layers.LeakyReLU(0.2)(h)
         filters *= 2
     h = layers.Flatten(name="features")(h)
-    return keras.Model(inputs, _head(h, num_outputs, spectral_norm, minibatch_kernels, init, labels,
+    return keras.Model(inputs, head(h, num_outputs, spectral_norm, minibatch_kernels, init, labels,
                                      num_classes, conditioning), name=name)
 
 
@@ -311,7 +311,7 @@ def resnet_generator(image_shape, latent_dim: int, base_filters: int = 128, outp
                      num_classes: int = 0, conditioning: str = "", name: str = "generator"):
     """The CIFAR-10 ResNet generator of Gulrajani et al. 2017 (appendix F; also Miyato et
     al. 2018): z -> s x s x base_filters, n residual up-sampling blocks, BN-ReLU-conv3."""
-    n, size = _upsamplings(image_shape)
+    n, size = upsamplings(image_shape)
     inputs, h, labels = _generator_inputs(latent_dim, num_classes, conditioning)
     h = layers.Dense(size * size * base_filters, name="project")(h)
     h = layers.Reshape((size, size, base_filters))(h)
@@ -353,14 +353,14 @@ def resnet_discriminator(image_shape, base_filters: int = 128, norm: str = "none
     residual blocks to 8 x 8 (two for 32 x 32), two more blocks, ReLU, global mean
     pooling ("features"), a linear output. No batch norm: `norm` is "none" (the paper)
     or "layer"; `spectral_norm=True` gives Miyato et al.'s critic."""
-    n, _ = _upsamplings(image_shape)
+    n, _ = upsamplings(image_shape)
     inputs, x, labels = _discriminator_inputs(image_shape, num_classes, conditioning)
     h = _join_label(x, labels, num_classes, conditioning)
     blocks = [True] * max(1, n - 1) + [False, False]
     for i, downsample in enumerate(blocks):
         h = _residual_down(h, base_filters, f"block_{i}", norm, spectral_norm, downsample, first=i == 0)
     h = layers.GlobalAveragePooling2D(name="features")(layers.ReLU()(h))
-    return keras.Model(inputs, _head(h, num_outputs, spectral_norm, minibatch_kernels, None, labels,
+    return keras.Model(inputs, head(h, num_outputs, spectral_norm, minibatch_kernels, None, labels,
                                      num_classes, conditioning), name=name)
 
 
@@ -405,22 +405,31 @@ def generator_classes(generator: keras.Model) -> int:
         return 0
     counts = {layer.num_classes for layer in _all_layers(generator)
               if isinstance(layer, (ConcatLabels, ConditionalBatchNormalization))}
+    counts |= {layer.input_dim for layer in _all_layers(generator)
+               if isinstance(layer, layers.Embedding) and layer.name == "shared_embedding"}  # BigGAN's
     if len(counts) != 1:
         raise ValueError(f"Cannot tell how many classes generator {generator.name!r} takes: it has "
-                         f"{len(generator.inputs)} inputs but no single ConcatLabels or "
-                         "ConditionalBatchNormalization class count.")
+                         f"{len(generator.inputs)} inputs but no single ConcatLabels, "
+                         "ConditionalBatchNormalization or shared_embedding class count.")
     return counts.pop()
 
 
-NETWORKS = ("mlp", "dcgan", "resnet", "improved_gan_mlp")
+NETWORKS = ("mlp", "dcgan", "resnet", "improved_gan_mlp", "biggan")
+NETWORK_NAMES = {"dcgan": "DCGAN", "resnet": "ResNet", "biggan": "BigGAN"}
 
 
 def build_networks(kind: str, data_shape, latent_dim: int, *, is_image: bool,
                    hidden_units=(128, 128), base_filters: int = 64, kernel_size: int = 5,
                    norm: str = "batch", spectral_norm: bool = False, num_outputs: int = 1,
                    minibatch_kernels: int = 0, discriminator: str = "classifier",
-                   embedding_dim: int = 32, num_classes: int = 0, conditioning: str = ""):
+                   embedding_dim: int = 32, num_classes: int = 0, conditioning: str = "",
+                   attention_resolution: int = -1, shared_embedding_dim: int = 128):
     """(generator, discriminator) for data of `data_shape`, from a config's network keys.
+
+    "biggan" gives BigGAN's networks (`networks.biggan`; `base_filters` is their ch,
+    `attention_resolution` where their self-attention sits, -1 their default, 0 none),
+    conditioned by projection ("projection") or unconditional; its G takes
+    `shared_embedding_dim` of class embedding.
 
     "improved_gan_mlp" gives Salimans et al.'s MNIST MLPs: `hidden_units` are D's widths
     (their (1000, 500, 250, 250, 250)), G's are theirs, (500, 500).
@@ -434,9 +443,12 @@ def build_networks(kind: str, data_shape, latent_dim: int, *, is_image: bool,
     if kind not in NETWORKS:
         raise ValueError(f"networks.kind must be one of {NETWORKS}, got {kind!r}.")
     if kind != "mlp" and (not is_image or len(data_shape) != 3):
-        raise ValueError(f"{kind.upper() if kind == 'dcgan' else 'ResNet'} networks need images "
+        raise ValueError(f"{NETWORK_NAMES.get(kind, kind)} networks need images "
                          f"[H, W, C]; this data has shape {tuple(data_shape)}: use networks.kind='mlp'.")
     _check_conditioning(num_classes, conditioning)
+    if kind == "biggan":
+        return _biggan_networks(data_shape, latent_dim, base_filters, num_outputs, discriminator, num_classes,
+                                conditioning, attention_resolution, shared_embedding_dim, spectral_norm)
     if kind == "improved_gan_mlp":
         if conditioning or discriminator != "classifier":
             raise ValueError("improved_gan_mlp (Salimans et al.'s MNIST networks) builds an unconditional "
@@ -468,3 +480,25 @@ def build_networks(kind: str, data_shape, latent_dim: int, *, is_image: bool,
                                                minibatch_kernels, **conditional)
     return generator, dcgan_discriminator(data_shape, base_filters, kernel_size, norm, spectral_norm,
                                           num_outputs, minibatch_kernels, **conditional)
+
+
+def _biggan_networks(data_shape, latent_dim, base_filters, num_outputs, discriminator, num_classes,
+                     conditioning, attention_resolution, shared_embedding_dim, spectral_norm):
+    from gan_zoo.networks import biggan  # which builds on this module's helpers
+
+    if conditioning == "concat" or discriminator == "autoencoder":
+        raise ValueError("BigGAN's networks are conditioned by projection (networks.conditioning="
+                         "\"projection\": conditional batch norm in G, a projection head in D) or "
+                         "unconditional (\"\"); "
+                         "they have no label concatenation and no autoencoder D.")
+    if not spectral_norm:
+        raise ValueError("BigGAN has spectral norm in G and D (Brock et al. 2019, sec. 3): set "
+                         "networks.spectral_norm=True.")
+    g_classes = num_classes if conditioning else 0
+    d_classes = g_classes if discriminator == "classifier" else 0  # ACGAN's D classifies instead
+    if discriminator == "auxiliary_classifier":
+        num_outputs = 1 + num_classes
+    generator = biggan.biggan_generator(data_shape, latent_dim, base_filters, g_classes, attention_resolution,
+                                        shared_embedding_dim)
+    return generator, biggan.biggan_discriminator(data_shape, base_filters, d_classes, num_outputs,
+                                                  attention_resolution)

@@ -34,6 +34,10 @@ CASES = {  # name: (variant, constructor arguments, networks)
     "hinge_dcgan_r1": ("hinge", {"penalties": {"r1": 1.0}}, "dcgan"),  # the hinge configs' D
     "gan_lazy_r1": ("gan", {"penalties": {"r1": 1.0}, "penalty_interval": 2}, "mlp"),  # its own D update
     "gan_dcgan_r1": ("gan", {"penalties": {"r1": 1.0}}, "dcgan"),  # the penalty pass leaves D's BN statistics
+    # BigGAN's networks (self-attention, G's batch norms conditioned on z's chunks, spectral
+    # norm throughout) with orthogonal regularization and the reused generator pass.
+    "biggan": ("hinge", {"generator_penalties": {"orthogonal": 0.01}, "reuse_generator_pass": True},
+               "biggan"),
 }
 
 
@@ -61,12 +65,13 @@ def fixed_noise(gan):
 
 def build(variant, hyper, kind):
     cls = models.VARIANTS[variant]
-    shape = (16, 16, 1) if kind == "dcgan" else (2,)  # 16: D has a batch-norm layer
-    g, d = networks.build_networks(kind, shape, LATENT, is_image=kind == "dcgan", hidden_units=(16, 16),
+    image = kind in ("dcgan", "biggan")
+    shape = (16, 16, 1) if image else (2,)  # 16: D has a batch-norm layer
+    g, d = networks.build_networks(kind, shape, LATENT, is_image=image, hidden_units=(16, 16),
                                    base_filters=4, kernel_size=3, embedding_dim=4,
                                    discriminator=cls.discriminator_kind,
                                    num_outputs=3 if cls.needs_labels else 1,
-                                   spectral_norm=variant == "hinge")
+                                   spectral_norm=variant == "hinge")  # and so BigGAN's
     rng = np.random.default_rng(0)
     for v in [*g.weights, *d.weights]:
         values = rng.normal(scale=0.3, size=v.shape)

@@ -1,6 +1,7 @@
 """Save trained GANs as .keras on one backend; load them and train on under another.
 
-`python keras_file.py save DIR VARIANT...` trains two steps of each variant and writes
+`python keras_file.py save DIR VARIANT...` trains two steps of each variant (or of
+"biggan", the hinge GAN on conditional BigGAN networks) and writes
 DIR/VARIANT.keras and DIR/VARIANT.npy (generate(16, seed=0)); `python keras_file.py load
 DIR VARIANT...` loads them under KERAS_BACKEND, checks the samples, both optimizers' step
 counts and Adam's moments, trains two more steps and prints JSON {variant: figures}.
@@ -18,20 +19,37 @@ from gan_zoo import models, networks
 MODE, FOLDER, *VARIANTS = sys.argv[1:]
 
 
+# "biggan": the hinge GAN on BigGAN's conditional networks (16 x 16 images, 3 classes).
+BIGGAN_SHAPE, BIGGAN_CLASSES = (16, 16, 1), 3
+
+
 def real_data(gan):
-    x = np.random.default_rng(0).normal(size=(64 * gan.d_steps, 2)).astype("float32")
+    shape = BIGGAN_SHAPE if gan.conditional else (2,)
+    x = np.random.default_rng(0).normal(size=(64 * gan.d_steps, *shape)).astype("float32")
+    if gan.conditional:
+        return x, np.arange(len(x)) % BIGGAN_CLASSES
     y = np.tile(np.arange(-1, 7), len(x) // 8)
     return (x, y) if gan.needs_labels else (x, None)
 
 
 def save(variant):
     keras.utils.set_random_seed(0)
+    if variant == "biggan":
+        g, d = networks.build_networks("biggan", BIGGAN_SHAPE, 3, is_image=True, base_filters=4,
+                                       spectral_norm=True, num_classes=BIGGAN_CLASSES,
+                                       conditioning="projection")
+        gan = models.VARIANTS["hinge"](g, d, latent_dim=3, seed=0, num_classes=BIGGAN_CLASSES,
+                                       generator_penalties={"orthogonal": 1e-4})
+        return train_and_save(gan, variant)
     cls = models.VARIANTS[variant]
     g, d = networks.build_networks("mlp", (2,), 2, is_image=False, hidden_units=(16, 16), embedding_dim=4,
                                    discriminator=cls.discriminator_kind,
                                    num_outputs=7 if cls.needs_labels else 1,
                                    minibatch_kernels=4 if variant == "improved_gan" else 0)
-    gan = cls(g, d, latent_dim=2, seed=0)
+    return train_and_save(cls(g, d, latent_dim=2, seed=0), variant)
+
+
+def train_and_save(gan, variant):
     gan.compile(g_optimizer=keras.optimizers.Adam(1e-3), d_optimizer=keras.optimizers.Adam(1e-3))
     x, y = real_data(gan)
     gan.fit(x, y, batch_size=32, epochs=1, verbose=0, shuffle=False)
