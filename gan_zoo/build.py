@@ -102,7 +102,8 @@ def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
                 minibatch_kernels=net.minibatch_kernels, embedding_dim=net.embedding_dim,
                 discriminator=variant.discriminator_kind, conditioning=conditioning,
                 num_classes=info.num_classes if conditioning else 0,
-                attention_resolution=net.attention_resolution, shared_embedding_dim=net.shared_embedding_dim)
+                attention_resolution=net.attention_resolution, shared_embedding_dim=net.shared_embedding_dim,
+                mapping_layers=net.mapping_layers, style_mixing=net.style_mixing, seed=config.seed)
         gan = variant(generator=generator, discriminator=discriminator, seed=config.seed,
                       reuse_generator_pass=config.train.reuse_generator_pass,
                       ema_decay=config.train.ema_decay or None,
@@ -132,6 +133,7 @@ def penalty_arguments(config) -> dict:
     generator = {name: float(weight) for name, weight in config.generator_penalties.items() if weight}
     if generator:
         arguments["generator_penalties"] = generator
+        arguments["generator_penalty_interval"] = config.train.generator_penalty_interval
     weights = {name: float(weight) for name, weight in config.penalties.items() if weight}
     if not weights:
         return arguments

@@ -68,7 +68,8 @@ def default_config() -> ml_collections.ConfigDict:
         {option: default for name in penalties.PENALTIES
          for option, default in penalties.options_of(name).items()})
     # Generator penalties (penalties.GENERATOR_PENALTIES), {name: weight}, 0 = off, e.g.
-    # --config.generator_penalties.orthogonal=1e-4 (BigGAN's orthogonal regularization).
+    # --config.generator_penalties.orthogonal=1e-4 (BigGAN's orthogonal regularization),
+    # --config.generator_penalties.path_length=2 (StyleGAN2's path length regularization).
     c.generator_penalties = ml_collections.ConfigDict({name: 0.0 for name in penalties.GENERATOR_PENALTIES})
 
     c.networks = ml_collections.ConfigDict()
@@ -90,6 +91,10 @@ def default_config() -> ml_collections.ConfigDict:
     # shared class embedding.
     c.networks.attention_resolution = -1
     c.networks.shared_embedding_dim = 128
+    # StyleGAN2 (networks.kind="stylegan2"): the mapping network's depth and the probability
+    # of style mixing in training.
+    c.networks.mapping_layers = 8
+    c.networks.style_mixing = 0.9
 
     for name in ("g_optimizer", "d_optimizer"):  # Radford et al. 2016: Adam(2e-4, 0.5)
         c[name] = ml_collections.ConfigDict(
@@ -108,6 +113,7 @@ def default_config() -> ml_collections.ConfigDict:
     c.train.diff_augment = ""  # a DiffAugment policy, e.g. "color,translation,cutout" ("": off; images only)
     c.train.ema_decay = 0.0  # > 0: G's weights averaged with this decay for samples and export (BaseGAN)
     c.train.penalty_interval = 1  # N > 1: the penalties lazily, N times weighted in every N-th D update
+    c.train.generator_penalty_interval = 1  # the same for config.generator_penalties and G's updates
     c.train.reuse_generator_pass = True  # see BaseGAN; the toy presets keep Algorithm 1's fresh pass
     # Train steps per call into the backend; callbacks and logs run once per call. 0: up to 10
     # on a GPU, as the callback intervals allow, else 1 (build.resolve_steps_per_execution).
@@ -171,6 +177,7 @@ def validate(config) -> None:
                 "train.sample_every": config.train.sample_every,
                 "train.num_samples": config.train.num_samples,
                 "train.penalty_interval": config.train.penalty_interval,
+                "train.generator_penalty_interval": config.train.generator_penalty_interval,
                 "eval.num_samples": config.eval.num_samples + 1,  # 0 is allowed: no evaluation
                 "model.latent_dim": config.model.latent_dim, "model.d_steps": config.model.d_steps,
                 "g_optimizer.learning_rate": config.g_optimizer.learning_rate,

@@ -41,7 +41,7 @@ def test_one_step_gives_the_same_weights_as_on_tensorflow(steps, backend):
     tf_step, other = steps["tensorflow"], steps[backend]
     assert tf_step.keys() == other.keys()
     cases = {key.split("/")[0] for key in tf_step}
-    assert len(cases) == 16
+    assert len(cases) == 17
     for key in tf_step:
         np.testing.assert_allclose(other[key], tf_step[key], rtol=1e-4, atol=2e-6, err_msg=key)
 

@@ -206,7 +206,9 @@ def load_generator(workdir: str | None, generator_path: str | None, dataset: str
 
 
 def latent_dim(generator) -> int:
-    """The size of z, a generator's (first) input."""
+    """The size of z, a generator's (first) input (StyleGAN2's, a subclassed model, says it)."""
+    if isinstance(getattr(generator, "latent_dim", None), int):
+        return generator.latent_dim
     return int(generator.inputs[0].shape[-1])
 
 

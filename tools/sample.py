@@ -13,6 +13,12 @@ Writes into --output_dir (default: the workdir's samples/final/):
                       vector down each column (style in columns, class in rows); their
                       samples.png draws classes uniformly, and row i of the
                       interpolations keeps class i mod K
+  style_mixing.png    StyleGAN2 generators (Karras et al. 2019, Figure 3): the first row
+                      holds sources A, the first column sources B, and each other image
+                      takes its coarse styles (the first half of the layers' w) from its
+                      row's B and the rest from its column's A
+  truncation.png      StyleGAN2 generators: a row per seed, w truncated towards the mean
+                      w_avg + psi (w - w_avg) for psi in --truncation_psis across
 """
 
 import json
@@ -30,6 +36,37 @@ _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 64, "Images in the grid.", lo
 _ROWS = flags.DEFINE_integer("interpolations", 8, "Latent paths.", lower_bound=1)
 _STEPS = flags.DEFINE_integer("steps", 10, "Points along each path.", lower_bound=2)
 _SEED = flags.DEFINE_integer("seed", 0, "Seed of the noise.")
+_PSIS = flags.DEFINE_list("truncation_psis", ["1", "0.8", "0.6", "0.4", "0.2", "0"],
+                          "StyleGAN2: the truncation psi of each column of truncation.png.")
+
+
+def style_figures(generator, latent: int, seed: int, psis: list[float], sources: int = 5) -> dict:
+    """{"style_mixing": grid, "truncation": grid} of a StyleGAN2 generator (its `styles`
+    and `synthesis`), as the module's docstring draws them."""
+    import numpy as np
+    from keras import ops
+
+    from gan_zoo import pictures
+
+    rng = np.random.default_rng(seed)
+    z_a, z_b = (rng.standard_normal((sources, latent)).astype("float32") for _ in range(2))
+    ws_a, ws_b = (ops.convert_to_numpy(generator.styles(z)) for z in (z_a, z_b))
+
+    def images(ws):
+        return np.asarray(ops.convert_to_numpy(ops.cast(generator.synthesis(ws), "float32")))
+
+    layers_of_w = ws_a.shape[1:]
+    coarse = layers_of_w[0] // 2
+    mixed = np.concatenate([np.repeat(ws_b[:, None, :coarse], sources, 1),  # [row B, column A, layer, w]
+                            np.repeat(ws_a[None, :, coarse:], sources, 0)], axis=2)
+    top, left = images(ws_a), images(ws_b)
+    cells = images(mixed.reshape(-1, *layers_of_w)).reshape(sources, sources, *top.shape[1:])
+    rows = [np.concatenate([np.full_like(top[:1], -1.0), top])]  # a blank corner, then the sources A
+    rows += [np.concatenate([left[i : i + 1], cells[i]]) for i in range(sources)]
+    average = ops.convert_to_numpy(generator.w_average)
+    sweep = np.stack([average + psi * (ws_a - average) for psi in psis], axis=1).reshape(-1, *layers_of_w)
+    return {"style_mixing": pictures.image_grid(np.concatenate(rows), sources + 1),
+            "truncation": pictures.image_grid(images(sweep), len(psis))}
 
 
 def slerp(z0, z1, steps: int):
@@ -91,6 +128,12 @@ def main(argv):
             inputs, columns = pictures.class_grid_inputs(generate.num_classes, latent, _SEED.value)
             grid = np.asarray(generator.predict(inputs, verbose=0), np.float32)
             figures["class_grid"] = pictures.image_grid(grid, columns)
+        if hasattr(generator, "styles") and hasattr(generator, "synthesis"):
+            try:
+                psis = [float(psi) for psi in _PSIS.value]
+            except ValueError:
+                fail(f"--truncation_psis takes numbers, got {','.join(_PSIS.value)}.")
+            figures.update(style_figures(generator, latent, _SEED.value, psis))
     elif samples.shape[-1] == 1:
         figures = {"samples": pictures.density_plot(None, dataset, step, samples)}
     elif samples.shape[-1] == 2 and toy:

@@ -15,7 +15,15 @@ import inspect
 import os
 
 from gan_zoo.config import ConfigError
-from zoo_configs.common import BIGGAN_DATASETS, TOYS, biggan_config, conditional_config, zoo_config
+from zoo_configs.common import (
+    BIGGAN_DATASETS,
+    STYLEGAN2_DATASETS,
+    TOYS,
+    biggan_config,
+    conditional_config,
+    stylegan2_config,
+    zoo_config,
+)
 
 TFDS = ("mnist", "cifar10")
 # The field's standard protocols beyond CIFAR-10 (common.STANDARD_PROTOCOLS), through tfds.
@@ -58,7 +66,12 @@ REGISTRY = {
        for model, datasets in CONDITIONAL_PRESETS.items() for dataset in datasets},
     # BigGAN's networks and training choices (common.BIGGAN) over the hinge loss.
     **{f"biggan_{dataset}": functools.partial(biggan_config, dataset) for dataset in BIGGAN_DATASETS},
+    # StyleGAN2's networks and training choices (common.STYLEGAN2) over the non-saturating loss.
+    **{f"stylegan2_{dataset}": functools.partial(stylegan2_config, dataset)
+       for dataset in STYLEGAN2_DATASETS},
 }
+# The presets whose argument is a folder of images: zoo:<name>:PATH.
+FOLDER_PRESETS = {name for name in REGISTRY if name.rsplit("_", 1)[-1].startswith(FOLDER_PRESET)}
 FOLDER = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -79,7 +92,7 @@ def get(name: str):
     folder ("gan_folder:/data/faces"); an unknown name is a ConfigError naming the
     closest ones."""
     name, _, arg = name.partition(":")
-    if name.endswith(f"_{FOLDER_PRESET}") and name in REGISTRY:
+    if name in FOLDER_PRESETS:
         if not arg:
             raise ConfigError(f"zoo config {name!r} trains on a folder of your images: give it as "
                               f"--config=zoo:{name}:PATH (class sub-folders give labels).")

@@ -227,6 +227,47 @@ def biggan_config(dataset: str):
     return config
 
 
+# Karras et al. 2020 (StyleGAN2), config F: the non-saturating loss; Adam(2e-3, 0, 0.99) for
+# both networks; R1 taken lazily every 16th D update; path length regularization (weight 2)
+# every 4th G step; style mixing (0.9); a moving average of G for samples, over 10k images
+# (0.5 ** (batch / 10_000) a step); z and w of 512. R1's gamma depends on the data set (10
+# on FFHQ at 1024 px); the presets take StyleGAN2-ADA's heuristic 0.0002 res^2 / batch.
+STYLEGAN2 = {"learning_rate": 2e-3, "betas": (0.0, 0.99), "r1_interval": 16, "path_length": 2.0,
+             "path_length_interval": 4, "ema_images": 10_000, "latent_dim": 512, "base_filters": 512,
+             "batch_size": 32}
+# What each data set changes: the embedded digits (28 px, from a 7 x 7 constant) at 64
+# channels and z of 128, for CPU-sized runs; a folder at 64 or 256 px.
+STYLEGAN2_DATASETS = {
+    "stacked_mnist": {"base_filters": 64, "latent_dim": 128,
+                      "train": {"epochs": 20, "steps_per_epoch": 300}},
+    "cifar10": {"train": {"epochs": 500, "steps_per_epoch": 1000}},
+    "folder": {"image_size": 256, "train": {"epochs": 100, "steps_per_epoch": 1000}},
+    "folder64": {"image_size": 64, "train": {"epochs": 100, "steps_per_epoch": 1000}},
+}
+
+
+def stylegan2_config(dataset: str):
+    """StyleGAN2 (`STYLEGAN2`, networks.kind="stylegan2") on `dataset`, with its
+    `STYLEGAN2_DATASETS` changes, over the GAN's non-saturating loss and the data set's
+    preset ("folder64": a folder at 64 px)."""
+    settings = {**STYLEGAN2, **STYLEGAN2_DATASETS[dataset]}
+    config = zoo_config("gan", "folder" if dataset.startswith("folder") else dataset)
+    config.image_size = settings.get("image_size", config.image_size)
+    config.model.latent_dim = settings["latent_dim"]
+    config.networks.update({"kind": "stylegan2", "base_filters": settings["base_filters"]})
+    for optimizer in (config.g_optimizer, config.d_optimizer):
+        optimizer.update({"name": "adam", "learning_rate": settings["learning_rate"]})
+        optimizer.beta_1, optimizer.beta_2 = settings["betas"]
+    batch = settings["batch_size"]
+    size = config.image_size or NATIVE_SIZES[dataset]
+    config.penalties.r1 = round(0.0002 * size ** 2 / batch, 6)
+    config.generator_penalties.path_length = settings["path_length"]
+    config.train.update({"batch_size": batch, "penalty_interval": settings["r1_interval"],
+                         "generator_penalty_interval": settings["path_length_interval"],
+                         "ema_decay": round(0.5 ** (batch / settings["ema_images"]), 6), **settings["train"]})
+    return config
+
+
 def with_aids(config, arg: str, name: str, *, r1: float = 1.0, ema_decay: float = 0.99,
               learning_rate: float | None = None, betas: tuple[float, float] | None = None,
               penalty_interval: int = 1, epochs: int | None = None):

@@ -1,9 +1,11 @@
 """Reusable layers from Salimans et al. 2016, "Improved Techniques for Training GANs",
 WGAN's weight clipping as a Keras constraint, spectral and weight normalization,
-DiffAugment, conditional batch norms, and SAGAN's self-attention.
+DiffAugment, conditional batch norms, SAGAN's self-attention and StyleGAN2's layers.
 
 Ordinary serializable Keras layers and constraints, usable in anyone's networks. The
-newer ones live in a module each (`self_attention`, `linear_conditional_batch_norm`).
+newer ones live in modules of their own: SAGAN's `self_attention`, BigGAN's
+`linear_conditional_batch_norm`, and StyleGAN2's `equalized` learning rate, `fir`
+resampling filter and `modulated_conv` (with the minibatch standard deviation).
 """
 
 import keras
@@ -393,10 +395,13 @@ class SpectralNormalization(keras.layers.SpectralNormalization):
             return self.layer(inputs)
 
 
+from gan_zoo.layers.equalized import EqualizedConv2D, EqualizedDense  # noqa: E402
+from gan_zoo.layers.fir import FIRFilter  # noqa: E402
 from gan_zoo.layers.linear_conditional_batch_norm import LinearConditionalBatchNormalization  # noqa: E402
+from gan_zoo.layers.modulated_conv import MinibatchStdDev, ModulatedConv2D  # noqa: E402
 from gan_zoo.layers.self_attention import SelfAttention  # noqa: E402
 
-__all__ = ["ConcatLabels", "ConditionalBatchNormalization", "DiffAugment",
-           "LinearConditionalBatchNormalization", "MinibatchDiscrimination", "SelfAttention",
-           "SpectralNormalization", "VirtualBatchNormalization", "WeightClip", "WeightNormalization",
-           "with_features"]
+__all__ = ["ConcatLabels", "ConditionalBatchNormalization", "DiffAugment", "EqualizedConv2D",
+           "EqualizedDense", "FIRFilter", "LinearConditionalBatchNormalization", "MinibatchDiscrimination",
+           "MinibatchStdDev", "ModulatedConv2D", "SelfAttention", "SpectralNormalization",
+           "VirtualBatchNormalization", "WeightClip", "WeightNormalization", "with_features"]

@@ -82,9 +82,12 @@ class BaseGAN(keras.Model):
         Adam's settings as they are. 1 (default): every update, as the penalties'
         papers have it.
       generator_penalties: {name: weight} of generator penalties
-        (`models.penalties.GENERATOR_PENALTIES`), e.g. {"orthogonal": 1e-4} (BigGAN); each is
-        logged, unweighted, under its name, and G's loss without them as
-        `g_adversarial_loss` (`g_loss` is G's whole objective).
+        (`models.penalties.GENERATOR_PENALTIES`), e.g. {"orthogonal": 1e-4} (BigGAN) or
+        {"path_length": 2.0} (StyleGAN2); each is logged, unweighted, under its name, and
+        G's loss without them as `g_adversarial_loss` (`g_loss` is G's whole objective).
+      generator_penalty_interval: N > 1 takes the generator penalties lazily, N times
+        weighted in every N-th update of G (StyleGAN2's path length: 4), as
+        `penalty_interval` does for D's.
       discriminator_constraint: a Keras constraint applied to every discriminator weight
         after every discriminator update, e.g. `gan_zoo.layers.WeightClip(0.01)`.
       ema_decay: keep an exponential moving average of G's weights (Yazici et al. 2019;
@@ -134,6 +137,7 @@ class BaseGAN(keras.Model):
         penalty_options: dict | None = None,
         penalty_interval: int = 1,
         generator_penalties: dict | None = None,
+        generator_penalty_interval: int = 1,
         discriminator_constraint=None,
         ema_decay: float | None = None,
         lr_decay_steps: int | None = None,
@@ -161,6 +165,13 @@ class BaseGAN(keras.Model):
         self.generator_penalties = {
             check_choice("generator penalty", name, penalty_lib.GENERATOR_PENALTIES): _weight(name, weight)
             for name, weight in (generator_penalties or {}).items()}
+        self.generator_penalty_interval = _positive_int("generator_penalty_interval",
+                                                        generator_penalty_interval)
+        if "path_length" in self.generator_penalties:
+            penalty_lib.check_path_length_generator(generator)
+            # a in (||J_w^T y|| - a)^2: the moving mean of the lengths, trained state to resume.
+            self.path_length_mean = self.add_weight(shape=(), initializer="zeros", trainable=False,
+                                                    name="path_length_mean", aggregation="mean")
         self.discriminator_constraint = keras.constraints.get(discriminator_constraint)
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
         if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
@@ -427,17 +438,31 @@ class BaseGAN(keras.Model):
         """(objective + sum of weight * penalty, logs) for a variant's G objective and its
         logs: with generator penalties, `g_loss` (as given) is logged as
         `g_adversarial_loss`, and `g_loss` becomes G's whole objective, beside each penalty
-        by name. A penalty of the weights (a scalar) is scaled with `average_scalar`, one
-        per example averaged as the loss is."""
+        by name. Each penalty is a scalar, scaled with `average_scalar`. With a
+        `generator_penalty_interval` N > 1, N * weight * penalty in every N-th update of G
+        only (the others neither compute nor log them), as `penalty_interval` for D."""
         if not self.generator_penalties:
             return objective, logs
+
+        def penalties():
+            return {name: ops.cast(penalty_lib.GENERATOR_PENALTIES[name](self, fake, labels), "float32")
+                    for name in self.generator_penalties}
+
+        interval = self.generator_penalty_interval
+        if interval == 1:
+            values, scale = penalties(), 1.0
+        else:
+            due = ops.equal(self.g_optimizer.iterations % interval, 0)
+            values = self.stepper.cond(due, penalties, lambda: {name: ops.zeros(()) for name in
+                                                               self.generator_penalties})
+            scale = interval * ops.cast(due, "float32")
         g_loss = logs["g_loss"]
         logs = {**logs, "g_adversarial_loss": g_loss}
         for name, weight in self.generator_penalties.items():
-            value = ops.cast(penalty_lib.GENERATOR_PENALTIES[name](self, fake, labels), "float32")
-            objective = objective + (self.average(weight * value) if len(value.shape)
-                                     else self.average_scalar(weight * value))
-            g_loss, logs[name] = g_loss + weight * value, value
+            value = values[name]
+            objective = objective + self.average_scalar(scale * weight * value)
+            g_loss = g_loss + scale * weight * value
+            logs[name] = value if interval == 1 else (value, scale / interval)
         return objective, {**logs, "g_loss": g_loss}
 
     def generator_step(self, real, labels=None, recorded=None) -> dict:
@@ -563,6 +588,7 @@ class BaseGAN(keras.Model):
             "penalty_options": dict(self.penalty_options),
             "penalty_interval": self.penalty_interval,
             "generator_penalties": dict(self.generator_penalties),
+            "generator_penalty_interval": self.generator_penalty_interval,
             "discriminator_constraint": keras.constraints.serialize(self.discriminator_constraint),
             "ema_decay": self.ema_decay,
             "lr_decay_steps": self.lr_decay_steps,
@@ -589,6 +615,8 @@ class BaseGAN(keras.Model):
             "noise_seed": self.seed_generator.state,
             **({"generator_average": list(self.generator_average)} if self.ema_decay else {}),
             **({"augment_seed": self.augment.seed_generator.state} if self.augment is not None else {}),
+            **({"path_length_mean": self.path_length_mean}
+               if "path_length" in self.generator_penalties else {}),
         }
 
 

@@ -62,8 +62,8 @@ PENALTIES = {"gradient_penalty": gradient_penalty, "r1": r1, "r2": r2, "dragan":
 
 # -- Generator penalties, for `BaseGAN(generator_penalties={name: weight})`: each takes the
 # GAN, the generated samples of G's step and their labels, and returns the unweighted
-# penalty, a scalar (a term of the weights) or one value per example; the base adds
-# weight * penalty to G's objective and logs it under its name.
+# penalty, a scalar; the base adds weight * penalty to G's objective and logs it under its
+# name.
 
 
 def generator_kernels(generator) -> list:
@@ -79,7 +79,42 @@ def orthogonal(gan, fake, labels=None):
                for w in generator_kernels(gan.generator))
 
 
-GENERATOR_PENALTIES = {"orthogonal": orthogonal}
+PATH_LENGTH_DECAY = 0.01  # of the moving mean a (Karras et al. 2020, sec. 3.2)
+
+
+def check_path_length_generator(generator):
+    """The path length penalty differentiates G's synthesis network in w: G must be a
+    `networks.StyleGAN2Generator` (or have its `styles` and `synthesis`)."""
+    if not (hasattr(generator, "styles") and hasattr(generator, "synthesis")):
+        raise ValueError("The path length penalty needs a generator with a mapping and a synthesis network "
+                         "(networks.kind=\"stylegan2\"); this one maps z to images in one piece.")
+
+
+def path_length(gan, fake, labels=None):
+    """mean (||J_w^T y||_2 - a)^2 (Karras et al. 2020, StyleGAN2, eq. 4): J_w the Jacobian of
+    the synthesis network in w (one w per layer, as in training: with style mixing),
+    y ~ N(0, I) / sqrt(H W) an image of noise, a the moving mean of the lengths (decay
+    0.01, `PATH_LENGTH_DECAY`; constant to the gradient, as the paper's "long-running
+    average"), over half the batch (the authors' pl_batch_shrink 2). Their weight is 2,
+    taken every 4th G step (`generator_penalty_interval`)."""
+    generator = gan.generator
+    n = max(1, ops.shape(fake)[0] // 2)
+    ws = generator.styles(gan.sample_noise(n), training=True, update_average=False)
+    height, width = fake.shape[1], fake.shape[2]
+    y = gan.normal((n, *fake.shape[1:])) / math.sqrt(height * width)
+
+    def projected(w, training=True):
+        return ops.sum(ops.cast(generator.synthesis(w, training=True), "float32") * y, axis=(1, 2, 3))
+
+    gradients = ops.cast(gan.stepper.input_gradient(projected, ws), "float32")  # [n, num_ws, w_dim]
+    lengths = ops.sqrt(ops.mean(ops.sum(ops.square(gradients), axis=2), axis=1))
+    previous = gan.path_length_mean.value
+    mean = previous + PATH_LENGTH_DECAY * (ops.stop_gradient(ops.mean(lengths)) - previous)
+    gan.path_length_mean.assign(mean)
+    return ops.mean(ops.square(lengths - mean))
+
+
+GENERATOR_PENALTIES = {"orthogonal": orthogonal, "path_length": path_length}
 
 
 def options_of(name: str) -> dict:

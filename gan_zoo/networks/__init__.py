@@ -1,5 +1,5 @@
 """Builders of generators and discriminators: MLP (toys), DCGAN, ResNet and BigGAN, each
-unconditional or class-conditional."""
+unconditional or class-conditional, and StyleGAN2's."""
 
 from gan_zoo.networks.biggan import biggan_discriminator, biggan_generator
 from gan_zoo.networks.builders import (
@@ -17,11 +17,13 @@ from gan_zoo.networks.builders import (
     resnet_discriminator,
     resnet_generator,
 )
+from gan_zoo.networks.stylegan2 import StyleGAN2Generator, stylegan2_discriminator
 
 __all__ = [
     "CONDITIONINGS",
     "NETWORKS",
     "PRECISIONS",
+    "StyleGAN2Generator",
     "autoencoder_discriminator",
     "biggan_discriminator",
     "biggan_generator",
@@ -34,4 +36,5 @@ __all__ = [
     "precision_policy",
     "resnet_discriminator",
     "resnet_generator",
+    "stylegan2_discriminator",
 ]

@@ -401,7 +401,7 @@ def _all_layers(layer) -> list:
 def generator_classes(generator: keras.Model) -> int:
     """The number of classes a generator is conditioned on (0 when it takes z alone), read
     from its conditioning layers: what a loaded generator.keras needs to draw labels."""
-    if len(generator.inputs) == 1:
+    if len(getattr(generator, "inputs", None) or [None]) == 1:  # a subclassed G (StyleGAN2's) takes z
         return 0
     counts = {layer.num_classes for layer in _all_layers(generator)
               if isinstance(layer, (ConcatLabels, ConditionalBatchNormalization))}
@@ -414,8 +414,8 @@ def generator_classes(generator: keras.Model) -> int:
     return counts.pop()
 
 
-NETWORKS = ("mlp", "dcgan", "resnet", "improved_gan_mlp", "biggan")
-NETWORK_NAMES = {"dcgan": "DCGAN", "resnet": "ResNet", "biggan": "BigGAN"}
+NETWORKS = ("mlp", "dcgan", "resnet", "improved_gan_mlp", "biggan", "stylegan2")
+NETWORK_NAMES = {"dcgan": "DCGAN", "resnet": "ResNet", "biggan": "BigGAN", "stylegan2": "StyleGAN2"}
 
 
 def build_networks(kind: str, data_shape, latent_dim: int, *, is_image: bool,
@@ -423,13 +423,18 @@ def build_networks(kind: str, data_shape, latent_dim: int, *, is_image: bool,
                    norm: str = "batch", spectral_norm: bool = False, num_outputs: int = 1,
                    minibatch_kernels: int = 0, discriminator: str = "classifier",
                    embedding_dim: int = 32, num_classes: int = 0, conditioning: str = "",
-                   attention_resolution: int = -1, shared_embedding_dim: int = 128):
+                   attention_resolution: int = -1, shared_embedding_dim: int = 128,
+                   mapping_layers: int = 8, style_mixing: float = 0.9, seed: int | None = None):
     """(generator, discriminator) for data of `data_shape`, from a config's network keys.
 
     "biggan" gives BigGAN's networks (`networks.biggan`; `base_filters` is their ch,
     `attention_resolution` where their self-attention sits, -1 their default, 0 none),
     conditioned by projection ("projection") or unconditional; its G takes
     `shared_embedding_dim` of class embedding.
+
+    "stylegan2" gives StyleGAN2's (`networks.stylegan2`; `base_filters` is its widest
+    layer, 512 in the paper), unconditional, with `mapping_layers` in the mapping network
+    and style mixing with probability `style_mixing`; `seed` seeds G's noise inputs.
 
     "improved_gan_mlp" gives Salimans et al.'s MNIST MLPs: `hidden_units` are D's widths
     (their (1000, 500, 250, 250, 250)), G's are theirs, (500, 500).
@@ -449,6 +454,9 @@ def build_networks(kind: str, data_shape, latent_dim: int, *, is_image: bool,
     if kind == "biggan":
         return _biggan_networks(data_shape, latent_dim, base_filters, num_outputs, discriminator, num_classes,
                                 conditioning, attention_resolution, shared_embedding_dim, spectral_norm)
+    if kind == "stylegan2":
+        return _stylegan2_networks(data_shape, latent_dim, base_filters, num_outputs, discriminator,
+                                   conditioning, mapping_layers, style_mixing, seed)
     if kind == "improved_gan_mlp":
         if conditioning or discriminator != "classifier":
             raise ValueError("improved_gan_mlp (Salimans et al.'s MNIST networks) builds an unconditional "
@@ -502,3 +510,16 @@ def _biggan_networks(data_shape, latent_dim, base_filters, num_outputs, discrimi
                                         shared_embedding_dim)
     return generator, biggan.biggan_discriminator(data_shape, base_filters, d_classes, num_outputs,
                                                   attention_resolution)
+
+
+def _stylegan2_networks(data_shape, latent_dim, base_filters, num_outputs, discriminator, conditioning,
+                        mapping_layers, style_mixing, seed):
+    from gan_zoo.networks import stylegan2  # which builds on this module's helpers
+
+    if conditioning or discriminator == "autoencoder":
+        raise ValueError("StyleGAN2's networks here are unconditional with a classifier D: set "
+                         "networks.conditioning to \"\" and use a variant with one (gan, hinge, ...).")
+    generator = stylegan2.StyleGAN2Generator(data_shape, latent_dim, base_filters, mapping_layers,
+                                             style_mixing, seed=seed)
+    generator.build((None, latent_dim))
+    return generator, stylegan2.stylegan2_discriminator(data_shape, base_filters, num_outputs)

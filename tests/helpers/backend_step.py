@@ -38,6 +38,11 @@ CASES = {  # name: (variant, constructor arguments, networks)
     # norm throughout) with orthogonal regularization and the reused generator pass.
     "biggan": ("hinge", {"generator_penalties": {"orthogonal": 0.01}, "reuse_generator_pass": True},
                "biggan"),
+    # StyleGAN2's networks (modulated convolutions, the FIR filter, minibatch stddev) with
+    # R1 and path length regularization; its noise inputs held at strength 0 and style
+    # mixing off, whose draws are each backend's own random numbers.
+    "stylegan2": ("gan", {"penalties": {"r1": 1.0}, "generator_penalties": {"path_length": 2.0}},
+                  "stylegan2"),
 }
 
 
@@ -65,17 +70,20 @@ def fixed_noise(gan):
 
 def build(variant, hyper, kind):
     cls = models.VARIANTS[variant]
-    image = kind in ("dcgan", "biggan")
+    image = kind in ("dcgan", "biggan", "stylegan2")
     shape = (16, 16, 1) if image else (2,)  # 16: D has a batch-norm layer
     g, d = networks.build_networks(kind, shape, LATENT, is_image=image, hidden_units=(16, 16),
                                    base_filters=4, kernel_size=3, embedding_dim=4,
                                    discriminator=cls.discriminator_kind,
                                    num_outputs=3 if cls.needs_labels else 1,
-                                   spectral_norm=variant == "hinge")  # and so BigGAN's
+                                   spectral_norm=variant == "hinge",  # and so BigGAN's
+                                   mapping_layers=2, style_mixing=0.0)
     rng = np.random.default_rng(0)
     for v in [*g.weights, *d.weights]:
         values = rng.normal(scale=0.3, size=v.shape)
         v.assign((np.abs(values) + 1.0 if "variance" in v.path else values).astype(v.dtype))
+        if "noise_strength" in v.path:
+            v.assign(0.0)
     gan = cls(g, d, latent_dim=LATENT, seed=0, **hyper)
     gan.compile(g_optimizer=keras.optimizers.SGD(0.05), d_optimizer=keras.optimizers.SGD(0.05))
     fixed_noise(gan)
@@ -93,6 +101,8 @@ def main(out):
         logs = gan.fit(x, y if gan.needs_labels else None, batch_size=BATCH, epochs=1, shuffle=False,
                        verbose=0).history
         for i, v in enumerate([*gan.generator.weights, *gan.discriminator.weights]):
+            if "noise_strength" in v.path:  # its gradient weighs each backend's own noise draws
+                continue
             results[f"{name}/weight{i}"] = np.asarray(v.numpy())
             results[f"{name}/start{i}"] = start[i]
         for key, values in logs.items():
