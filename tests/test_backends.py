@@ -64,12 +64,12 @@ def run_helper(backend: str, *args) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-# A critic from every backend; labels, minibatch discrimination and BigGAN's networks from
-# some. Each backend
+# A critic from every backend; labels, minibatch discrimination, BigGAN's and StyleGAN2's
+# networks from some. Each backend
 # saves once and loads once, round the ring.
 @pytest.mark.parametrize("saved_on,loaded_on,variants", [
     ("tensorflow", "jax", ["wgan_gp", "semi_supervised", "biggan"]),
-    ("jax", "torch", ["wgan_gp", "improved_gan"]),
+    ("jax", "torch", ["wgan_gp", "improved_gan", "stylegan2"]),
     ("torch", "tensorflow", ["wgan_gp", "semi_supervised"])])
 def test_a_gan_saved_on_one_backend_loads_on_another_and_trains_on(tmp_path, saved_on, loaded_on, variants):
     """The .keras file carries G, D and both optimizers' state (Adam's moments, step

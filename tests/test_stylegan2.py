@@ -3,6 +3,7 @@ networks at every size with the authors' parameter counts, style mixing and trun
 W, path length regularization through the trainer, and the zoo's presets."""
 
 import math
+import os
 
 import keras
 import numpy as np
@@ -262,3 +263,35 @@ def test_the_sample_tools_style_mixing_grid_and_truncation_sweep():
     # Each mixed image differs from both its sources: coarse styles from B, the rest from A.
     mixed, source_a, source_b = cell(mixing, 1, 1), cell(mixing, 0, 1), cell(mixing, 1, 0)
     assert not np.array_equal(mixed, source_a) and not np.array_equal(mixed, source_b)
+
+
+# XLA on CPU is deterministic as it is; TensorFlow would need its process-wide switch.
+@pytest.mark.backends("jax")
+@pytest.mark.skipif(BACKEND != "jax", reason="bitwise without deterministic kernels: JAX only")
+def test_a_stylegan2_run_resumes_bitwise_where_it_stopped(tmp_path):
+    """The Stacked MNIST preset, narrow, with both lazy penalties due within the run: 4
+    generator steps straight, or 2 and then 2 more, end with the same bits in every
+    checkpointed variable (the noise and mixing seeds, the mean of w, a of the path
+    length penalty, G's average)."""
+    import zoo_configs
+    from gan_zoo import train
+
+    def final_state(workdir, epochs):
+        config = zoo_configs.get("stylegan2_stacked_mnist")
+        config.model.latent_dim = 8
+        config.networks.update({"base_filters": 4, "mapping_layers": 2})
+        config.train.update({"batch_size": 8, "steps_per_epoch": 2, "epochs": epochs, "checkpoint_every": 2,
+                             "sample_every": 2, "num_samples": 4, "penalty_interval": 2,
+                             "generator_penalty_interval": 2})
+        config.eval.num_samples = 0
+        train.train_and_evaluate(config, workdir, verbose=0)
+        return dict(np.load(os.path.join(workdir, "checkpoints", f"ckpt-{2 * epochs}.npz")))
+
+    straight = final_state(str(tmp_path / "straight"), 2)
+    final_state(str(tmp_path / "resumed"), 1)
+    resumed = final_state(str(tmp_path / "resumed"), 2)
+    assert straight.keys() == resumed.keys()
+    assert any(k.startswith("path_length_mean") for k in straight) and any(k.startswith("generator_seeds")
+                                                                           for k in straight)
+    for name in straight:
+        np.testing.assert_array_equal(straight[name], resumed[name], err_msg=name)

@@ -617,6 +617,9 @@ class BaseGAN(keras.Model):
             **({"augment_seed": self.augment.seed_generator.state} if self.augment is not None else {}),
             **({"path_length_mean": self.path_length_mean}
                if "path_length" in self.generator_penalties else {}),
+            # The seeds of G's own draws (StyleGAN2's noise inputs and style mixing), which
+            # Keras keeps among a model's variables but not its weights.
+            **({"generator_seeds": seeds} if (seeds := _random_state(self.generator)) else {}),
         }
 
 
@@ -633,6 +636,12 @@ def _num_classes(num_classes, generator: keras.Model) -> int:
         raise ValueError("The generator takes [z, labels]: pass num_classes (the number of classes) to "
                          "the GAN.")
     return int(num_classes)
+
+
+def _random_state(model: keras.Model) -> list:
+    """The variables of `model` that are not its weights: its layers' seed generators."""
+    weights = {id(w) for w in model.weights}
+    return [v for v in model.variables if id(v) not in weights]
 
 
 def _positive_int(name: str, value) -> int:

@@ -1,7 +1,7 @@
 """Save trained GANs as .keras on one backend; load them and train on under another.
 
 `python keras_file.py save DIR VARIANT...` trains two steps of each variant (or of
-"biggan", the hinge GAN on conditional BigGAN networks) and writes
+"biggan" or "stylegan2", GANs on those networks) and writes
 DIR/VARIANT.keras and DIR/VARIANT.npy (generate(16, seed=0)); `python keras_file.py load
 DIR VARIANT...` loads them under KERAS_BACKEND, checks the samples, both optimizers' step
 counts and Adam's moments, trains two more steps and prints JSON {variant: figures}.
@@ -19,12 +19,13 @@ from gan_zoo import models, networks
 MODE, FOLDER, *VARIANTS = sys.argv[1:]
 
 
-# "biggan": the hinge GAN on BigGAN's conditional networks (16 x 16 images, 3 classes).
-BIGGAN_SHAPE, BIGGAN_CLASSES = (16, 16, 1), 3
+# "biggan": the hinge GAN on BigGAN's conditional networks (16 x 16 images, 3 classes);
+# "stylegan2": the GAN on StyleGAN2's networks with path length regularization.
+IMAGE_SHAPE, BIGGAN_CLASSES = (16, 16, 1), 3
 
 
 def real_data(gan):
-    shape = BIGGAN_SHAPE if gan.conditional else (2,)
+    shape = IMAGE_SHAPE if len(gan.discriminator.input_shape) == 4 else (2,)
     x = np.random.default_rng(0).normal(size=(64 * gan.d_steps, *shape)).astype("float32")
     if gan.conditional:
         return x, np.arange(len(x)) % BIGGAN_CLASSES
@@ -34,8 +35,13 @@ def real_data(gan):
 
 def save(variant):
     keras.utils.set_random_seed(0)
+    if variant == "stylegan2":
+        g, d = networks.build_networks("stylegan2", IMAGE_SHAPE, 4, is_image=True, base_filters=4,
+                                       mapping_layers=2)
+        gan = models.VARIANTS["gan"](g, d, latent_dim=4, seed=0, generator_penalties={"path_length": 2.0})
+        return train_and_save(gan, variant)
     if variant == "biggan":
-        g, d = networks.build_networks("biggan", BIGGAN_SHAPE, 3, is_image=True, base_filters=4,
+        g, d = networks.build_networks("biggan", IMAGE_SHAPE, 3, is_image=True, base_filters=4,
                                        spectral_norm=True, num_classes=BIGGAN_CLASSES,
                                        conditioning="projection")
         gan = models.VARIANTS["hinge"](g, d, latent_dim=3, seed=0, num_classes=BIGGAN_CLASSES,
