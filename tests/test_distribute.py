@@ -15,7 +15,7 @@ from test_train_tool import TINY, run_tool
 VARIANTS = ["gan", "wgan_gp", "ebgan", "improved_gan", "gan+lazy_r1", "hinge+spectral_norm",
             "gan+linear_decay"]
 # WGAN's reference schedule (a loop of 100 critic updates) runs on JAX's DataParallel only.
-DATA_PARALLEL_VARIANTS = [*VARIANTS, "wgan+reference_schedule"]
+DATA_PARALLEL_VARIANTS = [*VARIANTS, "wgan+reference_schedule", "gan+biggan", "gan+stylegan2"]
 # Layer norm's full second derivatives in every replica's penalty pass (TensorFlow only).
 MIRRORED_VARIANTS = [*VARIANTS, "wgan_gp+layer_norm_critic"]
 # Across two processes, the two whose step couples the batch most (the critic's penalty,
@@ -68,7 +68,9 @@ def test_one_data_parallel_step_on_jax_equals_one_device(data_parallel_steps, va
     device, with no gathering."""
     result = data_parallel_steps[variant]
     assert result["devices"] == 2  # the weights really were placed on both devices
-    assert result["max_weight_diff"] < 1e-6
+    # StyleGAN2's demodulation (rsqrt of sums over a split batch's reductions) and its
+    # path length's second derivatives carry the reduction order further: 1.9e-5 measured.
+    assert result["max_weight_diff"] < (1e-4 if variant == "gan+stylegan2" else 1e-6)
     if variant == "wgan+reference_schedule":  # the first generator step's burst of critic updates
         assert result["d_updates"] == 100
     for key, value in result["single_logs"].items():

@@ -39,10 +39,14 @@ EPSILON = 1e-5  # of every batch norm, as the authors' code
 SHARED_EMBEDDING_DIM = 128  # the paper's
 
 
-def default_attention_resolution(image_size: int) -> int:
+def default_attention_resolution(image_shape) -> int:
     """64 at 128 px and above (the paper's tables); half the image below, after G's
-    next-to-last block and D's first (StudioGAN's CIFAR placement: 16 at 32 px)."""
-    return 64 if image_size >= 128 else image_size // 2
+    next-to-last block and D's first (StudioGAN's CIFAR placement: 16 at 32 px); none
+    where G has no block at that size (8 px, from a 4 x 4 start)."""
+    size = image_shape[0]
+    if size >= 128:
+        return 64
+    return size // 2 if size // 2 > upsamplings(image_shape)[1] else 0
 
 
 def _initializer():
@@ -109,7 +113,7 @@ def biggan_generator(image_shape, latent_dim: int, base_filters: int = 96, num_c
                          f"block, one for its input): latent_dim must be a multiple of {n + 1}, got "
                          f"{latent_dim}.")
     resolutions = [size * 2 ** (i + 1) for i in range(n)]
-    attention_resolution = (default_attention_resolution(image_shape[0]) if attention_resolution < 0
+    attention_resolution = (default_attention_resolution(image_shape) if attention_resolution < 0
                             else attention_resolution)
     _check_attention(attention_resolution, resolutions, "generator")
 
@@ -159,7 +163,7 @@ def biggan_discriminator(image_shape, base_filters: int = 96, num_classes: int =
         downsamplings = max(1, n - 1)
         widths, downsample = (SMALL_WIDTH,) * (downsamplings + 2), [True] * downsamplings + [False, False]
     resolutions = [image_shape[0] // 2 ** sum(downsample[: i + 1]) for i in range(len(widths))]
-    attention_resolution = (default_attention_resolution(image_shape[0]) if attention_resolution < 0
+    attention_resolution = (default_attention_resolution(image_shape) if attention_resolution < 0
                             else attention_resolution)
     _check_attention(attention_resolution, resolutions, "discriminator")
 

@@ -13,8 +13,9 @@ OPTIONS = {"lazy_r1": {"penalties": {"r1": 1.0}, "penalty_interval": 2},  # R1 i
            "reference_schedule": {"reference_schedule": True, "d_steps": 2},  # 100 critic updates
            # the rates assigned inside the step (in replica context under tf.distribute)
            "linear_decay": {"lr_decay_steps": 2, "d_steps": 2}}
-# or other networks with the extras (mirrored_step.py alone builds the layer-norm critic).
-NETWORK_OPTIONS = ("spectral_norm", "layer_norm_critic")
+# or other networks with the extras (mirrored_step.py alone builds the layer-norm critic;
+# data_parallel_step.py alone BigGAN's and StyleGAN2's, with their generator penalties).
+NETWORK_OPTIONS = ("spectral_norm", "layer_norm_critic", "biggan", "stylegan2")
 
 
 def parse(variant: str):
