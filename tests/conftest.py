@@ -73,3 +73,22 @@ def toy_networks(dim: int = 1, latent_dim: int = 4, hidden=(64, 64)):
 
 def adam(lr=5e-4):
     return keras.optimizers.Adam(lr, beta_1=0.5)
+
+
+def straight_and_resumed(config, tmp_path, steps: int = 2) -> tuple[dict, dict]:
+    """The last checkpoint (JAX's npz) of `config` trained for 2 x `steps` generator steps
+    in one run, and in two runs of `steps` on one workdir, as {name: array} each."""
+    import numpy as np
+
+    from gan_zoo import train
+
+    def final_state(workdir, epochs):
+        config.train.update({"steps_per_epoch": steps, "epochs": epochs, "checkpoint_every": steps,
+                             "sample_every": steps})
+        config.eval.num_samples = 0
+        train.train_and_evaluate(config, workdir, verbose=0)
+        return dict(np.load(os.path.join(workdir, "checkpoints", f"ckpt-{steps * epochs}.npz")))
+
+    straight = final_state(str(tmp_path / "straight"), 2)
+    final_state(str(tmp_path / "resumed"), 1)
+    return straight, final_state(str(tmp_path / "resumed"), 2)

@@ -2,14 +2,13 @@
 orthogonal regularization against their equations written out here, the networks at
 every size, the generator penalties through the trainer, and the zoo's presets."""
 
-import os
 
 import keras
 import numpy as np
 import pytest
 from keras import ops
 
-from conftest import BACKEND, numpy
+from conftest import BACKEND, numpy, straight_and_resumed
 from gan_zoo import backends, build, callbacks, data, layers, losses, models, networks
 from gan_zoo.config import validate
 from gan_zoo.models import penalties
@@ -220,20 +219,11 @@ def test_a_biggan_run_resumes_bitwise_where_it_stopped(tmp_path):
     then 2 more in the same workdir, end with the same bits in every checkpointed
     variable (spectral norm's u, the batch norms' statistics, G's average, the noise)."""
     import zoo_configs
-    from gan_zoo import train
 
-    def final_state(workdir, epochs):
-        config = zoo_configs.get("biggan_mnist_subset")
-        config.networks.base_filters = 2
-        config.train.update({"batch_size": 8, "steps_per_epoch": 2, "epochs": epochs, "checkpoint_every": 2,
-                             "sample_every": 2, "num_samples": 4})
-        config.eval.num_samples = 0
-        train.train_and_evaluate(config, workdir, verbose=0)
-        return dict(np.load(os.path.join(workdir, "checkpoints", f"ckpt-{2 * epochs}.npz")))
-
-    straight = final_state(str(tmp_path / "straight"), 2)
-    final_state(str(tmp_path / "resumed"), 1)
-    resumed = final_state(str(tmp_path / "resumed"), 2)
+    config = zoo_configs.get("biggan_mnist_subset")
+    config.networks.base_filters = 2
+    config.train.update({"batch_size": 8, "num_samples": 4})
+    straight, resumed = straight_and_resumed(config, tmp_path)
     assert straight.keys() == resumed.keys() and any("generator_average" in k for k in straight)
     for name in straight:
         np.testing.assert_array_equal(straight[name], resumed[name], err_msg=name)

@@ -3,14 +3,13 @@ networks at every size with the authors' parameter counts, style mixing and trun
 W, path length regularization through the trainer, and the zoo's presets."""
 
 import math
-import os
 
 import keras
 import numpy as np
 import pytest
 from keras import ops
 
-from conftest import BACKEND, numpy
+from conftest import BACKEND, numpy, straight_and_resumed
 from gan_zoo import backends, build, data, layers, models, networks
 from gan_zoo.config import validate
 from gan_zoo.models import penalties
@@ -274,22 +273,13 @@ def test_a_stylegan2_run_resumes_bitwise_where_it_stopped(tmp_path):
     checkpointed variable (the noise and mixing seeds, the mean of w, a of the path
     length penalty, G's average)."""
     import zoo_configs
-    from gan_zoo import train
 
-    def final_state(workdir, epochs):
-        config = zoo_configs.get("stylegan2_stacked_mnist")
-        config.model.latent_dim = 8
-        config.networks.update({"base_filters": 4, "mapping_layers": 2})
-        config.train.update({"batch_size": 8, "steps_per_epoch": 2, "epochs": epochs, "checkpoint_every": 2,
-                             "sample_every": 2, "num_samples": 4, "penalty_interval": 2,
-                             "generator_penalty_interval": 2})
-        config.eval.num_samples = 0
-        train.train_and_evaluate(config, workdir, verbose=0)
-        return dict(np.load(os.path.join(workdir, "checkpoints", f"ckpt-{2 * epochs}.npz")))
-
-    straight = final_state(str(tmp_path / "straight"), 2)
-    final_state(str(tmp_path / "resumed"), 1)
-    resumed = final_state(str(tmp_path / "resumed"), 2)
+    config = zoo_configs.get("stylegan2_stacked_mnist")
+    config.model.latent_dim = 8
+    config.networks.update({"base_filters": 4, "mapping_layers": 2})
+    config.train.update({"batch_size": 8, "num_samples": 4, "penalty_interval": 2,
+                         "generator_penalty_interval": 2})
+    straight, resumed = straight_and_resumed(config, tmp_path)
     assert straight.keys() == resumed.keys()
     assert any(k.startswith("path_length_mean") for k in straight) and any(k.startswith("generator_seeds")
                                                                            for k in straight)
