@@ -108,18 +108,24 @@ NOTES["mnist_subset_conditional"] = (
 
 
 def table_key(variant: str, dataset: str) -> str:
-    """The table a config's row goes in: its data set's, or its conditional table."""
-    from zoo_configs.common import CONDITIONAL
+    """The table a config's row goes in: its data set's, or its conditional table (the
+    conditional models', and a field network's preset that is conditional on that set)."""
+    from gan_zoo.config import load_zoo_config
+    from zoo_configs.common import CONDITIONAL, FIELD_NETWORK_CONFIGS
 
-    return f"{dataset}_conditional" if variant in CONDITIONAL else dataset
+    conditional = variant in CONDITIONAL or (
+        variant in FIELD_NETWORK_CONFIGS
+        and bool(load_zoo_config(f"{variant}_{dataset}").networks.conditioning))
+    return f"{dataset}_conditional" if conditional else dataset
 
 
 def config_names() -> list[str]:
-    """Every variant, paper-network and conditional config name, in table order."""
+    """Every variant, paper-network, conditional and field-network config name, in table order."""
     from gan_zoo import models
-    from zoo_configs.common import CONDITIONAL, PAPER_NETWORK_CONFIGS
+    from zoo_configs.common import CONDITIONAL, FIELD_NETWORK_CONFIGS, PAPER_NETWORK_CONFIGS
 
-    return list(dict.fromkeys([*models.VARIANTS, *PAPER_NETWORK_CONFIGS, *CONDITIONAL]))
+    return list(dict.fromkeys([*models.VARIANTS, *PAPER_NETWORK_CONFIGS, *CONDITIONAL,
+                               *FIELD_NETWORK_CONFIGS]))
 
 
 def describe(run: dict) -> str:

@@ -156,6 +156,10 @@ TOYS = ("ring8", "grid25")
 # zoo_configs/<name>_<dataset>.py (benchmarks/results.py lists their rows too).
 PAPER_NETWORK_CONFIGS = ("semi_supervised_mlp",)  # Salimans et al.'s MNIST MLPs
 
+# Presets of the field's networks over a variant (`biggan_config`, `stylegan2_config`):
+# benchmarks/results.py lists their rows as it lists the variants'.
+FIELD_NETWORK_CONFIGS = ("biggan", "stylegan2")
+
 # Class-conditional configs: name -> (variant, the networks' conditioning).
 CONDITIONAL = {
     "cgan": ("gan", "concat"),  # Mirza & Osindero 2014 on DCGAN networks
