@@ -3,13 +3,14 @@ networks at every size with the authors' parameter counts, style mixing and trun
 W, path length regularization through the trainer, and the zoo's presets."""
 
 import math
+import os
 
 import keras
 import numpy as np
 import pytest
 from keras import ops
 
-from conftest import BACKEND, numpy, straight_and_resumed
+from conftest import BACKEND, REPO, numpy, straight_and_resumed
 from gan_zoo import backends, build, data, layers, models, networks
 from gan_zoo.config import validate
 from gan_zoo.models import penalties
@@ -244,7 +245,10 @@ def test_stylegan2_presets_validate_and_build():
 
 
 def test_the_sample_tools_style_mixing_grid_and_truncation_sweep():
-    from gan_zoo_tools.sample import style_figures
+    import sys
+
+    sys.path.insert(0, os.path.join(REPO, "tools"))
+    from sample import style_figures  # as test_train_tool.py imports it: absl defines its flags once
 
     g, _ = stylegan2(8)
     g(tensor(np.random.default_rng(9).normal(size=(4, 8))), training=True)  # a mean of w

@@ -29,7 +29,7 @@ FIELD_NETWORKS = {"biggan": {"spectral_norm": True, "generator_penalties": {"ort
 
 
 def data_shape(gan):
-    return (8, 8, 1) if len(gan.discriminator.input_shape) == 4 else (2,)
+    return (8, 8, 1) if len(gan.discriminator.inputs[0].shape) == 4 else (2,)
 
 
 def build(variant):

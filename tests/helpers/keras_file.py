@@ -25,7 +25,7 @@ IMAGE_SHAPE, BIGGAN_CLASSES = (16, 16, 1), 3
 
 
 def real_data(gan):
-    shape = IMAGE_SHAPE if len(gan.discriminator.input_shape) == 4 else (2,)
+    shape = IMAGE_SHAPE if len(gan.discriminator.inputs[0].shape) == 4 else (2,)
     x = np.random.default_rng(0).normal(size=(64 * gan.d_steps, *shape)).astype("float32")
     if gan.conditional:
         return x, np.arange(len(x)) % BIGGAN_CLASSES
