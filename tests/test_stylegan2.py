@@ -289,3 +289,13 @@ def test_a_stylegan2_run_resumes_bitwise_where_it_stopped(tmp_path):
                                                                            for k in straight)
     for name in straight:
         np.testing.assert_array_equal(straight[name], resumed[name], err_msg=name)
+
+
+def test_stylegan2_refuses_what_it_cannot_build():
+    with pytest.raises(ValueError, match="mapping_layers must be a positive integer, got -1"):
+        networks.build_networks("stylegan2", (8, 8, 3), 8, is_image=True, mapping_layers=-1)
+    with pytest.raises(ValueError, match="style_mixing is a probability"):
+        stylegan2(8, style_mixing=1.5)
+    with pytest.raises(ValueError, match="unconditional with a classifier D"):
+        networks.build_networks("stylegan2", (8, 8, 3), 8, is_image=True, num_classes=3,
+                                conditioning="projection")

@@ -23,6 +23,7 @@ from keras import layers, ops
 
 from gan_zoo.layers import EqualizedConv2D, EqualizedDense, FIRFilter, MinibatchStdDev, ModulatedConv2D
 from gan_zoo.networks.builders import OUTPUT_DTYPE, upsamplings
+from gan_zoo.values import is_number
 
 MAPPING_LAYERS = 8
 MAPPING_LR_MULTIPLIER = 0.01
@@ -56,6 +57,10 @@ class StyleGAN2Generator(keras.Model):
         self.image_shape, self.latent_dim = tuple(int(s) for s in image_shape), int(latent_dim)
         self.base_filters, self.mapping_layers = int(base_filters), int(mapping_layers)
         self.style_mixing, self.seed = float(style_mixing), seed
+        for name, value in (("mapping_layers", mapping_layers), ("base_filters", base_filters),
+                            ("latent_dim", latent_dim)):
+            if not is_number(value, integer=True) or value < 1:
+                raise ValueError(f"StyleGAN2's {name} must be a positive integer, got {value!r}.")
         if not 0.0 <= self.style_mixing <= 1.0:
             raise ValueError(f"style_mixing is a probability, got {style_mixing!r}.")
         n, self.start = upsamplings(self.image_shape)
