@@ -76,8 +76,9 @@ def adam(lr=5e-4):
 
 
 def straight_and_resumed(config, tmp_path, steps: int = 2) -> tuple[dict, dict]:
-    """The last checkpoint (JAX's npz) of `config` trained for 2 x `steps` generator steps
-    in one run, and in two runs of `steps` on one workdir, as {name: array} each."""
+    """The last checkpoint (JAX's npz, torch's pt) of `config` trained for 2 x `steps`
+    generator steps in one run, and in two runs of `steps` on one workdir, as {name:
+    array} each."""
     import numpy as np
 
     from gan_zoo import train
@@ -87,7 +88,12 @@ def straight_and_resumed(config, tmp_path, steps: int = 2) -> tuple[dict, dict]:
                              "sample_every": steps})
         config.eval.num_samples = 0
         train.train_and_evaluate(config, workdir, verbose=0)
-        return dict(np.load(os.path.join(workdir, "checkpoints", f"ckpt-{steps * epochs}.npz")))
+        path = os.path.join(workdir, "checkpoints", f"ckpt-{steps * epochs}")
+        if BACKEND == "torch":
+            import torch
+
+            return {name: t.numpy() for name, t in torch.load(f"{path}.pt", weights_only=True).items()}
+        return dict(np.load(f"{path}.npz"))
 
     straight = final_state(str(tmp_path / "straight"), 2)
     final_state(str(tmp_path / "resumed"), 1)
