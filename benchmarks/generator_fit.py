@@ -13,13 +13,15 @@ spread of G's outputs over z (the standard deviation across the N outputs, avera
 pixels) beside the images' own.
 """
 
-import json
+import dataclasses
+import functools
 import sys
 import time
 
 from absl import app, flags
 
-from gan_zoo_tools.common import parse_flags
+from gan_zoo_tools.common import fail, parse_flags
+from measure import fit_pairs, write_figures
 
 _CONFIGS = flags.DEFINE_list("configs", ["gan_stacked_mnist", "stylegan2_stacked_mnist"], "Zoo config names.")
 _PAIRS = flags.DEFINE_integer("pairs", 64, "How many (z, image) pairs.", lower_bound=1)
@@ -27,33 +29,86 @@ _STEPS = flags.DEFINE_integer("fit_steps", 600, "Optimizer steps per generator."
 _EVERY = flags.DEFINE_integer("every", 100, "Record the error every this many steps.", lower_bound=1)
 _OPTIMIZER_FROM = flags.DEFINE_string("optimizer_from", "", "A zoo config whose G optimizer every "
                                       "generator takes (empty: each its own config's).")
+_PAD_TO = flags.DEFINE_integer("pad_to", 0, "Pad the images to this size (with -1, the data's floor) "
+                               "and build every G at it; 0: the data's own size.", lower_bound=0)
+_AUTHORS = flags.DEFINE_string("stylegan2_ada_pytorch", "", "A checkout of NVlabs/stylegan2-ada-pytorch: "
+                               "its Generator is fit beside each StyleGAN2 config's, at the same widths "
+                               "(needs a power-of-two size: --pad_to).")
 _OUTPUT = flags.DEFINE_string("output", None, "Write the JSON figures here.")
 
 
-def fit_pairs(generator, optimizer, z, images, steps: int, every: int) -> list[dict]:
-    """Train `generator` to map z[i] to images[i] (mean squared error, the whole set as
-    one batch) for `steps` steps; {"step", "mse", "output_spread"} every `every` steps."""
-    import keras
+def authors_generator_class(checkout: str):
+    """`training.networks.Generator` of a stylegan2-ada-pytorch checkout."""
+    sys.path.insert(0, checkout)
+    try:
+        from training.networks import Generator
+    except ImportError as error:
+        fail(f"--stylegan2_ada_pytorch={checkout} is not a stylegan2-ada-pytorch checkout: {error}")
+    return Generator
 
-    generator.compile(optimizer=optimizer, loss="mse")
+
+def fit_authors_generator(checkout: str, config, z, images, spec) -> list[dict]:
+    """stylegan2-ada-pytorch's Generator (`training/networks.py` of `checkout`) at
+    `config`'s widths, z and w sizes and mapping depth, in float32, fit as `fit_pairs` fits
+    ours, by torch's Adam at `spec`'s rate and betas; noise random in training, constant
+    for the outputs' spread."""
+    import torch
+
+    generator_class = authors_generator_class(checkout)
+    size, width = images.shape[1], config.networks.base_filters
+    torch.manual_seed(config.seed)
+    generator = generator_class(z_dim=z.shape[1], c_dim=0, w_dim=z.shape[1], img_resolution=size,
+                          img_channels=images.shape[-1],
+                          mapping_kwargs={"num_layers": config.networks.mapping_layers},
+                          synthesis_kwargs={"channel_base": 64 * width, "channel_max": width,
+                                            "num_fp16_res": 0, "conv_clamp": None})
+    x, z = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), torch.from_numpy(z)
+    no_labels = torch.zeros(len(z), 0)
+    optimizer = torch.optim.Adam(generator.parameters(), lr=spec.learning_rate,
+                                 betas=(spec.beta_1, spec.beta_2))
     curve = []
-    for step in range(every, steps + 1, every):
-        history = generator.fit(z, images, batch_size=len(z), epochs=every, verbose=0, shuffle=False)
-        outputs = keras.ops.convert_to_numpy(generator(z, training=False))
-        curve.append({"step": step, "mse": float(history.history["loss"][-1]),
-                      "output_spread": float(outputs.std(axis=0).mean())})
+    for step in range(1, _STEPS.value + 1):
+        loss = torch.mean((generator(z, no_labels, noise_mode="random") - x) ** 2)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if step % _EVERY.value == 0:
+            with torch.no_grad():
+                outputs = generator(z, no_labels, noise_mode="const")
+            curve.append({"step": step, "mse": loss.item(),
+                          "output_spread": float(torch.std(outputs, dim=0, correction=0).mean())})
     return curve
+
+
+def pairs_of(config, build):
+    """(images, z, info) of `config`: its data set's first --pairs images, padded to
+    --pad_to, and as many fixed z; `info` describes the padded images."""
+    import numpy as np
+
+    dataset, info = build.load_data(config)
+    batch = next(iter(dataset))
+    images = np.asarray(batch[0] if isinstance(batch, tuple | list) else batch, "float32")
+    if _PAD_TO.value:
+        margin = _PAD_TO.value - images.shape[1]
+        if margin < 0:
+            fail(f"--pad_to={_PAD_TO.value} is smaller than the images ({images.shape[1]}).")
+        sides = (margin // 2, margin - margin // 2)
+        images = np.pad(images, ((0, 0), sides, sides, (0, 0)), constant_values=-1.0)
+        info = dataclasses.replace(info, shape=images.shape[1:])
+    z = np.random.default_rng(config.seed).normal(size=(len(images), config.model.latent_dim))
+    return images, z.astype("float32"), info
 
 
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     import keras
-    import numpy as np
 
     import zoo_configs
     from gan_zoo import build, devices
 
+    if _AUTHORS.value:
+        authors_generator_class(_AUTHORS.value)  # a wrong path fails before anything trains
     results = {"machine": devices.machine(), "command": " ".join(["python", *sys.argv]), "configs": {}}
     for name in _CONFIGS.value:
         config = zoo_configs.get(name)
@@ -61,23 +116,27 @@ def main(argv):
         if config.networks.get("style_mixing"):
             config.networks.style_mixing = 0.0
         keras.utils.set_random_seed(config.seed)
-        dataset, info = build.load_data(config)
-        batch = next(iter(dataset))
-        images = np.asarray(batch[0] if isinstance(batch, tuple | list) else batch, "float32")
-        z = np.random.default_rng(config.seed).normal(size=(_PAIRS.value, config.model.latent_dim))
-        generator = build.build_gan(config, info).generator
-        started = time.time()
+        images, z, info = pairs_of(config, build)
         spec = (zoo_configs.get(_OPTIMIZER_FROM.value) if _OPTIMIZER_FROM.value else config).g_optimizer
-        curve = fit_pairs(generator, build.make_optimizer(spec), z.astype("float32"), images,
-                          _STEPS.value, _EVERY.value)
-        results["configs"][name] = {"curve": curve, "image_spread": float(images.std(axis=0).mean()),
-                                    "g_optimizer": spec.to_dict(),
-                                    "seconds": round(time.time() - started, 1)}
-        print(f"{name}: mse {curve[-1]['mse']:.4f} after {curve[-1]['step']} steps, output spread "
-              f"{curve[-1]['output_spread']:.3f} (images {results['configs'][name]['image_spread']:.3f})")
+        runs = {name: functools.partial(fit_pairs, build.build_gan(config, info).generator,
+                                        build.make_optimizer(spec), steps=_STEPS.value, every=_EVERY.value)}
+        if _AUTHORS.value and config.networks.kind == "stylegan2":
+            size = images.shape[1]
+            if size & (size - 1):
+                fail(f"The authors' generator needs a power-of-two size, not {size}: give --pad_to.")
+            runs[f"{name} (stylegan2-ada-pytorch's G)"] = functools.partial(
+                fit_authors_generator, _AUTHORS.value, config, spec=spec)
+        for label, fit in runs.items():
+            started = time.time()
+            curve = fit(z=z, images=images)
+            spread = float(images.std(axis=0).mean())
+            results["configs"][label] = {"curve": curve, "image_spread": spread,
+                                         "image_shape": list(images.shape[1:]), "g_optimizer": spec.to_dict(),
+                                         "seconds": round(time.time() - started, 1)}
+            print(f"{label}: mse {curve[-1]['mse']:.4f} after {curve[-1]['step']} steps, output spread "
+                  f"{curve[-1]['output_spread']:.3f} (images {spread:.3f})")
     if _OUTPUT.value:
-        with open(_OUTPUT.value, "w") as f:
-            json.dump(results, f, indent=2)
+        write_figures(_OUTPUT.value, results)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,16 @@
-"""The generator check: a G trained on fixed (z, image) pairs, its error recorded."""
+"""The generator check: a G trained on fixed (z, image) pairs, its error recorded; the tool's
+refusals."""
+
+import os
+import subprocess
+import sys
 
 import keras
 import numpy as np
-from generator_fit import fit_pairs
 
+from conftest import REPO
 from gan_zoo import networks
+from measure import fit_pairs
 
 
 def test_fit_pairs_records_a_falling_error_every_n_steps():
@@ -19,3 +25,13 @@ def test_fit_pairs_records_a_falling_error_every_n_steps():
     assert curve[-1]["mse"] < curve[0]["mse"] < untrained and curve[-1]["mse"] < 0.6 * untrained
     outputs = keras.ops.convert_to_numpy(generator(z, training=False))
     assert curve[-1]["output_spread"] == np.float32(outputs.std(axis=0).mean())
+
+
+def test_the_tool_refuses_a_folder_that_is_not_the_authors_checkout(tmp_path):
+    output = tmp_path / "fit.json"
+    result = subprocess.run([sys.executable, os.path.join(REPO, "benchmarks", "generator_fit.py"),
+                             f"--stylegan2_ada_pytorch={tmp_path}", f"--output={output}"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and not output.exists()
+    message = f"error: --stylegan2_ada_pytorch={tmp_path} is not a stylegan2-ada-pytorch checkout"
+    assert message in result.stderr
