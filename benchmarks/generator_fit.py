@@ -105,19 +105,27 @@ def main(argv):
     import keras
 
     import zoo_configs
-    from gan_zoo import build, devices
+    from gan_zoo import build, data, devices
+    from gan_zoo.config import ConfigError
 
     if _AUTHORS.value:
         authors_generator_class(_AUTHORS.value)  # a wrong path fails before anything trains
     results = {"machine": devices.machine(), "command": " ".join(["python", *sys.argv]), "configs": {}}
-    for name in _CONFIGS.value:
-        config = zoo_configs.get(name)
+    try:  # every name resolved before anything trains
+        configs = {name: zoo_configs.get(name) for name in _CONFIGS.value}
+        shared = zoo_configs.get(_OPTIMIZER_FROM.value) if _OPTIMIZER_FROM.value else None
+    except ConfigError as error:
+        fail(str(error))
+    for name, config in configs.items():
         config.train.batch_size = _PAIRS.value
         if config.networks.get("style_mixing"):
             config.networks.style_mixing = 0.0
         keras.utils.set_random_seed(config.seed)
-        images, z, info = pairs_of(config, build)
-        spec = (zoo_configs.get(_OPTIMIZER_FROM.value) if _OPTIMIZER_FROM.value else config).g_optimizer
+        try:
+            images, z, info = pairs_of(config, build)
+        except data.DataError as error:
+            fail(f"{name}: {error}")
+        spec = (shared or config).g_optimizer
         runs = {name: functools.partial(fit_pairs, build.build_gan(config, info).generator,
                                         build.make_optimizer(spec), steps=_STEPS.value, every=_EVERY.value)}
         if _AUTHORS.value and config.networks.kind == "stylegan2":

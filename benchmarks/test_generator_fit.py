@@ -7,6 +7,7 @@ import sys
 
 import keras
 import numpy as np
+import pytest
 
 from conftest import REPO
 from gan_zoo import networks
@@ -27,11 +28,14 @@ def test_fit_pairs_records_a_falling_error_every_n_steps():
     assert curve[-1]["output_spread"] == np.float32(outputs.std(axis=0).mean())
 
 
-def test_the_tool_refuses_a_folder_that_is_not_the_authors_checkout(tmp_path):
+@pytest.mark.parametrize("flag,message", [
+    ("--stylegan2_ada_pytorch={tmp}",
+     "error: --stylegan2_ada_pytorch={tmp} is not a stylegan2-ada-pytorch checkout"),
+    ("--configs=gan_stacked_mnist,gan_stackd_mnist", "error: No zoo config named 'gan_stackd_mnist'")])
+def test_the_tool_refuses_bad_flags_before_anything_trains(tmp_path, flag, message):
     output = tmp_path / "fit.json"
     result = subprocess.run([sys.executable, os.path.join(REPO, "benchmarks", "generator_fit.py"),
-                             f"--stylegan2_ada_pytorch={tmp_path}", f"--output={output}"],
+                             flag.format(tmp=tmp_path), f"--output={output}"],
                             capture_output=True, text=True, timeout=300)
-    assert result.returncode == 2 and not output.exists()
-    message = f"error: --stylegan2_ada_pytorch={tmp_path} is not a stylegan2-ada-pytorch checkout"
-    assert message in result.stderr
+    assert result.returncode == 2 and not output.exists() and "Traceback" not in result.stderr
+    assert message.format(tmp=tmp_path) in result.stderr
