@@ -50,18 +50,18 @@ def authors_generator_class(checkout: str):
 def fit_authors_generator(checkout: str, config, z, images, spec) -> list[dict]:
     """stylegan2-ada-pytorch's Generator (`training/networks.py` of `checkout`) at
     `config`'s widths, z and w sizes and mapping depth, in float32, fit as `fit_pairs` fits
-    ours, by torch's Adam at `spec`'s rate and betas; noise random in training, constant
-    for the outputs' spread."""
+    ours, by torch's Adam at `spec`'s rate and betas (and torch's epsilon, 1e-8, where
+    Keras's is 1e-7); noise random in training, constant for the outputs' spread."""
     import torch
 
     generator_class = authors_generator_class(checkout)
     size, width = images.shape[1], config.networks.base_filters
     torch.manual_seed(config.seed)
     generator = generator_class(z_dim=z.shape[1], c_dim=0, w_dim=z.shape[1], img_resolution=size,
-                          img_channels=images.shape[-1],
-                          mapping_kwargs={"num_layers": config.networks.mapping_layers},
-                          synthesis_kwargs={"channel_base": 64 * width, "channel_max": width,
-                                            "num_fp16_res": 0, "conv_clamp": None})
+                                img_channels=images.shape[-1],
+                                mapping_kwargs={"num_layers": config.networks.mapping_layers},
+                                synthesis_kwargs={"channel_base": 64 * width, "channel_max": width,
+                                                  "num_fp16_res": 0, "conv_clamp": None})
     x, z = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), torch.from_numpy(z)
     no_labels = torch.zeros(len(z), 0)
     optimizer = torch.optim.Adam(generator.parameters(), lr=spec.learning_rate,
@@ -116,22 +116,26 @@ def main(argv):
         shared = zoo_configs.get(_OPTIMIZER_FROM.value) if _OPTIMIZER_FROM.value else None
     except ConfigError as error:
         fail(str(error))
+    prepared = {}  # every config's pairs made and checked before anything trains
     for name, config in configs.items():
         config.train.batch_size = _PAIRS.value
         if config.networks.get("style_mixing"):
             config.networks.style_mixing = 0.0
         keras.utils.set_random_seed(config.seed)
         try:
-            images, z, info = pairs_of(config, build)
+            prepared[name] = pairs_of(config, build)
         except data.DataError as error:
             fail(f"{name}: {error}")
+        size = prepared[name][0].shape[1]
+        if _AUTHORS.value and config.networks.kind == "stylegan2" and size & (size - 1):
+            fail(f"The authors' generator needs a power-of-two size, not {size}: give --pad_to.")
+    for name, config in configs.items():
+        images, z, info = prepared[name]
         spec = (shared or config).g_optimizer
+        keras.utils.set_random_seed(config.seed)
         runs = {name: functools.partial(fit_pairs, build.build_gan(config, info).generator,
                                         build.make_optimizer(spec), steps=_STEPS.value, every=_EVERY.value)}
         if _AUTHORS.value and config.networks.kind == "stylegan2":
-            size = images.shape[1]
-            if size & (size - 1):
-                fail(f"The authors' generator needs a power-of-two size, not {size}: give --pad_to.")
             runs[f"{name} (stylegan2-ada-pytorch's G)"] = functools.partial(
                 fit_authors_generator, _AUTHORS.value, config, spec=spec)
         for label, fit in runs.items():

@@ -257,19 +257,6 @@ def step_flops(gan: models.BaseGAN, batch_size: int) -> int:
 # -- the machine ----------------------------------------------------------------------------
 
 
-def fit_pairs(generator, optimizer, z, images, steps: int, every: int) -> list[dict]:
-    """Train `generator` to map z[i] to images[i] (mean squared error, the whole set as
-    one batch) for `steps` steps; {"step", "mse", "output_spread"} every `every` steps."""
-    generator.compile(optimizer=optimizer, loss="mse")
-    curve = []
-    for step in range(every, steps + 1, every):
-        history = generator.fit(z, images, batch_size=len(z), epochs=every, verbose=0, shuffle=False)
-        outputs = keras.ops.convert_to_numpy(generator(z, training=False))
-        curve.append({"step": step, "mse": float(history.history["loss"][-1]),
-                      "output_spread": float(outputs.std(axis=0).mean())})
-    return curve
-
-
 def matmul_peak(dtype: str, size: int | None = None, repeats: int = 5) -> float:
     """GFLOP/s of a size^3 matmul in `dtype` on the default device (best of `repeats`),
     compiled by the running backend."""
@@ -503,3 +490,19 @@ def quality(config, steps: int, seed_offset: int = 12345) -> dict:
                          **evaluation.evaluate_samples(model.generate, config.dataset,
                                                        config.eval.num_samples, config.seed + seed_offset)}
     return figures
+
+
+# -- the generator alone ----------------------------------------------------------------------
+
+
+def fit_pairs(generator, optimizer, z, images, steps: int, every: int) -> list[dict]:
+    """Train `generator` to map z[i] to images[i] (mean squared error, the whole set as
+    one batch) for `steps` steps; {"step", "mse", "output_spread"} every `every` steps."""
+    generator.compile(optimizer=optimizer, loss="mse")
+    curve = []
+    for step in range(every, steps + 1, every):
+        history = generator.fit(z, images, batch_size=len(z), epochs=every, verbose=0, shuffle=False)
+        outputs = keras.ops.convert_to_numpy(generator(z, training=False))
+        curve.append({"step": step, "mse": float(history.history["loss"][-1]),
+                      "output_spread": float(outputs.std(axis=0).mean())})
+    return curve

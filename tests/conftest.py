@@ -76,24 +76,19 @@ def adam(lr=5e-4):
 
 
 def straight_and_resumed(config, tmp_path, steps: int = 2) -> tuple[dict, dict]:
-    """The last checkpoint (JAX's npz, torch's pt) of `config` trained for 2 x `steps`
-    generator steps in one run, and in two runs of `steps` on one workdir, as {name:
-    array} each."""
-    import numpy as np
-
-    from gan_zoo import train
+    """The last checkpoint (an array checkpoint: JAX's npz, torch's pt) of `config` trained
+    for 2 x `steps` generator steps in one run, and in two runs of `steps` on one workdir,
+    as {name: array} each, read by the backend's own checkpoint reader."""
+    from gan_zoo import backends, train
 
     def final_state(workdir, epochs):
         config.train.update({"steps_per_epoch": steps, "epochs": epochs, "checkpoint_every": steps,
                              "sample_every": steps})
         config.eval.num_samples = 0
         train.train_and_evaluate(config, workdir, verbose=0)
-        path = os.path.join(workdir, "checkpoints", f"ckpt-{steps * epochs}")
-        if BACKEND == "torch":
-            import torch
-
-            return {name: t.numpy() for name, t in torch.load(f"{path}.pt", weights_only=True).items()}
-        return dict(np.load(f"{path}.npz"))
+        checkpoint, manager = backends.current().make_checkpoint({}, os.path.join(workdir, "checkpoints"), 1)
+        assert manager.latest_checkpoint.endswith(f"ckpt-{steps * epochs}{checkpoint.suffix}")
+        return checkpoint.read(manager.latest_checkpoint)
 
     straight = final_state(str(tmp_path / "straight"), 2)
     final_state(str(tmp_path / "resumed"), 1)
