@@ -11,6 +11,14 @@ JAX_CACHE = tempfile.mkdtemp(prefix="gan_zoo_xla_cache_")
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", JAX_CACHE)
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+# The JAX processes that the TensorFlow and torch passes spawn (one step of every variant on
+# every backend, data parallelism, the .keras ring, the tools without TensorFlow) compile
+# tiny steps once each: LLVM's optimization of XLA's CPU code costs more than it saves there
+# (about a third of their time). XLA's graph passes are the same at every level. The JAX
+# pass keeps the default, so that its trained toy GANs run the code a user's run compiles.
+XLA_FLAGS = "--xla_backend_optimization_level=0"
+if os.environ.get("KERAS_BACKEND", "tensorflow") != "jax":
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {XLA_FLAGS}".strip()
 
 # Two xdist workers on two cores: torch's OpenMP threads, one per core in each worker, spin
 # against each other and slow the eager steps of both many times over.

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import REPO
+from conftest import REPO, XLA_FLAGS
 from test_train_tool import TINY, run_tool
 
 # hinge+spectral_norm: every replica takes the same power-iteration step on u.
@@ -39,9 +39,9 @@ def mirrored_steps():
 
 @pytest.fixture(scope="session")
 def data_parallel_steps():
+    two_devices = f"--xla_force_host_platform_device_count=2 {XLA_FLAGS}"
     return one_step_each("data_parallel_step.py", {
-        "KERAS_BACKEND": "jax", "PYTHONPATH": REPO, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"},
-        DATA_PARALLEL_VARIANTS)
+        "KERAS_BACKEND": "jax", "PYTHONPATH": REPO, "XLA_FLAGS": two_devices}, DATA_PARALLEL_VARIANTS)
 
 
 @pytest.mark.xdist_group("mirrored_steps")  # one worker computes the fixture

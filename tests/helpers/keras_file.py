@@ -1,10 +1,11 @@
 """Save trained GANs as .keras on one backend; load them and train on under another.
 
-`python keras_file.py save DIR VARIANT...` trains two steps of each variant (or of
-"biggan" or "stylegan2", GANs on those networks) and writes
-DIR/VARIANT.keras and DIR/VARIANT.npy (generate(16, seed=0)); `python keras_file.py load
-DIR VARIANT...` loads them under KERAS_BACKEND, checks the samples, both optimizers' step
-counts and Adam's moments, trains two more steps and prints JSON {variant: figures}.
+`python keras_file.py [load DIR V,V...] [save DIR V,V...]`: `load` loads DIR/V.keras under
+KERAS_BACKEND, checks the samples, both optimizers' step counts and Adam's moments, and
+trains two more steps; `save` trains two steps of each variant (or of "biggan" or
+"stylegan2", GANs on those networks) and writes DIR/V.keras and DIR/V.npy
+(generate(16, seed=0)). One process may load one backend's files and save its own: it
+prints JSON {variant: figures} of what it loaded.
 """
 
 import json
@@ -15,9 +16,6 @@ import keras
 import numpy as np
 
 from gan_zoo import models, networks
-
-MODE, FOLDER, *VARIANTS = sys.argv[1:]
-
 
 # "biggan": the hinge GAN on BigGAN's conditional networks (16 x 16 images, 3 classes);
 # "stylegan2": the GAN on StyleGAN2's networks with path length regularization.
@@ -33,40 +31,41 @@ def real_data(gan):
     return (x, y) if gan.needs_labels else (x, None)
 
 
-def save(variant):
+def save(folder, variant):
     keras.utils.set_random_seed(0)
     if variant == "stylegan2":
         g, d = networks.build_networks("stylegan2", IMAGE_SHAPE, 4, is_image=True, base_filters=4,
                                        mapping_layers=2)
         gan = models.VARIANTS["gan"](g, d, latent_dim=4, seed=0, generator_penalties={"path_length": 2.0})
-        return train_and_save(gan, variant)
+        train_and_save(gan, folder, variant)
+        return
     if variant == "biggan":
         g, d = networks.build_networks("biggan", IMAGE_SHAPE, 3, is_image=True, base_filters=4,
                                        spectral_norm=True, num_classes=BIGGAN_CLASSES,
                                        conditioning="projection")
         gan = models.VARIANTS["hinge"](g, d, latent_dim=3, seed=0, num_classes=BIGGAN_CLASSES,
                                        generator_penalties={"orthogonal": 1e-4})
-        return train_and_save(gan, variant)
+        train_and_save(gan, folder, variant)
+        return
     cls = models.VARIANTS[variant]
     g, d = networks.build_networks("mlp", (2,), 2, is_image=False, hidden_units=(16, 16), embedding_dim=4,
                                    discriminator=cls.discriminator_kind,
                                    num_outputs=7 if cls.needs_labels else 1,
                                    minibatch_kernels=4 if variant == "improved_gan" else 0)
-    return train_and_save(cls(g, d, latent_dim=2, seed=0), variant)
+    train_and_save(cls(g, d, latent_dim=2, seed=0), folder, variant)
 
 
-def train_and_save(gan, variant):
+def train_and_save(gan, folder, variant):
     gan.compile(g_optimizer=keras.optimizers.Adam(1e-3), d_optimizer=keras.optimizers.Adam(1e-3))
     x, y = real_data(gan)
     gan.fit(x, y, batch_size=32, epochs=1, verbose=0, shuffle=False)
-    gan.save(os.path.join(FOLDER, f"{variant}.keras"))
-    np.save(os.path.join(FOLDER, f"{variant}.npy"), gan.generate(16, seed=0))
-    return {"g_steps": int(gan.g_optimizer.iterations)}
+    gan.save(os.path.join(folder, f"{variant}.keras"))
+    np.save(os.path.join(folder, f"{variant}.npy"), gan.generate(16, seed=0))
 
 
-def load(variant):
-    gan = keras.saving.load_model(os.path.join(FOLDER, f"{variant}.keras"))
-    same = bool(np.allclose(gan.generate(16, seed=0), np.load(os.path.join(FOLDER, f"{variant}.npy")),
+def load(folder, variant):
+    gan = keras.saving.load_model(os.path.join(folder, f"{variant}.keras"))
+    same = bool(np.allclose(gan.generate(16, seed=0), np.load(os.path.join(folder, f"{variant}.npy")),
                             atol=1e-5))
     moments = [float(np.abs(v.numpy()).sum()) for v in gan.d_optimizer.variables[2:]]
     x, y = real_data(gan)
@@ -78,4 +77,11 @@ def load(variant):
             "g_steps_after": int(gan.g_optimizer.iterations), "backend": keras.backend.backend()}
 
 
-print(json.dumps({variant: (save if MODE == "save" else load)(variant) for variant in VARIANTS}))
+loaded = {}
+for mode, folder, variants in zip(sys.argv[1::3], sys.argv[2::3], sys.argv[3::3], strict=True):
+    for variant in variants.split(","):
+        if mode == "load":
+            loaded[variant] = load(folder, variant)
+        else:
+            save(folder, variant)
+print(json.dumps(loaded))
