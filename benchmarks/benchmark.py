@@ -3,7 +3,8 @@
   python benchmarks/benchmark.py --config=zoo_configs/gan_mnist_subset.py:paper   # the default
   python benchmarks/benchmark.py --config=zoo_configs/wgan_gp_mnist_subset.py --config.train.precision=float32
   python benchmarks/benchmark.py --config=... --quality_steps=3000   # + classifier FID of both
-  python benchmarks/benchmark.py --peer=pytorch   # + PyTorch-GAN's dcgan.py loop, fp32 and bf16 (bench extra)
+  python benchmarks/benchmark.py --peer=pytorch   # + PyTorch-GAN's dcgan.py loop and PyTorch at its best
+  python benchmarks/benchmark.py --config=zoo:wgan_gp_cifar10 --peer=pytorch   # no CIFAR-10: random images
   python benchmarks/benchmark.py --backend=jax --roofline   # + XLA's bytes: the step's memory floor
 
 Prints a one-line summary and writes the full figures as JSON (--output).
@@ -36,8 +37,14 @@ _ROOFLINE = flags.DEFINE_boolean("roofline", False, "JAX: also XLA's FLOPs and b
                                  "step, the measured memory bandwidth, and the zoo step's compute and "
                                  "memory floors (one more compile per model).")
 _PEER = flags.DEFINE_enum("peer", "none", ["none", "pytorch"], "Also time, in this process, the loop a "
-                          "PyTorch user would write on the same networks (benchmarks/pytorch_peer.py): fp32 "
-                          "as written and bf16 autocast + channels_last; needs the bench extra.")
+                          "PyTorch user would write on the same networks (benchmarks/pytorch_peer.py): as "
+                          "written (fp32; bf16 autocast + channels_last) and at its best (the zoo's "
+                          "algorithm, torch.compile, fused Adam; fp32 and bf16); needs the torch extra.")
+
+_PEER_SETTINGS = flags.DEFINE_list(
+    "peer_settings", "float32,bfloat16_channels_last,best_float32,best_bfloat16",
+    "The peer's settings to time: as written (float32, bfloat16_channels_last), at its best "
+    "(best_float32, best_bfloat16).")
 
 
 def summary_line(name: str, result: dict) -> str:
@@ -77,18 +84,19 @@ def main(argv):
         if _PEER.value == "pytorch":  # before minutes of timing, not after
             pytorch_peer.check_config(config)
             pytorch_peer._torch()
-            if config.dataset not in (*data.EMBEDDED, *data.TOYS):
-                raise data.DataError("--peer=pytorch draws real images from an embedded or toy data set "
-                                     f"in memory; {config.dataset!r} is neither.")
+            unknown = sorted(set(_PEER_SETTINGS.value) - set(pytorch_peer.SETTINGS))
+            if unknown:
+                raise pytorch_peer.PeerError(f"Unknown --peer_settings {unknown}; choose from "
+                                             f"{', '.join(pytorch_peer.SETTINGS)}.")
         strategy = devices.make_strategy(_STRATEGY.value, _CPU_DEVICES.value)
         result = measure.benchmark(config, baseline=_BASELINE.value, warmup_steps=_WARMUP.value,
                                      seconds=_SECONDS.value, repeats=_REPEATS.value, strategy=strategy,
                                      roofline=_ROOFLINE.value)
         if _PEER.value == "pytorch":
-            images = data.load_arrays(config.dataset, "train", seed=config.seed)[0]
+            images = measure.images_in_memory(config, examples=1024)
             result["peer"] = {setting: pytorch_peer.time_loop(config, images, setting, _WARMUP.value,
                                                               _SECONDS.value, _REPEATS.value, config.seed)
-                              for setting in pytorch_peer.SETTINGS}
+                              for setting in _PEER_SETTINGS.value}
             zoo = result["zoo"]["images_per_second"]["median"]
             result["speedup_over_pytorch"] = {setting: zoo / figures["images_per_second"]["median"]
                                               for setting, figures in result["peer"].items()}

@@ -412,6 +412,36 @@ def pipeline_rate(dataset, images_per_batch: int, seconds: float = 1.0) -> float
     return count * images_per_batch / (time.perf_counter() - start)
 
 
+def benchmark_data(config, batch_size: int, examples: int = 1024):
+    """(dataset, info, note): the config's data, or, for a tfds set that is not prepared on
+    this machine, `examples` random images of its shape (and random labels), so that the
+    step is timed rather than refused; `note` says which."""
+    with_labels = build.needs_labelled_batches(config)
+    try:
+        dataset, info = data.load(config.dataset, batch_size, seed=config.seed, download=False,
+                                  data_dir=config.data_dir or None, image_size=config.image_size or None,
+                                  with_labels=with_labels, labels_per_class=config.labels_per_class)
+        return dataset, info, f"{config.dataset}, as training reads it"
+    except data.DataError as error:
+        if "is not prepared" not in str(error):
+            raise
+        unprepared = str(error)
+    info = data.tfds_info(config.dataset, config.data_dir, config.image_size)
+    rng = np.random.default_rng(config.seed)
+    images = rng.uniform(-1, 1, size=(examples, *info.shape)).astype("float32")
+    labels = rng.integers(0, info.num_classes or 1, size=examples).astype("int32") if with_labels else None
+    return (data.from_arrays(images, labels, batch_size, seed=config.seed), info,
+            f"random images of {config.dataset}'s shape {list(info.shape)}, timed in its place: {unprepared}")
+
+
+def images_in_memory(config, examples: int) -> np.ndarray:
+    """`examples` images (or toy points) of the config's data as `benchmark_data` serves
+    them, in one array: what a peer draws its minibatches from."""
+    batches = benchmark_data(config, examples)[0].as_numpy_iterator()
+    batch = next(iter(batches))
+    return np.asarray(batch[0] if isinstance(batch, tuple) else batch)
+
+
 def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds: float = 2.0,
               repeats: int = 5, strategy=None, roofline: bool = False) -> dict:
     """Speed of `config`'s GAN (and of the plain baseline) in images/s, ms per generator
@@ -430,10 +460,7 @@ def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds:
                                 "with --backend=jax.")
     keras.utils.set_random_seed(config.seed)
     images_per_step = config.train.batch_size * config.model.d_steps
-    dataset, info = data.load(config.dataset, images_per_step, seed=config.seed,
-                              data_dir=config.data_dir or None, image_size=config.image_size or None,
-                              with_labels=build.needs_labelled_batches(config),
-                              labels_per_class=config.labels_per_class)
+    dataset, info, data_note = benchmark_data(config, images_per_step)
     with strategy.scope():
         named = {"zoo": build.build_gan(config, info)}
         if baseline:
@@ -444,7 +471,7 @@ def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds:
     peak_dtypes = ("float32", "bfloat16", "float16") if gpu else ("float32", "bfloat16")
     peaks = {dtype: round(matmul_peak(dtype), 1) for dtype in peak_dtypes}
     per_step = time_models(named, dataset, warmup_steps, seconds, repeats)
-    result = {"machine": devices.machine(), "matmul_peak_gflops": peaks,
+    result = {"machine": devices.machine(), "data": data_note, "matmul_peak_gflops": peaks,
               "precision": named["zoo"].generator.dtype_policy.name,
               "images_per_step": images_per_step,
               "pipeline_images_per_second": round(pipeline_rate(dataset, images_per_step), 1)}

@@ -13,20 +13,25 @@ with Adam at the config's rates. The loop is PyTorch-GAN's (Linder-Noren) for th
   alpha ~ U[0, 1]); every `d_steps`-th iteration (`i % n_critic == 0`) adds a generator
   step on the same z. As written, the critic's loss also backpropagates into G.
 
-Two settings: fp32 as written, and the best a PyTorch user gets on the same code, bf16
-autocast with channels_last. Real minibatches are drawn from a tensor already on the
+Two settings of that loop as written: fp32, and bf16 autocast with channels_last. Two
+of PyTorch at its best (`_zoo_step`): the zoo's own algorithm, so that both do the same
+work, with torch.compile'd networks, channels_last, fused Adam and cudnn.benchmark, in
+fp32 and under bf16 autocast. Real minibatches are drawn from a tensor already on the
 device (the GPU where PyTorch sees one, else the CPU), so the loop times training, not a
 data loader. Images per second count real images, one minibatch per D step, as the zoo's
-benchmark does. Needs the `bench` extra (PyTorch).
+benchmark does. Needs the `torch` extra.
 """
 
 import math
 import statistics
 import time
 
+import keras
 import numpy as np
 
-SETTINGS = ("float32", "bfloat16_channels_last")
+AS_WRITTEN = ("float32", "bfloat16_channels_last")
+AT_ITS_BEST = ("best_float32", "best_bfloat16")
+SETTINGS = AS_WRITTEN + AT_ITS_BEST
 
 
 class PeerError(ValueError):
@@ -49,8 +54,8 @@ def check_config(config) -> None:
         raise PeerError("The PyTorch peer has PyTorch-GAN's dcgan.py loop (the non-saturating GAN with "
                          "d_steps=1, a gan_* config) and its wgan_gp.py loop (a wgan_gp_* config); got "
                          f"model.variant={config.model.variant!r}.")
-    if config.networks.kind not in ("dcgan", "mlp") or config.networks.conditioning:
-        raise PeerError("The PyTorch peer builds unconditional DCGAN or MLP networks; got "
+    if config.networks.kind not in ("dcgan", "mlp", "resnet") or config.networks.conditioning:
+        raise PeerError("The PyTorch peer builds unconditional DCGAN, ResNet or MLP networks; got "
                          f"networks.kind={config.networks.kind!r}.")
     if config.networks.minibatch_kernels or config.networks.spectral_norm:
         raise PeerError("The PyTorch peer has no minibatch discrimination or spectral norm.")
@@ -82,6 +87,8 @@ def build_networks(config, shape):
         d_layers = [m for a, b in zip(sizes, sizes[1:], strict=False)
                     for m in (nn.Linear(a, b), nn.LeakyReLU(0.2))]
         return g, nn.Sequential(nn.Flatten(), *d_layers, nn.Linear(sizes[-1], 1))
+    if net.kind == "resnet":
+        return _resnet_networks(shape, latent, net.base_filters, net.norm)
     height, _, channels = shape
     n, size = _upsamplings(height)
     k, f = net.kernel_size, net.base_filters
@@ -109,6 +116,108 @@ def build_networks(config, shape):
         c_in, filters = filters, filters * 2
     d += [nn.Flatten(), nn.Linear(c_in * side * side, 1)]
     return nn.Sequential(*g), nn.Sequential(*d)
+
+
+def _resnet_networks(shape, latent: int, filters: int, norm: str):
+    """Gulrajani et al.'s CIFAR-10 ResNet, layer for layer the zoo's
+    (`networks.builders.resnet_generator` / `resnet_discriminator`), each module under its
+    Keras layer's name (`copy_keras_weights`): G's residual up-blocks BN-ReLU-up-conv3-BN-
+    ReLU-conv3 with an up-conv1 shortcut; the critic's down-blocks [ReLU]-conv3-[norm]-ReLU-
+    conv3-pool with a conv1-pool shortcut, two more blocks at 8 x 8, ReLU, the spatial mean
+    and a linear output. Channels first; G's projection is reshaped as Keras's (rows,
+    columns, channels)."""
+    torch = _torch()
+    nn, functional = torch.nn, torch.nn.functional
+    if norm not in ("none", "layer"):
+        raise PeerError(f"The PyTorch peer's ResNet critic has norm 'none' or 'layer'; got {norm!r}.")
+    height, _, channels = shape
+    n, size = _upsamplings(height)
+
+    def up(h):
+        return functional.interpolate(h, scale_factor=2, mode="nearest")
+
+    def batch_norm():
+        return nn.BatchNorm2d(filters, momentum=0.1, eps=1e-3)
+
+    def conv(c_in, kernel):
+        return nn.Conv2d(c_in, filters, kernel, padding=kernel // 2)
+
+    class Generator(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.ModuleDict({"project": nn.Linear(latent, size * size * filters)})
+            for i in range(n):
+                self.layers.update({f"block_{i}_shortcut": conv(filters, 1), f"block_{i}_bn1": batch_norm(),
+                                    f"block_{i}_conv1": conv(filters, 3), f"block_{i}_bn2": batch_norm(),
+                                    f"block_{i}_conv2": conv(filters, 3)})
+            self.layers.update({"out_bn": batch_norm(), "image": nn.Conv2d(filters, channels, 3, padding=1)})
+
+        def forward(self, z):
+            layer = self.layers
+            h = layer["project"](z).view(-1, size, size, filters).permute(0, 3, 1, 2)
+            for i in range(n):
+                def block(name, x, i=i):
+                    return layer[f"block_{i}_{name}"](x)
+                shortcut = block("shortcut", up(h))
+                h = block("conv1", up(functional.relu(block("bn1", h))))
+                h = shortcut + block("conv2", functional.relu(block("bn2", h)))
+            return torch.tanh(layer["image"](functional.relu(layer["out_bn"](h))))
+
+    downsamples = [True] * max(1, n - 1) + [False, False]
+
+    class Critic(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.ModuleDict()
+            for i, downsample in enumerate(downsamples):
+                c_in = channels if i == 0 else filters
+                if downsample or c_in != filters:
+                    self.layers[f"block_{i}_shortcut"] = conv(c_in, 1)
+                self.layers[f"block_{i}_conv1"] = conv(c_in, 3)
+                if norm == "layer":
+                    self.layers[f"block_{i}_norm"] = _ChannelLayerNorm(filters)
+                self.layers[f"block_{i}_conv2"] = conv(filters, 3)
+            self.layers["logit"] = nn.Linear(filters, 1)
+
+        def forward(self, h):
+            layer = self.layers
+            for i, downsample in enumerate(downsamples):
+                def block(name, x, i=i):
+                    key = f"block_{i}_{name}"
+                    return layer[key](x) if key in layer else x
+                pool = functional.avg_pool2d if downsample else (lambda x, _: x)
+                shortcut = pool(block("shortcut", h), 2)
+                x = block("conv1", h if i == 0 else functional.relu(h))
+                h = shortcut + pool(block("conv2", functional.relu(block("norm", x))), 2)
+            return layer["logit"](functional.relu(h).mean(dim=(2, 3)))
+
+    return Generator(), Critic()
+
+
+def copy_keras_weights(keras_model, module) -> None:
+    """Set the peer's `module` to `keras_model`'s weights, layer by layer: each Linear,
+    Conv2d, BatchNorm2d or LayerNorm module under `layers[NAME]` takes the Keras layer
+    NAME's kernel (transposed to channels first), bias, and batch norm's moving
+    statistics. Raises PeerError where the two do not hold the same layers."""
+    torch = _torch()
+    nn = torch.nn
+    kinds = (nn.Linear, nn.Conv2d, nn.BatchNorm2d, nn.LayerNorm)
+    peer = {name.removeprefix("layers.").removesuffix(".norm"): m for name, m in module.named_modules()
+            if isinstance(m, kinds)}
+    keras_layers = {layer.name: layer for layer in keras_model.layers if layer.weights}
+    if peer.keys() != keras_layers.keys():
+        raise PeerError(f"{keras_model.name}'s layers with weights {sorted(keras_layers)} are not the peer's "
+                        f"{sorted(peer)}.")
+    for name, m in peer.items():
+        values = [keras.ops.convert_to_numpy(w) for w in keras_layers[name].weights]
+        values[0] = values[0].transpose(3, 2, 0, 1) if values[0].ndim == 4 else values[0].T
+        if isinstance(m, nn.BatchNorm2d):  # gamma, beta, moving mean and variance
+            targets = [m.weight, m.bias, m.running_mean, m.running_var]
+        else:
+            targets = [m.weight, m.bias]
+        with torch.no_grad():
+            for target, value in zip(targets, values, strict=True):
+                target.copy_(torch.from_numpy(np.ascontiguousarray(value)))
 
 
 def _ChannelLayerNorm(channels):
@@ -196,11 +305,68 @@ def _wgan_gp_step(config, g, d, optimizer_g, optimizer_d, data, autocast):
     return step
 
 
+def _zoo_step(config, g, d, optimizer_g, optimizer_d, data, autocast, compiled):
+    """One iteration of the zoo's algorithm (`BaseGAN.adversarial_step` with the generator
+    pass reused, as the image configs train) as a performance-minded PyTorch engineer writes
+    it: `d_steps` critic steps, each on its own real minibatch and a fresh G(z) under
+    no_grad but the last, whose G pass is kept for the generator step; the generator step
+    takes no gradients of D's weights (`requires_grad_(False)`), gradients are set to None,
+    and nothing waits on the device. The zoo's losses: the non-saturating GAN's softplus
+    forms, or WGAN-GP's critic loss with its penalty. With `compiled`, G's and D's forward
+    passes run as torch.compile'd modules (their backward passes with them), except the
+    penalty's pass of D: AOTAutograd has no double backward, so it stays eager."""
+    torch = _torch()
+    softplus = torch.nn.functional.softplus
+    batch, latent, k = config.train.batch_size, config.model.latent_dim, config.model.d_steps
+    wgan_gp = config.model.variant == "wgan_gp"
+    g_run, d_run = (torch.compile(g), torch.compile(d)) if compiled else (g, d)
+
+    def real():
+        return data[torch.randint(len(data), (batch,), device=data.device)]
+
+    def noise():
+        return torch.randn(batch, latent, device=data.device)
+
+    def discriminator_step(x, fake):
+        optimizer_d.zero_grad(set_to_none=True)
+        with autocast:
+            real_scores, fake_scores = d_run(x).float(), d_run(fake).float()
+            if wgan_gp:
+                loss = (fake_scores.mean() - real_scores.mean()
+                        + config.model.gp_weight * gradient_penalty(d, x, fake))
+            else:
+                loss = softplus(-real_scores).mean() + softplus(fake_scores).mean()
+        loss.backward()
+        optimizer_d.step()
+
+    def generator_step(generated):
+        d.requires_grad_(False)
+        optimizer_g.zero_grad(set_to_none=True)
+        with autocast:
+            scores = d_run(generated).float()
+            loss = -scores.mean() if wgan_gp else softplus(-scores).mean()
+        loss.backward()
+        optimizer_g.step()
+        d.requires_grad_(True)
+
+    def step():
+        for _ in range(k - 1):
+            with torch.no_grad(), autocast:
+                fake = g_run(noise())
+            discriminator_step(real(), fake)
+        with autocast:
+            generated = g_run(noise())
+        discriminator_step(real(), generated.detach())
+        generator_step(generated)
+
+    return step
+
+
 def time_loop(config, images: np.ndarray, setting: str = "float32", warmup_steps: int = 10,
               seconds: float = 2.0, repeats: int = 5, seed: int = 0) -> dict:
     """Images/s (median, min, max over `repeats` windows of about `seconds`) of the
     variant's loop on `images` (NHWC in [-1, 1]) at the config's batch size, in `setting`
-    ("float32" or "bfloat16_channels_last")."""
+    (one of `SETTINGS`)."""
     torch = _torch()
     check_config(config)
     if setting not in SETTINGS:
@@ -210,21 +376,29 @@ def time_loop(config, images: np.ndarray, setting: str = "float32", warmup_steps
     shape = images.shape[1:]
     g, d = (network.to(device) for network in build_networks(config, shape))
     is_image = len(shape) == 3
-    data = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2) if is_image else images))
+    data = torch.from_numpy(np.array(images.transpose(0, 3, 1, 2) if is_image else images, dtype=np.float32))
     data = data.to(device)
-    channels_last = setting == "bfloat16_channels_last" and is_image
-    if channels_last:
+    best = setting in AT_ITS_BEST
+    if best and device == "cuda":
+        torch.backends.cudnn.benchmark = True
+    if setting != "float32" and is_image:  # channels_last
         g, d = g.to(memory_format=torch.channels_last), d.to(memory_format=torch.channels_last)
         data = data.contiguous(memory_format=torch.channels_last)
     opt = config.g_optimizer
-    optimizer_g = torch.optim.Adam(g.parameters(), lr=opt.learning_rate, betas=(opt.beta_1, opt.beta_2))
+    optimizer_g = torch.optim.Adam(g.parameters(), lr=opt.learning_rate, betas=(opt.beta_1, opt.beta_2),
+                                   fused=best or None)
     opt = config.d_optimizer
-    optimizer_d = torch.optim.Adam(d.parameters(), lr=opt.learning_rate, betas=(opt.beta_1, opt.beta_2))
-    autocast = (torch.autocast(device, dtype=torch.bfloat16) if setting != "float32"
+    optimizer_d = torch.optim.Adam(d.parameters(), lr=opt.learning_rate, betas=(opt.beta_1, opt.beta_2),
+                                   fused=best or None)
+    autocast = (torch.autocast(device, dtype=torch.bfloat16) if "bfloat16" in setting
                 else torch.autocast(device, enabled=False))
-    make_step = _wgan_gp_step if config.model.variant == "wgan_gp" else _dcgan_step
-    step = make_step(config, g, d, optimizer_g, optimizer_d, data, autocast)
-    batch = config.train.batch_size
+    if best:
+        step = _zoo_step(config, g, d, optimizer_g, optimizer_d, data, autocast, compiled=True)
+    else:
+        make_step = _wgan_gp_step if config.model.variant == "wgan_gp" else _dcgan_step
+        step = make_step(config, g, d, optimizer_g, optimizer_d, data, autocast)
+    # Real images a call takes: the as-written WGAN-GP loop's calls are one critic step each.
+    batch = config.train.batch_size * (config.model.d_steps if best else 1)
 
     def synchronize():  # CUDA runs asynchronously: a window ends when its work has
         if device == "cuda":

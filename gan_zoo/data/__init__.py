@@ -11,9 +11,12 @@ from gan_zoo.data.pipeline import (
     TOYS,
     DataError,
     DataInfo,
+    from_arrays,
     load,
     load_arrays,
+    tfds_info,
     toy_spec,
 )
 
-__all__ = ["EMBEDDED", "STACKED", "TOYS", "DataError", "DataInfo", "load", "load_arrays", "toy_spec"]
+__all__ = ["EMBEDDED", "STACKED", "TOYS", "DataError", "DataInfo", "from_arrays", "load", "load_arrays",
+           "tfds_info", "toy_spec"]

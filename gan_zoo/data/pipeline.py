@@ -402,12 +402,8 @@ def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
         if labelled_batch_size:
             return _with_labelled_batches(x, y, batch_size, labelled_batch_size, seed, shuffle, repeat,
                                           shard), info
-        arrays = (x, y) if with_labels else (x,)
-        if not backends.current().feeds_tf_data:
-            return ArrayBatches(arrays, batch_size, seed, shuffle, repeat, shard=shard), info
-        tf = _tensorflow(name)
-        ds = tf.data.Dataset.from_tensor_slices(arrays if with_labels else x)
-        return _pipeline(ds, batch_size, seed, len(x) if shuffle else 0, repeat), info
+        return from_arrays(x, y if with_labels else None, batch_size, seed=seed, shuffle=shuffle,
+                           repeat=repeat, shard=shard), info
     if name == STACKED:
         if num_examples:
             raise DataError("num_train_examples does not apply to stacked_mnist (triples drawn on the "
@@ -427,6 +423,36 @@ def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
     return _load_tfds(name, batch_size, seed=seed, split=split, with_labels=with_labels,
                       data_dir=data_dir, image_size=image_size, center_crop=center_crop, repeat=repeat,
                       shuffle=shuffle, download=download, labels_per_class=labels_per_class)
+
+
+def from_arrays(x: np.ndarray, y: np.ndarray | None, batch_size: int, *, seed: int = 0, shuffle: bool = True,
+                repeat: bool = True, shard: tuple[int, int] = (0, 1)):
+    """Batches of in-memory examples `x` (with labels `y`, or without: None), fed as the
+    running backend takes them: a tf.data pipeline on TensorFlow, `ArrayBatches` on the
+    others (`shard` as in `load`)."""
+    arrays = (x,) if y is None else (x, y)
+    if not backends.current().feeds_tf_data:
+        return ArrayBatches(arrays, batch_size, seed, shuffle, repeat, shard=shard)
+    tf = _tensorflow("A tf.data pipeline")
+    ds = tf.data.Dataset.from_tensor_slices(x if y is None else arrays)
+    return _pipeline(ds, batch_size, seed, len(x) if shuffle else 0, repeat)
+
+
+def tfds_info(name: str, data_dir: str | None = None, image_size: int = 0) -> DataInfo:
+    """What tfds set `name` holds (its images' shape, `image_size` square if given, and
+    its number of classes) from tfds's catalogue, with no data on the machine."""
+    import tensorflow_datasets as tfds
+
+    try:
+        features = tfds.builder(name, data_dir=data_dir or None).info.features
+    except tfds.core.registered.DatasetNotFoundError:
+        raise DataError(_unknown(name)) from None
+    if "image" not in features:
+        raise DataError(f"tfds data set {name!r} has no 'image' feature; gan_zoo trains on images.")
+    stored = tuple(features["image"].shape)
+    shape = (image_size, image_size, stored[-1]) if image_size else stored
+    num_classes = features["label"].num_classes if "label" in features else None
+    return DataInfo(name, shape, True, None, num_classes)
 
 
 def _online(host: str = "storage.googleapis.com", timeout: float = 3.0) -> bool:
