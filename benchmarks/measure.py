@@ -422,11 +422,9 @@ def benchmark_data(config, batch_size: int, examples: int = 1024):
                                   data_dir=config.data_dir or None, image_size=config.image_size or None,
                                   with_labels=with_labels, labels_per_class=config.labels_per_class)
         return dataset, info, f"{config.dataset}, as training reads it"
-    except data.DataError as error:
-        if "is not prepared" not in str(error):
-            raise
+    except data.DataNotPrepared as error:
         unprepared = str(error)
-    info = data.tfds_info(config.dataset, config.data_dir, config.image_size)
+    info = data.tfds_info(config.dataset, config.data_dir, config.image_size, config.center_crop)
     rng = np.random.default_rng(config.seed)
     images = rng.uniform(-1, 1, size=(examples, *info.shape)).astype("float32")
     labels = rng.integers(0, info.num_classes or 1, size=examples).astype("int32") if with_labels else None

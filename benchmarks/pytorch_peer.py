@@ -57,6 +57,9 @@ def check_config(config) -> None:
     if config.networks.kind not in ("dcgan", "mlp", "resnet") or config.networks.conditioning:
         raise PeerError("The PyTorch peer builds unconditional DCGAN, ResNet or MLP networks; got "
                          f"networks.kind={config.networks.kind!r}.")
+    if config.networks.kind == "resnet" and config.networks.norm not in ("none", "layer"):
+        raise PeerError("The PyTorch peer's ResNet critic has norm 'none' or 'layer'; got "
+                        f"networks.norm={config.networks.norm!r}.")
     if config.networks.minibatch_kernels or config.networks.spectral_norm:
         raise PeerError("The PyTorch peer has no minibatch discrimination or spectral norm.")
     if any(config.penalties.values()) or config.train.ema_decay:
@@ -128,8 +131,6 @@ def _resnet_networks(shape, latent: int, filters: int, norm: str):
     columns, channels)."""
     torch = _torch()
     nn, functional = torch.nn, torch.nn.functional
-    if norm not in ("none", "layer"):
-        raise PeerError(f"The PyTorch peer's ResNet critic has norm 'none' or 'layer'; got {norm!r}.")
     height, _, channels = shape
     n, size = _upsamplings(height)
 
@@ -213,8 +214,8 @@ def copy_keras_weights(keras_model, module) -> None:
         values[0] = values[0].transpose(3, 2, 0, 1) if values[0].ndim == 4 else values[0].T
         if isinstance(m, nn.BatchNorm2d):  # gamma, beta, moving mean and variance
             targets = [m.weight, m.bias, m.running_mean, m.running_var]
-        else:
-            targets = [m.weight, m.bias]
+        else:  # a layer without a bias holds its kernel alone
+            targets = [m.weight] if m.bias is None else [m.weight, m.bias]
         with torch.no_grad():
             for target, value in zip(targets, values, strict=True):
                 target.copy_(torch.from_numpy(np.ascontiguousarray(value)))

@@ -174,6 +174,11 @@ def test_a_tfds_set_not_on_the_machine_is_timed_on_random_images_of_its_shape(tm
     batch = next(iter(dataset))
     images = batch[0] if isinstance(batch, tuple) else batch
     assert tuple(images.shape) == (4, 32, 32, 3) and -1 <= float(np.min(images)) < float(np.max(images)) <= 1
+    config.dataset, config.center_crop = "celeb_a", 108  # cut as training would cut it
+    assert measure.benchmark_data(config, batch_size=4, examples=4)[1].shape == (108, 108, 3)
+    config.dataset = "cifar1O"  # any other data error is the user's to see
+    with pytest.raises(data.DataError, match="Unknown data set 'cifar1O'"):
+        measure.benchmark_data(config, batch_size=4)
     config = train.load_zoo_config("gan_mnist_subset")
     assert measure.benchmark_data(config, batch_size=4)[2] == "mnist_subset, as training reads it"
 
@@ -262,6 +267,10 @@ def test_the_pytorch_peer_refuses_what_its_loops_do_not_train(monkeypatch):
         pytorch_peer.check_config(train.load_zoo_config("wgan_mnist_subset"))
     with pytest.raises(pytorch_peer.PeerError, match="unconditional DCGAN, ResNet or MLP"):
         pytorch_peer.check_config(train.load_zoo_config("cgan_mnist_subset"))
+    config = train.load_zoo_config("wgan_gp_cifar10")
+    config.networks.norm = "batch"
+    with pytest.raises(pytorch_peer.PeerError, match="ResNet critic has norm 'none' or 'layer'"):
+        pytorch_peer.check_config(config)
     with pytest.raises(pytorch_peer.PeerError, match="has no penalties .R1, .... and no generator average"):
         pytorch_peer.check_config(train.load_zoo_config("gan_mnist_subset"))
     pytorch_peer.check_config(train.load_zoo_config("gan_mnist_subset:paper"))

@@ -11,6 +11,7 @@ from gan_zoo.data.pipeline import (
     TOYS,
     DataError,
     DataInfo,
+    DataNotPrepared,
     from_arrays,
     load,
     load_arrays,
@@ -18,5 +19,5 @@ from gan_zoo.data.pipeline import (
     toy_spec,
 )
 
-__all__ = ["EMBEDDED", "STACKED", "TOYS", "DataError", "DataInfo", "from_arrays", "load", "load_arrays",
-           "tfds_info", "toy_spec"]
+__all__ = ["EMBEDDED", "STACKED", "TOYS", "DataError", "DataInfo", "DataNotPrepared", "from_arrays", "load",
+           "load_arrays", "tfds_info", "toy_spec"]

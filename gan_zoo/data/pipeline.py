@@ -11,7 +11,7 @@ import numpy as np
 
 from gan_zoo import backends, files
 from gan_zoo.data import folders
-from gan_zoo.data.errors import DataError
+from gan_zoo.data.errors import DataError, DataNotPrepared
 
 EMBEDDED = ("mnist_subset", "digits")
 # Stacked MNIST (Metz et al. 2017, Srivastava et al. 2017, Lin et al. 2018): three random
@@ -438,20 +438,34 @@ def from_arrays(x: np.ndarray, y: np.ndarray | None, batch_size: int, *, seed: i
     return _pipeline(ds, batch_size, seed, len(x) if shuffle else 0, repeat)
 
 
-def tfds_info(name: str, data_dir: str | None = None, image_size: int = 0) -> DataInfo:
-    """What tfds set `name` holds (its images' shape, `image_size` square if given, and
-    its number of classes) from tfds's catalogue, with no data on the machine."""
-    import tensorflow_datasets as tfds
+def _tfds_images(name: str, features, image_size: int | None, center_crop: int) -> tuple:
+    """(stored shape, trained shape, number of classes or None) of tfds set `name`'s
+    `features`, cut as `load` cuts them (`center_crop`, then `image_size`)."""
+    if "image" not in features:
+        raise DataError(f"tfds data set {name!r} has no 'image' feature; gan_zoo trains on images.")
+    stored = tuple(features["image"].shape)
+    if center_crop and None not in stored[:2] and min(stored[:2]) < center_crop:
+        raise DataError(f"center_crop={center_crop} exceeds {name!r}'s {stored[0]}x{stored[1]} images: "
+                        "lower it, or set it to 0 (the largest centred square).")
+    side = image_size or center_crop
+    num_classes = features["label"].num_classes if "label" in features else None
+    return stored, (side, side, stored[-1]) if side else stored, num_classes
 
+
+def tfds_info(name: str, data_dir: str | None = None, image_size: int = 0, center_crop: int = 0) -> DataInfo:
+    """What tfds set `name` holds, as `load` would serve it (its images' shape after
+    `center_crop` and `image_size`, its number of classes), from tfds's catalogue, with no
+    data on the machine."""
+    try:
+        import tensorflow_datasets as tfds
+    except ImportError:
+        raise DataError(f"Reading tfds data set {name!r}'s description needs tensorflow-datasets: "
+                        "pip install tensorflow-datasets.") from None
     try:
         features = tfds.builder(name, data_dir=data_dir or None).info.features
     except tfds.core.registered.DatasetNotFoundError:
         raise DataError(_unknown(name)) from None
-    if "image" not in features:
-        raise DataError(f"tfds data set {name!r} has no 'image' feature; gan_zoo trains on images.")
-    stored = tuple(features["image"].shape)
-    shape = (image_size, image_size, stored[-1]) if image_size else stored
-    num_classes = features["label"].num_classes if "label" in features else None
+    _, shape, num_classes = _tfds_images(name, features, image_size, center_crop)
     return DataInfo(name, shape, True, None, num_classes)
 
 
@@ -501,9 +515,9 @@ def _load_tfds(name, batch_size, *, seed, split, with_labels, data_dir, image_si
         how = (f"Prepare it on a machine with internet (`tfds build {name} --data_dir=DIR`), "
                f"copy DIR here and pass --config.data_dir=DIR.")
         if not download:
-            raise DataError(f"tfds data set {name!r} is not prepared in {where}. {how}") from None
+            raise DataNotPrepared(f"tfds data set {name!r} is not prepared in {where}. {how}") from None
         if not _online():
-            raise DataError(f"tfds data set {name!r} is not prepared in {where} and this machine "
+            raise DataNotPrepared(f"tfds data set {name!r} is not prepared in {where} and this machine "
                             f"cannot reach the internet to download it. {how}") from None
         try:
             ds, tfds_info = tfds.load(name, download=True, **kwargs)
@@ -513,14 +527,7 @@ def _load_tfds(name, batch_size, *, seed, split, with_labels, data_dir, image_si
         raise DataError(f"tfds data set {name!r}: {error}") from None
 
     features = tfds_info.features
-    if "image" not in features:
-        raise DataError(f"tfds data set {name!r} has no 'image' feature; gan_zoo trains on images.")
-    stored = tuple(features["image"].shape)
-    if center_crop and None not in stored[:2] and min(stored[:2]) < center_crop:
-        raise DataError(f"center_crop={center_crop} exceeds {name!r}'s {stored[0]}x{stored[1]} images: "
-                        "lower it, or set it to 0 (the largest centred square).")
-    side = image_size or center_crop
-    shape = (side, side, stored[-1]) if side else stored
+    stored, shape, num_classes = _tfds_images(name, features, image_size, center_crop)
     reshaped = bool(center_crop) or bool(image_size) and stored[:2] != (image_size, image_size)
     label_key = "label" if "label" in features else None
     if (with_labels or labels_per_class) and label_key is None:
@@ -531,7 +538,6 @@ def _load_tfds(name, batch_size, *, seed, split, with_labels, data_dir, image_si
         image = tf.cast(image, tf.float32) / 127.5 - 1.0
         return (image, example[label_key]) if with_labels else image
 
-    num_classes = features[label_key].num_classes if label_key else None
     num_examples = tfds_info.splits[split].num_examples if split in tfds_info.splits else None
     info = DataInfo(name, shape, True, num_examples, num_classes)
     if labels_per_class:

@@ -37,22 +37,20 @@ def save(folder, variant):
         g, d = networks.build_networks("stylegan2", IMAGE_SHAPE, 4, is_image=True, base_filters=4,
                                        mapping_layers=2)
         gan = models.VARIANTS["gan"](g, d, latent_dim=4, seed=0, generator_penalties={"path_length": 2.0})
-        train_and_save(gan, folder, variant)
-        return
-    if variant == "biggan":
+    elif variant == "biggan":
         g, d = networks.build_networks("biggan", IMAGE_SHAPE, 3, is_image=True, base_filters=4,
                                        spectral_norm=True, num_classes=BIGGAN_CLASSES,
                                        conditioning="projection")
         gan = models.VARIANTS["hinge"](g, d, latent_dim=3, seed=0, num_classes=BIGGAN_CLASSES,
                                        generator_penalties={"orthogonal": 1e-4})
-        train_and_save(gan, folder, variant)
-        return
-    cls = models.VARIANTS[variant]
-    g, d = networks.build_networks("mlp", (2,), 2, is_image=False, hidden_units=(16, 16), embedding_dim=4,
-                                   discriminator=cls.discriminator_kind,
-                                   num_outputs=7 if cls.needs_labels else 1,
-                                   minibatch_kernels=4 if variant == "improved_gan" else 0)
-    train_and_save(cls(g, d, latent_dim=2, seed=0), folder, variant)
+    else:
+        cls = models.VARIANTS[variant]
+        g, d = networks.build_networks("mlp", (2,), 2, is_image=False, hidden_units=(16, 16), embedding_dim=4,
+                                       discriminator=cls.discriminator_kind,
+                                       num_outputs=7 if cls.needs_labels else 1,
+                                       minibatch_kernels=4 if variant == "improved_gan" else 0)
+        gan = cls(g, d, latent_dim=2, seed=0)
+    train_and_save(gan, folder, variant)
 
 
 def train_and_save(gan, folder, variant):
