@@ -69,6 +69,8 @@ def summary_line(name: str, result: dict) -> str:
         fid = figures.get("eval", {}).get("fid")
         if fid is not None:
             line += f"; {model} FID {fid:.2f}"
+    if result["data"].startswith("random images"):  # the data set is not on this machine
+        line += "; timed on " + result["data"].split(", timed in its place")[0]
     return line + f"; peak RSS {result['peak_rss_mib']:.0f} MiB"
 
 
