@@ -5,7 +5,6 @@ peer's networks and loops against the zoo's."""
 import importlib.util
 import json
 import os
-import subprocess
 import sys
 
 import keras
@@ -14,7 +13,7 @@ import pytest
 
 import measure
 import pytorch_peer
-from conftest import REPO, adam, numpy, toy_networks
+from conftest import REPO, adam, numpy, run_script, toy_networks
 from gan_zoo import build, data, models, networks, train
 
 
@@ -113,14 +112,12 @@ def test_benchmark_tool_reports_both_models_and_writes_json(tmp_path):
     # The PyTorch peer (torch extra) is timed in the same process; without PyTorch, a clear error.
     has_torch = importlib.util.find_spec("torch") is not None
     if not has_torch:
-        result = subprocess.run([*command, "--peer=pytorch"], capture_output=True, text=True, timeout=300,
-                                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+        result = run_script([*command, "--peer=pytorch"])
         assert result.returncode == 2 and "pip install -e '.[torch]'" in result.stderr
     # The peer as written (at its best, torch.compile takes half a minute on CPU: its loop is
     # tested uncompiled in process).
     peer = ["--peer=pytorch", "--peer_settings=float32"] if has_torch else []
-    result = subprocess.run([*command, *peer], capture_output=True,
-                            text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    result = run_script([*command, *peer])
     assert result.returncode == 0, result.stderr[-2000:]
     assert "gan/mnist_subset:" in result.stdout and "speed-up x" in result.stdout
     figures = json.loads(output.read_text())

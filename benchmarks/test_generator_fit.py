@@ -2,14 +2,13 @@
 refusals."""
 
 import os
-import subprocess
 import sys
 
 import keras
 import numpy as np
 import pytest
 
-from conftest import REPO
+from conftest import REPO, run_script
 from gan_zoo import networks
 from measure import fit_pairs
 
@@ -34,8 +33,7 @@ def test_fit_pairs_records_a_falling_error_every_n_steps():
     ("--configs=gan_stacked_mnist,gan_stackd_mnist", "error: No zoo config named 'gan_stackd_mnist'")])
 def test_the_tool_refuses_bad_flags_before_anything_trains(tmp_path, flag, message):
     output = tmp_path / "fit.json"
-    result = subprocess.run([sys.executable, os.path.join(REPO, "benchmarks", "generator_fit.py"),
-                             flag.format(tmp=tmp_path), f"--output={output}"],
-                            capture_output=True, text=True, timeout=300)
+    result = run_script([sys.executable, os.path.join(REPO, "benchmarks", "generator_fit.py"),
+                         flag.format(tmp=tmp_path), f"--output={output}"])
     assert result.returncode == 2 and not output.exists() and "Traceback" not in result.stderr
     assert message.format(tmp=tmp_path) in result.stderr

@@ -5,7 +5,6 @@ import glob
 import json
 import os
 import re
-import subprocess
 import sys
 
 import numpy as np
@@ -13,7 +12,7 @@ import pytest
 
 import result_tables
 import results
-from conftest import REPO
+from conftest import REPO, run_script
 
 
 @pytest.mark.parametrize("args, message", [
@@ -22,9 +21,8 @@ from conftest import REPO
     (["--backend=jax", "--forms=keras"], "--forms=keras runs on TensorFlow only"),
 ])
 def test_the_spectral_norm_ablation_refuses_what_it_cannot_compare(tmp_path, args, message):
-    result = subprocess.run([sys.executable, os.path.join(REPO, "benchmarks", "ablate_spectral_norm.py"),
-                             f"--root={tmp_path / 'runs'}", *args], capture_output=True, text=True,
-                            timeout=120, cwd=REPO, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    result = run_script([sys.executable, os.path.join(REPO, "benchmarks", "ablate_spectral_norm.py"),
+                         f"--root={tmp_path / 'runs'}", *args], cwd=REPO, timeout=120)
     assert result.returncode == 2 and message in result.stderr, result.stderr[-2000:]
     assert not (tmp_path / "runs").exists()
 
@@ -37,14 +35,12 @@ def test_the_spectral_norm_ablation_refuses_a_root_of_other_runs_and_unreadable_
     (runs / "paper_seed0" / "config.json").write_text('{"seed": 0, "dataset": "ring8"}')
     (runs / "unit_scale_seed0").mkdir()
     (runs / "unit_scale_seed0" / "config.json").write_text('{"seed": 0,')  # cut short
-    result = subprocess.run([sys.executable, os.path.join(REPO, "benchmarks", "ablate_spectral_norm.py"),
-                             f"--root={runs}", "--forms=paper,unit_scale"], capture_output=True, text=True,
-                            timeout=120, cwd=REPO, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    result = run_script([sys.executable, os.path.join(REPO, "benchmarks", "ablate_spectral_norm.py"),
+                         f"--root={runs}", "--forms=paper,unit_scale"], cwd=REPO, timeout=120)
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
     assert "cannot read" in result.stderr and "unit_scale_seed0/config.json" in result.stderr
     (runs / "unit_scale_seed0" / "config.json").unlink()
-    result = subprocess.run(result.args, capture_output=True, text=True, timeout=120, cwd=REPO,
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    result = run_script(result.args, cwd=REPO, timeout=120)
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
     assert "paper_seed0 was trained with a different " in result.stderr and "another --root" in result.stderr
     assert "dataset ('ring8' in the run, 'mnist_subset' here)" in result.stderr
@@ -83,8 +79,7 @@ def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path)
                "--override=train.checkpoint_every=4", "--override=train.sample_every=4",
                "--override=train.batch_size=16", "--override=networks.base_filters=4",
                "--override=eval.num_samples=200"]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+    result = run_script(command, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     rows = json.loads((tmp_path / "RESULTS.json").read_text())
     assert {(r["variant"], r["dataset"]) for r in rows} == {("gan", "mnist_subset"), ("gan", "ring8")}
@@ -104,7 +99,7 @@ def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path)
         f"`{ring8[0]['command']}`.\n<!-- /results: ring8 -->\noutro\n")
     # One data set again: the other rows are kept, each with the command that made it.
     again = [*command[:2], "--variants=gan", "--datasets=ring8", "--notrain", *command[4:]]
-    result = subprocess.run(again, capture_output=True, text=True, timeout=300, env=env)
+    result = run_script(again)
     assert result.returncode == 0, result.stderr[-2000:]
     kept = json.loads((tmp_path / "RESULTS.json").read_text())
     assert [{**r, "command": ""} for r in kept] == [{**r, "command": ""} for r in rows]
@@ -115,8 +110,7 @@ def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path)
     assert f"| gan | tensorflow | {fid:.1f} |" in table and re.search(r"\| \[\d\] \(a\) \|", table)
     assert re.search(r"\| \[\d\] \(b\) \|", table)
     # Retabulated where the runs are gone: the rows stand, nothing is listed as not run.
-    result = subprocess.run([*again, f"--root={tmp_path / 'elsewhere'}"], capture_output=True, text=True,
-                            timeout=300, env=env)
+    result = run_script([*again, f"--root={tmp_path / 'elsewhere'}"])
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads((tmp_path / "RESULTS.json").read_text()) == kept
     assert "Not run" not in output.read_text()
@@ -128,7 +122,7 @@ def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path)
              f"--output={tmp_path / 'SEEDS.md'}", "--override=train.epochs=1",
              "--override=train.steps_per_epoch=20", "--override=train.checkpoint_every=20",
              "--override=train.sample_every=20", "--override=eval.every=20"]
-    result = subprocess.run(seeds, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    result = run_script(seeds, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     high_quality = []
     for seed in (0, 1):
@@ -139,8 +133,7 @@ def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path)
     assert readme.read_text() == before
     # A root holding runs of another config is refused before anything trains or is written.
     before = {path: os.path.getmtime(path) for path in glob.glob(str(tmp_path / "runs" / "*" / "*.json"))}
-    result = subprocess.run([*command, "--override=train.batch_size=8"], capture_output=True, text=True,
-                            timeout=300, env=env)
+    result = run_script([*command, "--override=train.batch_size=8"])
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert (f"{tmp_path / 'runs' / 'gan_mnist_subset_seed0'} was trained with a different "
             "train.batch_size (16 in the run, 8 here)") in result.stderr and "another --root" in result.stderr
@@ -148,11 +141,10 @@ def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path)
     assert json.loads((tmp_path / "RESULTS.json").read_text()) == kept
     foreign = '[{"variant": "gan"}]'  # not one of ours: refused, and left as it is
     (tmp_path / "RESULTS.json").write_text(foreign)
-    result = subprocess.run(again, capture_output=True, text=True, timeout=300, env=env)
+    result = run_script(again)
     assert result.returncode == 2 and "is not a results file" in result.stderr
     assert "Traceback" not in result.stderr and (tmp_path / "RESULTS.json").read_text() == foreign
-    result = subprocess.run([*command[:2], "--override=train.epoch=1"], capture_output=True, text=True,
-                            timeout=300, env=env)
+    result = run_script([*command[:2], "--override=train.epoch=1"])
     assert result.returncode == 2 and "no key 'train.epoch'" in result.stderr
     # Bad --seeds and READMEs are refused before any training, nothing written.
     readme.write_text("<!-- results: ring8 -->\nno closing line\n")
@@ -160,7 +152,7 @@ def test_results_tool_tabulates_every_run_beside_the_published_figures(tmp_path)
                           (f"--readme={tmp_path / 'nowhere.md'}", "does not exist"),
                           (f"--readme={readme}", "has no `<!-- /results: ring8 -->` after it")):
         refused = [*command[:2], f"--root={tmp_path / 'refused'}", f"--output={tmp_path / 'X.md'}", flag]
-        result = subprocess.run(refused, capture_output=True, text=True, timeout=300, env=env)
+        result = run_script(refused)
         assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
         assert not (tmp_path / "refused").exists() and not (tmp_path / "X.md").exists()
 

@@ -1,8 +1,13 @@
 """Shared fixtures: small networks, quiet deterministic backends, the backend marker."""
 
+import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
+import threading
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # JAX compiles each train step with XLA, which takes seconds on CPU: a persistent cache for
@@ -45,8 +50,51 @@ def pytest_unconfigure(config):
     shutil.rmtree(JAX_CACHE, ignore_errors=True)
 
 
+# The slow tests of each pass, slowest first: xdist hands tests out in collection order, so
+# the slow ones start first and the two workers end together. GAN_ZOO_STORE_DURATIONS=1
+# rewrites this pass's list from the run's own timings.
+DURATIONS = os.path.join(REPO, "tests", "durations.json")
+SLOW_SECONDS = 5.0
+_durations: dict = {}
+
+
+def _test_id(nodeid: str) -> str:
+    """The test's id without the "@group" that xdist's loadgroup appends to it."""
+    return nodeid.split("@")[0]
+
+
+def _slow_tests() -> dict:
+    if not os.path.exists(DURATIONS):
+        return {}
+    with open(DURATIONS) as f:
+        return json.load(f).get(BACKEND, {})
+
+
+def pytest_runtest_logreport(report):
+    if report.passed:  # setup, call and teardown
+        test = _test_id(report.nodeid)
+        _durations[test] = _durations.get(test, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session):
+    if os.environ.get("GAN_ZOO_STORE_DURATIONS") != "1" or hasattr(session.config, "workerinput"):
+        return
+    stored = {}
+    if os.path.exists(DURATIONS):
+        with open(DURATIONS) as f:
+            stored = json.load(f)
+    slow = sorted(((t, nodeid) for nodeid, t in _durations.items() if t >= SLOW_SECONDS), reverse=True)
+    stored[BACKEND] = {nodeid: round(t, 1) for t, nodeid in slow}
+    with open(DURATIONS, "w") as f:
+        json.dump(stored, f, indent=1)
+        f.write("\n")
+
+
 def pytest_collection_modifyitems(config, items):
-    """KERAS_BACKEND=jax or torch runs only the tests marked for it (`backends`)."""
+    """The slow tests first (`DURATIONS`); KERAS_BACKEND=jax or torch runs only the tests
+    marked for it (`backends`)."""
+    slow = _slow_tests()
+    items.sort(key=lambda item: -slow.get(_test_id(item.nodeid), 0.0))
     if BACKEND == "tensorflow":
         return
     skip = pytest.mark.skip(reason=f"not marked for the {BACKEND} pass")
@@ -101,3 +149,70 @@ def straight_and_resumed(config, tmp_path, steps: int = 2) -> tuple[dict, dict]:
     straight = final_state(str(tmp_path / "straight"), 2)
     final_state(str(tmp_path / "resumed"), 1)
     return straight, final_state(str(tmp_path / "resumed"), 2)
+
+
+class PreloadedPython:
+    """tests/helpers/preloaded.py, a server of this process (one per xdist worker): it runs
+    each script it is sent in a fork of a process that has imported Keras and gan_zoo."""
+
+    def __init__(self):
+        self.env = dict(os.environ)
+        server = [sys.executable, os.path.join(REPO, "tests", "helpers", "preloaded.py")]
+        self.server = subprocess.Popen(server, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def _answer(self) -> dict:
+        line = self.server.stdout.readline()
+        if not line:
+            raise RuntimeError(f"tests/helpers/preloaded.py exited with {self.server.wait()}")
+        return json.loads(line)
+
+    def run(self, command: list, env: dict, cwd: str, timeout: float) -> subprocess.CompletedProcess:
+        with tempfile.TemporaryDirectory() as folder:
+            out, err = os.path.join(folder, "stdout"), os.path.join(folder, "stderr")
+            request = {"argv": command, "env": env, "cwd": os.path.abspath(cwd), "stdout": out, "stderr": err}
+            self.server.stdin.write(json.dumps(request) + "\n")
+            self.server.stdin.flush()
+            pid, expired = self._answer()["pid"], threading.Event()
+
+            def kill():
+                expired.set()
+                os.kill(pid, signal.SIGKILL)
+
+            timer = threading.Timer(timeout, kill)
+            timer.start()
+            try:
+                returncode = self._answer()["returncode"]
+            finally:
+                timer.cancel()
+            if expired.is_set():
+                raise subprocess.TimeoutExpired(command, timeout)
+            with open(out) as stdout, open(err) as stderr:
+                return subprocess.CompletedProcess(command, returncode, stdout.read(), stderr.read())
+
+
+def _import_time(env: dict) -> dict:
+    """The environment but pytest's name of the running test, which only pytest reads."""
+    return {key: value for key, value in env.items() if key != "PYTEST_CURRENT_TEST"}
+
+
+_preloaded: PreloadedPython | None = None
+_SCRIPT_FOLDERS = (os.path.join(REPO, "tools"), os.path.join(REPO, "benchmarks"))
+
+
+def run_script(command: list, env: dict | None = None, cwd: str | None = None,
+               timeout: float = 300) -> subprocess.CompletedProcess:
+    """`subprocess.run(command, capture_output=True, text=True, ...)`, where `python SCRIPT
+    ...` runs a script of tools/ or benchmarks/ under this pass's environment and backend in
+    a `PreloadedPython`: the script's own code from its first line, without the seconds of
+    importing Keras and gan_zoo. Any other command, environment or --backend runs as a plain
+    process, and so does everything under GAN_ZOO_TEST_PRELOAD=0."""
+    global _preloaded
+    env = dict(os.environ if env is None else env)
+    if (len(command) > 1 and command[0] == sys.executable and os.environ.get("GAN_ZOO_TEST_PRELOAD") != "0"
+            and os.path.dirname(os.path.abspath(command[1])) in _SCRIPT_FOLDERS
+            and not any(arg.startswith("--backend") for arg in command[2:])
+            and _import_time(env) == _import_time(os.environ)):
+        _preloaded = _preloaded or PreloadedPython()
+        if _import_time(env) == _import_time(_preloaded.env):
+            return _preloaded.run(command, env, cwd or os.getcwd(), timeout)
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd)

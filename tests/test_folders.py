@@ -3,14 +3,13 @@ sub-folders, the field's crop and resize, the decode cache, and every bad input.
 
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import REPO
+from conftest import REPO, run_script
 from gan_zoo import data, train
 from gan_zoo.data import folders
 
@@ -176,18 +175,16 @@ def test_the_train_tool_trains_on_a_folder_and_resumes_where_it_stopped(tmp_path
                "--config.eval.num_samples=0",
                "--config.train.steps_per_epoch=4", "--config.train.checkpoint_every=4",
                "--config.train.sample_every=4", "--config.train.epochs=1"]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     config = train.load_zoo_config("gan_mnist_subset")  # in process: the tool turns it into exit 2
     config.dataset = f"folder:{root}"
     with pytest.raises(data.DataError, match="give image_size"):
         train.train_and_evaluate(config, workdir, verbose=0)
     assert not os.path.exists(os.path.join(workdir, "checkpoints"))
-    first = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    first = run_script(command)
     assert first.returncode == 0, first.stderr[-2000:]
     assert "Decoding 16 images" in first.stdout
     assert [f for f in os.listdir(tmp_path / "runs" / "folder_cache") if f.endswith(".npy")]
-    again = subprocess.run([*command[:-1], "--config.train.epochs=2"], capture_output=True, text=True,
-                           timeout=300, env=env)
+    again = run_script([*command[:-1], "--config.train.epochs=2"])
     assert again.returncode == 0, again.stderr[-2000:]
     assert "Decoding" not in again.stdout and "Resuming from step 4 of 8" in again.stdout
     with open(os.path.join(workdir, "metrics.json")) as f:

@@ -13,7 +13,7 @@ import types
 import numpy as np
 import pytest
 
-from conftest import BACKEND, REPO
+from conftest import BACKEND, REPO, run_script
 from gan_zoo import backends, checkpoints
 
 # The tool runs on the backend of the test process; the clock file's handling is the same on
@@ -31,8 +31,7 @@ def tool_command(workdir, *args):
 
 
 def run(workdir, *args):
-    result = subprocess.run(tool_command(workdir, *args), capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    result = run_script(tool_command(workdir, *args))
     assert result.returncode == 0, result.stderr[-2000:]
     return result
 
@@ -49,7 +48,7 @@ def test_sigkill_loses_at_most_checkpoint_every_steps(tmp_path):
     schedule = ["--config.train.epochs=1", "--config.train.steps_per_epoch=400",
                 "--config.train.checkpoint_every=20", "--config.train.sample_every=100"]
     process = subprocess.Popen(tool_command(workdir, *schedule), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+                               stderr=subprocess.DEVNULL)
     deadline = time.time() + 240
     while time.time() < deadline and not [s for s in checkpoint_steps(workdir) if s >= 60]:
         time.sleep(0.05)

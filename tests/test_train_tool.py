@@ -16,7 +16,7 @@ from tensorboard.backend.event_processing import event_accumulator
 from test_folders import class_folder
 
 import zoo_configs
-from conftest import BACKEND, REPO
+from conftest import BACKEND, REPO, run_script
 from gan_zoo import backends, build, callbacks, checkpoints, data, models, summaries, train
 from gan_zoo import workdir as workdirs
 
@@ -30,8 +30,7 @@ def run_tool(*args, config="gan_mnist_subset.py"):
     """tools/train.py with `config`: zoo:NAME, or a zoo_configs/ path as older commands give it."""
     config = config if config.startswith("zoo:") else os.path.join(REPO, "zoo_configs", config)
     command = [sys.executable, os.path.join(REPO, "tools", "train.py"), f"--config={config}", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    return run_script(command)
 
 
 def tiny_config(name="gan_mnist_subset"):
@@ -544,17 +543,14 @@ def test_evaluate_tool_rescores_a_workdir_and_refuses_a_foreign_file(tmp_path):
     workdir = str(tmp_path / "run")
     trained = train.train_and_evaluate(config, workdir, verbose=0)
     tool = [sys.executable, os.path.join(REPO, "tools", "evaluate.py")]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    result = subprocess.run([*tool, f"--workdir={workdir}", "--seed=12345"], capture_output=True,
-                            text=True, timeout=300, env=env)
+    result = run_script([*tool, f"--workdir={workdir}", "--seed=12345"])
     assert result.returncode == 0, result.stderr[-2000:]
     with open(os.path.join(workdir, "metrics.json")) as f:
         metrics = json.load(f)
     assert metrics["step"] == 300  # the run's own figures are kept
     # The same seed as the run's own evaluation: the same figures, where the run put them.
     assert (metrics["mean"], metrics["std"]) == pytest.approx((trained["mean"], trained["std"]), rel=1e-5)
-    result = subprocess.run([*tool, f"--workdir={workdir}", "--seed=12345", "--truncation=0.5"],
-                            capture_output=True, text=True, timeout=300, env=env)
+    result = run_script([*tool, f"--workdir={workdir}", "--seed=12345", "--truncation=0.5"])
     assert result.returncode == 0, result.stderr[-2000:]
     with open(os.path.join(workdir, "metrics.json")) as f:
         rescored = json.load(f)
@@ -563,22 +559,20 @@ def test_evaluate_tool_rescores_a_workdir_and_refuses_a_foreign_file(tmp_path):
     assert rescored["std"] == metrics["std"]
     foreign = tmp_path / "generator.keras"
     foreign.write_text("not a keras file")
-    result = subprocess.run([*tool, f"--generator={foreign}", "--dataset=gauss1d",
-                             f"--output={tmp_path / 'm.json'}"], capture_output=True, text=True,
-                            timeout=300, env=env)
+    result = run_script([*tool, f"--generator={foreign}", "--dataset=gauss1d",
+                         f"--output={tmp_path / 'm.json'}"])
     assert result.returncode == 2 and "cannot load" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_sample_tool_draws_grids_interpolations_and_toy_figures(tmp_path):
     from PIL import Image
 
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     tool = [sys.executable, os.path.join(REPO, "tools", "sample.py")]
     workdir = str(tmp_path / "digits")
     config = tiny_config()
     train.train_and_evaluate(config, workdir, verbose=0)
-    result = subprocess.run([*tool, f"--workdir={workdir}", "--num_samples=16", "--interpolations=3",
-                             "--steps=7"], capture_output=True, text=True, timeout=300, env=env)
+    result = run_script([*tool, f"--workdir={workdir}", "--num_samples=16", "--interpolations=3",
+                         "--steps=7"])
     assert result.returncode == 0, result.stderr[-2000:]
     final = os.path.join(workdir, "samples", "final")
     assert Image.open(os.path.join(final, "samples.png")).size == (4 * 29 + 1, 4 * 29 + 1)
@@ -590,13 +584,11 @@ def test_sample_tool_draws_grids_interpolations_and_toy_figures(tmp_path):
     toy.eval.num_samples = 0
     train.train_and_evaluate(toy, str(tmp_path / "ring"), verbose=0)
     out = tmp_path / "pictures"
-    result = subprocess.run([*tool, f"--generator={tmp_path / 'ring' / 'generator.keras'}",
-                             "--dataset=ring8", f"--output_dir={out}"], capture_output=True, text=True,
-                            timeout=300, env=env)
+    result = run_script([*tool, f"--generator={tmp_path / 'ring' / 'generator.keras'}",
+                         "--dataset=ring8", f"--output_dir={out}"])
     assert result.returncode == 0, result.stderr[-2000:]
     assert {p.name for p in out.iterdir()} == {"samples.png", "interpolations.png"}
-    result = subprocess.run([*tool, f"--generator={tmp_path / 'ring' / 'generator.keras'}"],
-                            capture_output=True, text=True, timeout=300, env=env)
+    result = run_script([*tool, f"--generator={tmp_path / 'ring' / 'generator.keras'}"])
     assert result.returncode == 2 and "--generator needs --dataset" in result.stderr
 
 
@@ -763,10 +755,9 @@ def test_a_conditional_config_trains_draws_class_grids_and_is_scored_by_label(tm
     assert grid.shape[0] % (10 * 9 + 1) == 0 and 0 < len(title) < grid.shape[0] / 10
     assert title.min() == 0 and grid[:1].min() == 255  # black type on the strip, the grid's white border
 
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     tool = [sys.executable, os.path.join(REPO, "tools", "evaluate.py"), f"--workdir={workdir}",
             "--seed=12345", "--num_samples=200", f"--output={tmp_path / 'm.json'}"]
-    result = subprocess.run(tool, capture_output=True, text=True, timeout=300, env=env)
+    result = run_script(tool)
     assert result.returncode == 0, result.stderr[-2000:]
     with open(tmp_path / "m.json") as f:
         rescored = json.load(f)["eval"]
@@ -774,9 +765,8 @@ def test_a_conditional_config_trains_draws_class_grids_and_is_scored_by_label(tm
         assert rescored[key] == pytest.approx(figures[key], rel=1e-4), key
 
     out = tmp_path / "pictures"
-    result = subprocess.run([sys.executable, os.path.join(REPO, "tools", "sample.py"), f"--workdir={workdir}",
-                             f"--output_dir={out}", "--num_samples=16", "--interpolations=3", "--steps=5"],
-                            capture_output=True, text=True, timeout=300, env=env)
+    result = run_script([sys.executable, os.path.join(REPO, "tools", "sample.py"), f"--workdir={workdir}",
+                         f"--output_dir={out}", "--num_samples=16", "--interpolations=3", "--steps=5"])
     assert result.returncode == 0, result.stderr[-2000:]
     assert Image.open(out / "class_grid.png").size == (10 * 9 + 1, 10 * 9 + 1)
     assert Image.open(out / "interpolations.png").size == (5 * 9 + 1, 3 * 9 + 1)
