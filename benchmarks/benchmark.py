@@ -5,6 +5,7 @@
   python benchmarks/benchmark.py --config=... --quality_steps=3000   # + classifier FID of both
   python benchmarks/benchmark.py --peer=pytorch   # + PyTorch-GAN's dcgan.py loop and PyTorch at its best
   python benchmarks/benchmark.py --config=zoo:wgan_gp_cifar10 --peer=pytorch   # no CIFAR-10: random images
+  python benchmarks/benchmark.py --config=zoo:wgan_gp_cifar10 --random_images=32,32,3   # no tfds either
   python benchmarks/benchmark.py --backend=jax --roofline   # + XLA's bytes: the step's memory floor
 
 Prints a one-line summary and writes the full figures as JSON (--output).
@@ -41,6 +42,11 @@ _PEER = flags.DEFINE_enum("peer", "none", ["none", "pytorch"], "Also time, in th
                           "written (fp32; bf16 autocast + channels_last) and at its best (the zoo's "
                           "algorithm, torch.compile, fused Adam; fp32 and bf16); needs the torch extra.")
 
+_RANDOM_IMAGES = flags.DEFINE_list(
+    "random_images", [], "HEIGHT,WIDTH,CHANNELS[,CLASSES]: time every model on random images of this "
+    "shape (and random labels of CLASSES) in place of the config's data, on a machine that has neither "
+    "the data set nor tensorflow-datasets to read its shape. A tfds set not prepared here is timed on "
+    "random images of its own shape without this flag.")
 _PEER_SETTINGS = flags.DEFINE_list(
     "peer_settings", "float32,bfloat16_channels_last,best_float32,best_bfloat16",
     "The peer's settings to time: as written (float32, bfloat16_channels_last), at its best "
@@ -64,14 +70,27 @@ def summary_line(name: str, result: dict) -> str:
                  f"at {result['memory_bandwidth_gbps']:.0f} GB/s")
     for setting, figures in result.get("peer", {}).items():
         line += (f"; PyTorch {setting} {figures['images_per_second']['median']:.0f} img/s "
-                 f"(zoo x{result['speedup_over_pytorch'][setting]:.2f})")
+                 f"(zoo x{result['speedup_over_pytorch'][setting]['median']:.2f})")
     for model, figures in result.get("quality", {}).items():
         fid = figures.get("eval", {}).get("fid")
         if fid is not None:
             line += f"; {model} FID {fid:.2f}"
     if result["data"].startswith("random images"):  # the data set is not on this machine
-        line += "; timed on " + result["data"].split(", timed in its place")[0]
+        line += "; timed on " + result["data"].split(", timed in")[0]
     return line + f"; peak RSS {result['peak_rss_mib']:.0f} MiB"
+
+
+def random_images_shape(values: list) -> tuple | None:
+    """--random_images as ((height, width, channels), classes or None); None when not given."""
+    from gan_zoo.config import ConfigError
+
+    if not values:
+        return None
+    if len(values) not in (3, 4) or not all(v.strip().isdigit() and int(v) > 0 for v in values):
+        raise ConfigError(f"--random_images takes HEIGHT,WIDTH,CHANNELS[,CLASSES] as positive "
+                                f"integers (e.g. 32,32,3 for CIFAR-10), got {','.join(values)!r}.")
+    numbers = [int(v) for v in values]
+    return tuple(numbers[:3]), (numbers[3] if len(numbers) == 4 else None)
 
 
 def main(argv):
@@ -90,18 +109,16 @@ def main(argv):
             if unknown:
                 raise pytorch_peer.PeerError(f"Unknown --peer_settings {unknown}; choose from "
                                              f"{', '.join(pytorch_peer.SETTINGS)}.")
+        random_images = random_images_shape(_RANDOM_IMAGES.value)
         strategy = devices.make_strategy(_STRATEGY.value, _CPU_DEVICES.value)
-        result = measure.benchmark(config, baseline=_BASELINE.value, warmup_steps=_WARMUP.value,
-                                     seconds=_SECONDS.value, repeats=_REPEATS.value, strategy=strategy,
-                                     roofline=_ROOFLINE.value)
+        peers = {}
         if _PEER.value == "pytorch":
-            images = measure.images_in_memory(config, examples=1024)
-            result["peer"] = {setting: pytorch_peer.time_loop(config, images, setting, _WARMUP.value,
-                                                              _SECONDS.value, _REPEATS.value, config.seed)
-                              for setting in _PEER_SETTINGS.value}
-            zoo = result["zoo"]["images_per_second"]["median"]
-            result["speedup_over_pytorch"] = {setting: zoo / figures["images_per_second"]["median"]
-                                              for setting, figures in result["peer"].items()}
+            images = measure.images_in_memory(config, examples=1024, random_images=random_images)
+            peers = {setting: pytorch_peer.loop(config, images, setting, config.seed)
+                     for setting in _PEER_SETTINGS.value}
+        result = measure.benchmark(config, baseline=_BASELINE.value, warmup_steps=_WARMUP.value,
+                                   seconds=_SECONDS.value, repeats=_REPEATS.value, strategy=strategy,
+                                   roofline=_ROOFLINE.value, peers=peers, random_images=random_images)
         if _QUALITY_STEPS.value:
             result["quality"] = measure.quality(config, _QUALITY_STEPS.value)
             result["peak_rss_mib"] = round(train.peak_rss_mib(), 1)

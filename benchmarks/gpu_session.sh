@@ -7,7 +7,10 @@
 #   SMOKE=1 SKIP_INSTALL=1 PYTHON=.venv/bin/python bash benchmarks/gpu_session.sh   # rehearsal on CPU
 #
 # There: installs the wheels into /tmp/site and records the card and the versions. Then, in
-# order of what the issue needs most, while BUDGET_S (470 s) lasts:
+# order of what the issues need most, while BUDGET_S (470 s) lasts:
+# - issue 34: WGAN-GP's CIFAR-10 ResNet at 32 px (random images of CIFAR-10's shape: no
+#   tfds there) beside PyTorch as written and at its best, timed in turn, at batch 64 and
+#   256, bf16 then fp32;
 # - benchmarks/benchmark.py on JAX for the paper's GAN with 128 base filters (about the FLOPs an
 #   image of PyTorch-GAN's dcgan.py networks, where plain Keras reached 22% of the bf16
 #   peak) at batch 1024 and 64, beside the PyTorch loop: the 35%-of-peak target;
@@ -59,11 +62,13 @@ export JAX_COMPILATION_CACHE_DIR=/tmp/jax_cache JAX_PERSISTENT_CACHE_MIN_COMPILE
   keras.__version__, 'torch', torch.__version__)"; } | tee "$OUT/machine.txt"
 
 if [ "${SMOKE:-0}" = 1 ]; then
-  TIMING=(--repeats=1 --seconds=0.2 --warmup_steps=1); LIMIT=150
+  TIMING=(--repeats=1 --seconds=0.2 --warmup_steps=1); LIMIT=150; RESNET_TIMING=("${TIMING[@]}")
+  RESNET_SMOKE=(--config.networks.base_filters=8)  # the same code at a CPU's size
   TRAIN=(--config.train.epochs=2 --config.train.steps_per_epoch=20 --config.train.checkpoint_every=10
          --config.train.sample_every=10 --config.eval.num_samples=200); KILL_AT=20
 else
   TIMING=(--repeats=3 --seconds=1); LIMIT=150  # WGAN-GP's compiles took over 90 s on an H200
+  RESNET_TIMING=(--repeats=5 --seconds=2 --warmup_steps=3); RESNET_SMOKE=()
   TRAIN=()
 fi
 
@@ -79,6 +84,19 @@ bench() {  # name, then flags for benchmarks/benchmark.py
   tail -n 1 "$OUT/bench_$name.log"
   pack
 }
+# Issue 34's rows: the zoo on JAX, PyTorch as written and at its best (torch.compile'd G and D,
+# channels_last, fused Adam, cudnn.benchmark), their windows in turn. Batch 64 and 256.
+RESNET=(--config=zoo:wgan_gp_cifar10 --random_images=32,32,3 --nobaseline --peer=pytorch)
+for batch in 64 256; do
+  LIMIT=240 bench "resnet32_bf16_batch$batch" "${RESNET[@]}" "${RESNET_SMOKE[@]}" "${RESNET_TIMING[@]}" \
+    --config.train.batch_size=$batch --config.train.precision=mixed_bfloat16 \
+    --peer_settings=bfloat16_channels_last,best_bfloat16
+done
+for batch in 64 256; do
+  LIMIT=240 bench "resnet32_fp32_batch$batch" "${RESNET[@]}" "${RESNET_SMOKE[@]}" "${RESNET_TIMING[@]}" \
+    --config.train.batch_size=$batch --config.train.precision=float32 --peer_settings=float32,best_float32
+done
+
 # The 35% target on networks of the reference's size: ~1 GFLOP an image at 128 base
 # filters, against 60 MFLOP for the config's 32 (2026-11-27: 22% of the peak at batch 1024,
 # 24% at 4096). --roofline adds XLA's bytes a step on the card and its measured bandwidth.
@@ -87,7 +105,9 @@ bench gan_wide_batch1024 --config=zoo_configs/gan_mnist_subset.py:paper --config
 bench gan_wide --config=zoo_configs/gan_mnist_subset.py:paper --config.networks.base_filters=128 --peer=pytorch
 
 # The default config end to end: killed once its checkpoint at step 1000 exists, then rerun
-# (it must resume), leaving the workdir in $OUT/run for evaluation on CPU.
+# (it must resume), leaving the workdir in $OUT/run for evaluation on CPU. Measured on
+# 2026-11-26 and 27: where the rows above took the budget, the command ends here.
+if [ "$(left)" -lt 150 ]; then echo "== done, over budget, in $(( $(date +%s) - START )) s"; pack; exit 0; fi
 echo "== train end to end, killed partway, then resumed ($(( $(date +%s) - START )) s in)"
 rm -rf "$OUT/run"
 "$PY" tools/train.py --backend=jax --config=zoo_configs/gan_mnist_subset.py --workdir="$OUT/run" \

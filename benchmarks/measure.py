@@ -366,14 +366,15 @@ class _Timer:
         return time.perf_counter() - start
 
 
-def time_models(named_models: dict, dataset, warmup_steps: int = 10, seconds: float = 2.0,
-                repeats: int = 5) -> dict:
-    """{name: [seconds per generator step, one per repetition]}, steady state.
+def time_models(timers: dict, warmup_steps: int = 10, seconds: float = 2.0, repeats: int = 5) -> dict:
+    """{name: [seconds per step, one per repetition]}, steady state, of timers that each
+    `run(calls)` and take `steps_per_call` steps a call (a model's `_Timer`: generator
+    steps; a peer's loop: its iterations).
 
-    Each model first runs `warmup_steps` (tracing, allocation), then one repetition is
-    sized to about `seconds` for it; the repetitions alternate between the models.
+    Each timer first runs `warmup_steps` (tracing, compiling, allocation), then one
+    repetition is sized to about `seconds` for it; the repetitions alternate between the
+    timers, so that the machine's drifts hit all of them alike.
     """
-    timers = {name: _Timer(model, dataset) for name, model in named_models.items()}
     calls = {}
     for name, timer in timers.items():
         warm = max(1, warmup_steps // timer.steps_per_call)
@@ -388,15 +389,17 @@ def time_models(named_models: dict, dataset, warmup_steps: int = 10, seconds: fl
     return per_step
 
 
+def _spread(values: list, digits: int) -> dict:
+    return {"median": round(statistics.median(values), digits), "min": round(min(values), digits),
+            "max": round(max(values), digits)}
+
+
 def _summary(seconds_per_step: list, images_per_step: int, flops: int, peaks: dict) -> dict:
     rates = [images_per_step / s for s in seconds_per_step]
     median_s = statistics.median(seconds_per_step)
     gflops = flops / median_s / 1e9
-    return {"images_per_second": {"median": round(statistics.median(rates), 1),
-                                  "min": round(min(rates), 1), "max": round(max(rates), 1)},
-            "ms_per_step": {"median": round(1e3 * median_s, 3),
-                            "min": round(1e3 * min(seconds_per_step), 3),
-                            "max": round(1e3 * max(seconds_per_step), 3)},
+    return {"images_per_second": _spread(rates, 1),
+            "ms_per_step": _spread([1e3 * s for s in seconds_per_step], 3),
             "gflop_per_step": round(flops / 1e9, 3), "gflops": round(gflops, 1),
             **{f"fraction_of_{dtype}_peak": round(gflops / peak, 3) for dtype, peak in peaks.items()}}
 
@@ -412,36 +415,46 @@ def pipeline_rate(dataset, images_per_batch: int, seconds: float = 1.0) -> float
     return count * images_per_batch / (time.perf_counter() - start)
 
 
-def benchmark_data(config, batch_size: int, examples: int = 1024):
-    """(dataset, info, note): the config's data, or, for a tfds set that is not prepared on
-    this machine, `examples` random images of its shape (and random labels), so that the
-    step is timed rather than refused; `note` says which."""
+def benchmark_data(config, batch_size: int, examples: int = 1024, random_images: tuple | None = None):
+    """(dataset, info, note): the config's data, or random images (and random labels) to
+    time the step on where the data cannot be read: `examples` of them, of the shape and
+    number of classes that `random_images` ((height, width, channels), classes) gives, or,
+    for a tfds set that is not prepared on this machine, of that set's own; `note` says which.
+    A minibatch larger than `examples` (batch 256 of 5 critic steps) takes that many more."""
     with_labels = build.needs_labelled_batches(config)
-    try:
-        dataset, info = data.load(config.dataset, batch_size, seed=config.seed, download=False,
-                                  data_dir=config.data_dir or None, image_size=config.image_size or None,
-                                  with_labels=with_labels, labels_per_class=config.labels_per_class)
-        return dataset, info, f"{config.dataset}, as training reads it"
-    except data.DataNotPrepared as error:
-        unprepared = str(error)
-    info = data.tfds_info(config.dataset, config.data_dir, config.image_size, config.center_crop)
+    examples = max(examples, batch_size)
+    if random_images is None:
+        try:
+            dataset, info = data.load(config.dataset, batch_size, seed=config.seed, download=False,
+                                      data_dir=config.data_dir or None, image_size=config.image_size or None,
+                                      with_labels=with_labels, labels_per_class=config.labels_per_class)
+            return dataset, info, f"{config.dataset}, as training reads it"
+        except data.DataNotPrepared as error:
+            info = data.tfds_info(config.dataset, config.data_dir, config.image_size, config.center_crop)
+            note = (f"random images of {config.dataset}'s shape {list(info.shape)}, timed in its place: "
+                    f"{error}")
+    else:
+        shape, classes = random_images
+        info = data.DataInfo(config.dataset, tuple(shape), True, None, classes)
+        note = (f"random images of shape {list(info.shape)} (--random_images), timed in place of "
+                f"{config.dataset}")
     rng = np.random.default_rng(config.seed)
     images = rng.uniform(-1, 1, size=(examples, *info.shape)).astype("float32")
     labels = rng.integers(0, info.num_classes or 1, size=examples).astype("int32") if with_labels else None
-    return (data.from_arrays(images, labels, batch_size, seed=config.seed), info,
-            f"random images of {config.dataset}'s shape {list(info.shape)}, timed in its place: {unprepared}")
+    return data.from_arrays(images, labels, batch_size, seed=config.seed), info, note
 
 
-def images_in_memory(config, examples: int) -> np.ndarray:
+def images_in_memory(config, examples: int, random_images: tuple | None = None) -> np.ndarray:
     """`examples` images (or toy points) of the config's data as `benchmark_data` serves
     them, in one array: what a peer draws its minibatches from."""
-    batches = benchmark_data(config, examples)[0].as_numpy_iterator()
+    batches = benchmark_data(config, examples, random_images=random_images)[0].as_numpy_iterator()
     batch = next(iter(batches))
     return np.asarray(batch[0] if isinstance(batch, tuple) else batch)
 
 
 def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds: float = 2.0,
-              repeats: int = 5, strategy=None, roofline: bool = False) -> dict:
+              repeats: int = 5, strategy=None, roofline: bool = False, peers: dict | None = None,
+              random_images: tuple | None = None) -> dict:
     """Speed of `config`'s GAN (and of the plain baseline) in images/s, ms per generator
     step, GFLOP/s and fractions of the measured matmul peaks, on the running backend.
 
@@ -450,6 +463,10 @@ def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds:
     XLA's bytes at that bandwidth. Where they add up to more than the step takes at the
     target fraction of the peak, the target needs less memory traffic, not faster
     matmuls.
+
+    `peers` ({setting: `pytorch_peer.PeerLoop`}) are timed in the same alternation as the
+    zoo and the baseline; `speedup_over_pytorch` holds the zoo's images/s over each peer's,
+    repetition by repetition (median, min, max). `random_images`: as `benchmark_data` takes it.
     """
     strategy = strategy or devices.default_strategy()
     train.validate(config)
@@ -458,7 +475,7 @@ def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds:
                                 "with --backend=jax.")
     keras.utils.set_random_seed(config.seed)
     images_per_step = config.train.batch_size * config.model.d_steps
-    dataset, info, data_note = benchmark_data(config, images_per_step)
+    dataset, info, data_note = benchmark_data(config, images_per_step, random_images=random_images)
     with strategy.scope():
         named = {"zoo": build.build_gan(config, info)}
         if baseline:
@@ -468,7 +485,8 @@ def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds:
     gpu = bool(devices.gpus())
     peak_dtypes = ("float32", "bfloat16", "float16") if gpu else ("float32", "bfloat16")
     peaks = {dtype: round(matmul_peak(dtype), 1) for dtype in peak_dtypes}
-    per_step = time_models(named, dataset, warmup_steps, seconds, repeats)
+    timers = {**{name: _Timer(model, dataset) for name, model in named.items()}, **(peers or {})}
+    per_step = time_models(timers, warmup_steps, seconds, repeats)
     result = {"machine": devices.machine(), "data": data_note, "matmul_peak_gflops": peaks,
               "precision": named["zoo"].generator.dtype_policy.name,
               "images_per_step": images_per_step,
@@ -489,8 +507,16 @@ def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds:
             "measured": result["zoo"]["ms_per_step"]["median"]}
     if "baseline" in named:
         ratios = [b / z for z, b in zip(per_step["zoo"], per_step["baseline"], strict=True)]
-        result["speedup"] = {"median": round(statistics.median(ratios), 2),
-                             "min": round(min(ratios), 2), "max": round(max(ratios), 2)}
+        result["speedup"] = _spread(ratios, 2)
+    if peers:
+        zoo_rates = [images_per_step / s for s in per_step["zoo"]]
+        result["peer"], result["speedup_over_pytorch"] = {}, {}
+        for name, peer in peers.items():
+            rates = [peer.images_per_step / s for s in per_step[name]]
+            result["peer"][name] = {**peer.description, "images_per_second": _spread(rates, 1),
+                                    "ms_per_step": _spread([1e3 * s for s in per_step[name]], 3)}
+            ratios = [zoo_rate / rate for zoo_rate, rate in zip(zoo_rates, rates, strict=True)]
+            result["speedup_over_pytorch"][name] = _spread(ratios, 2)
     result["peak_rss_mib"] = round(train.peak_rss_mib(), 1)
     return result
 

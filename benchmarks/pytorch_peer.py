@@ -23,7 +23,6 @@ benchmark does. Needs the `torch` extra.
 """
 
 import math
-import statistics
 import time
 
 import keras
@@ -363,11 +362,29 @@ def _zoo_step(config, g, d, optimizer_g, optimizer_d, data, autocast, compiled):
     return step
 
 
-def time_loop(config, images: np.ndarray, setting: str = "float32", warmup_steps: int = 10,
-              seconds: float = 2.0, repeats: int = 5, seed: int = 0) -> dict:
-    """Images/s (median, min, max over `repeats` windows of about `seconds`) of the
-    variant's loop on `images` (NHWC in [-1, 1]) at the config's batch size, in `setting`
-    (one of `SETTINGS`)."""
+class PeerLoop:
+    """The peer's loop in one setting, as `measure.time_models` times it beside the zoo's
+    models: `run(calls)` takes `calls` iterations and returns their seconds, waiting for
+    the device's work; one iteration takes `images_per_step` real images."""
+
+    steps_per_call = 1
+
+    def __init__(self, step, synchronize, images_per_step: int, description: dict):
+        self.step, self.synchronize = step, synchronize
+        self.images_per_step = images_per_step
+        self.description = description
+
+    def run(self, calls: int) -> float:
+        start = time.perf_counter()
+        for _ in range(calls):
+            self.step()
+        self.synchronize()
+        return time.perf_counter() - start
+
+
+def loop(config, images: np.ndarray, setting: str = "float32", seed: int = 0) -> PeerLoop:
+    """The variant's loop on `images` (NHWC in [-1, 1]) at the config's batch size, in
+    `setting` (one of `SETTINGS`), built and ready to time (the first steps compile)."""
     torch = _torch()
     check_config(config)
     if setting not in SETTINGS:
@@ -398,33 +415,11 @@ def time_loop(config, images: np.ndarray, setting: str = "float32", warmup_steps
     else:
         make_step = _wgan_gp_step if config.model.variant == "wgan_gp" else _dcgan_step
         step = make_step(config, g, d, optimizer_g, optimizer_d, data, autocast)
-    # Real images a call takes: the as-written WGAN-GP loop's calls are one critic step each.
-    batch = config.train.batch_size * (config.model.d_steps if best else 1)
-
-    def synchronize():  # CUDA runs asynchronously: a window ends when its work has
-        if device == "cuda":
-            torch.cuda.synchronize()
-
-    for _ in range(warmup_steps):
-        step()
-    synchronize()
-    steps = max(1, warmup_steps)
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    synchronize()
-    per_step = (time.perf_counter() - start) / steps
-    calls = max(1, int(seconds / max(per_step, 1e-9)))
-    rates = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            step()
-        synchronize()
-        rates.append(calls * batch / (time.perf_counter() - start))
-    return {"setting": setting, "images_per_second": {"median": statistics.median(rates), "min": min(rates),
-                                                      "max": max(rates)},
-            "ms_per_step": 1000.0 * batch / statistics.median(rates), "threads": torch.get_num_threads(),
-            "device": torch.cuda.get_device_name() if device == "cuda" else "cpu",
-            "torch": torch.__version__, "generator_parameters": parameter_count(g),
-            "discriminator_parameters": parameter_count(d)}
+    # CUDA runs asynchronously: a window ends when its work has.
+    synchronize = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    # Real images an iteration takes: the as-written WGAN-GP loop's are one critic step each.
+    images_per_step = config.train.batch_size * (config.model.d_steps if best else 1)
+    return PeerLoop(step, synchronize, images_per_step, {
+        "setting": setting, "threads": torch.get_num_threads(),
+        "device": torch.cuda.get_device_name() if device == "cuda" else "cpu", "torch": torch.__version__,
+        "generator_parameters": parameter_count(g), "discriminator_parameters": parameter_count(d)})
