@@ -88,7 +88,7 @@ def random_images_shape(values: list) -> tuple | None:
         return None
     if len(values) not in (3, 4) or not all(v.strip().isdigit() and int(v) > 0 for v in values):
         raise ConfigError(f"--random_images takes HEIGHT,WIDTH,CHANNELS[,CLASSES] as positive "
-                                f"integers (e.g. 32,32,3 for CIFAR-10), got {','.join(values)!r}.")
+                          f"integers (e.g. 32,32,3 for CIFAR-10), got {','.join(values)!r}.")
     numbers = [int(v) for v in values]
     return tuple(numbers[:3]), (numbers[3] if len(numbers) == 4 else None)
 

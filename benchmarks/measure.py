@@ -434,6 +434,9 @@ def benchmark_data(config, batch_size: int, examples: int = 1024, random_images:
             note = (f"random images of {config.dataset}'s shape {list(info.shape)}, timed in its place: "
                     f"{error}")
     else:
+        if config.dataset in data.TOYS:
+            raise train.ConfigError(f"--random_images stands in for a data set of images; "
+                                    f"{config.dataset} is a toy set of points: drop --random_images.")
         shape, classes = random_images
         info = data.DataInfo(config.dataset, tuple(shape), True, None, classes)
         note = (f"random images of shape {list(info.shape)} (--random_images), timed in place of "

@@ -202,6 +202,9 @@ def test_a_tfds_set_not_on_the_machine_is_timed_on_random_images_of_its_shape(tm
     assert info.shape == (16, 16, 3) and info.num_classes == 7
     assert tuple(next(iter(dataset)).shape) == (12, 16, 16, 3)
     assert note == "random images of shape [16, 16, 3] (--random_images), timed in place of cifar10"
+    toy = train.load_zoo_config("gan_ring8")
+    with pytest.raises(train.ConfigError, match="ring8 is a toy set of points: drop --random_images"):
+        measure.benchmark_data(toy, 4, random_images=((8, 8, 1), None))
     config.dataset, config.center_crop = "celeb_a", 108  # cut as training would cut it
     assert measure.benchmark_data(config, batch_size=4, examples=4)[1].shape == (108, 108, 3)
     config.dataset = "cifar1O"  # any other data error is the user's to see
