@@ -115,6 +115,13 @@ def build_gan(config, info: data.DataInfo) -> models.BaseGAN:
                       **penalty_arguments(config), **model_kwargs)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"config.model / config.networks / config.penalties: {error}") from error
+    twice = [name for name in (*gan.penalties, *gan.generator_penalties)
+             if name in penalties.DIFFERENTIATE_TWICE]
+    if config.train.jit_compile and twice and not backends.current().compiled_step_differentiates_twice:
+        raise ConfigError("train.jit_compile=True compiles the torch step with torch.compile, whose "
+                          "AOTAutograd has no double backward, which "
+                          f"{' and '.join(twice)} need (the gradient of an input gradient): "
+                          "set train.jit_compile=False (the step runs eagerly).")
     loss_scaling = precision == "mixed_float16"
     gan.compile(g_optimizer=make_optimizer(config.g_optimizer, loss_scaling),
                 d_optimizer=make_optimizer(config.d_optimizer, loss_scaling),

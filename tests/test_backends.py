@@ -265,6 +265,28 @@ def test_every_backend_gives_what_the_protocol_declares():
     assert backends.current() is modules[backends.current().name].BACKEND
 
 
+@pytest.mark.backends("jax", "torch")
+def test_jit_compile_is_refused_where_the_compiled_step_cannot_differentiate_twice():
+    """torch.compile's AOTAutograd has no double backward: on torch, train.jit_compile with
+    a penalty of an input gradient fails at build with what to change, not inside the first
+    step; without one it compiles, and TensorFlow and JAX compile either."""
+    from gan_zoo import backends, build, data, train
+    from gan_zoo.config import ConfigError
+
+    info = data.DataInfo("ring8", (2,), False, None, None)
+    config = train.load_zoo_config("gan_ring8")
+    config.train.jit_compile = True
+    assert build.build_gan(config, info).jit_compile
+    config.penalties.r1 = 1.0
+    config.generator_penalties.orthogonal = 1e-4  # no input gradient: not named
+    if backends.current().name == "torch":
+        with pytest.raises(ConfigError, match=r"torch.compile, whose AOTAutograd has no double backward, "
+                                              r"which r1 need .* set train.jit_compile=False"):
+            build.build_gan(config, info)
+    else:
+        assert build.build_gan(config, info).jit_compile
+
+
 def test_a_torch_checkpoint_holding_pickled_code_is_refused_not_run(tmp_path):
     """torch checkpoints are read with weights_only: a file whose pickle would call a
     function is refused as unreadable, and the function never runs."""

@@ -89,6 +89,7 @@ class Backend(Protocol):
         assigning them from a callback)."""
 
     compiles_every_step: bool  # the train step is always compiled (XLA)
+    compiled_step_differentiates_twice: bool  # a penalty's gradient of a gradient compiles
     several_steps_per_call: bool  # whether `fit` may run steps_per_execution > 1 steps a call
 
     def enable_determinism(self) -> None:

@@ -67,6 +67,7 @@ class JaxBackend(OneProgram):
 
     name = "jax"
     compiles_every_step = True
+    compiled_step_differentiates_twice = True
     several_steps_per_call = True
     checkpoint_pattern = CHECKPOINT_PATTERNS[name]
     # XLA on CPU does not use the bf16 units: on an AVX-512 BF16 EPYC its bf16 matmul ran

@@ -83,6 +83,7 @@ class TensorFlowBackend:
 
     name = "tensorflow"
     compiles_every_step = False  # XLA is optional (train.jit_compile); slower on the reference CPU
+    compiled_step_differentiates_twice = True
     several_steps_per_call = True
     checkpoint_pattern = CHECKPOINT_PATTERNS[name]
     bfloat16_units_on_cpu = True  # oneDNN uses AMX and AVX-512 BF16

@@ -59,6 +59,7 @@ class TorchBackend(OneProgram):
 
     name = "torch"
     compiles_every_step = False  # eager unless train.jit_compile asks for torch.compile
+    compiled_step_differentiates_twice = False  # torch.compile's AOTAutograd has no double backward
     several_steps_per_call = False  # Keras's torch trainer refuses steps_per_execution > 1
     checkpoint_pattern = CHECKPOINT_PATTERNS[name]
     bfloat16_units_on_cpu = True  # oneDNN's bf16 kernels use AMX and AVX-512 BF16

@@ -115,6 +115,8 @@ def path_length(gan, fake, labels=None):
 
 
 GENERATOR_PENALTIES = {"orthogonal": orthogonal, "path_length": path_length}
+# The penalties whose objective holds an input gradient, so that the update differentiates twice.
+DIFFERENTIATE_TWICE = (*PENALTIES, "path_length")
 
 
 def options_of(name: str) -> dict:
