@@ -70,7 +70,11 @@ def summary_line(name: str, result: dict) -> str:
                  f"at {result['memory_bandwidth_gbps']:.0f} GB/s")
     for setting, figures in result.get("peer", {}).items():
         line += (f"; PyTorch {setting} {figures['images_per_second']['median']:.0f} img/s "
-                 f"(zoo x{result['speedup_over_pytorch'][setting]['median']:.2f})")
+                 f"(zoo x{result['speedup_over_pytorch'][setting]['median']:.2f}")
+        if figures["work_over_zoo"] != 1:
+            line += (f"; its work per image x{figures['work_over_zoo']:.3f} the zoo's, at equal work zoo "
+                     f"x{result['speedup_over_pytorch_at_equal_work'][setting]['median']:.2f}")
+        line += ")"
     for model, figures in result.get("quality", {}).items():
         fid = figures.get("eval", {}).get("fid")
         if fid is not None:

@@ -469,7 +469,10 @@ def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds:
 
     `peers` ({setting: `pytorch_peer.PeerLoop`}) are timed in the same alternation as the
     zoo and the baseline; `speedup_over_pytorch` holds the zoo's images/s over each peer's,
-    repetition by repetition (median, min, max). `random_images`: as `benchmark_data` takes it.
+    repetition by repetition (median, min, max), and `speedup_over_pytorch_at_equal_work`
+    the same divided by the peer's work per image over the zoo algorithm's (`work_over_zoo`,
+    both counted by `pytorch_peer.flops_per_image`): the ratio of their FLOP rates.
+    `random_images`: as `benchmark_data` takes it.
     """
     strategy = strategy or devices.default_strategy()
     train.validate(config)
@@ -514,12 +517,20 @@ def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds:
     if peers:
         zoo_rates = [images_per_step / s for s in per_step["zoo"]]
         result["peer"], result["speedup_over_pytorch"] = {}, {}
+        result["speedup_over_pytorch_at_equal_work"] = {}
+        # The zoo's algorithm counted by the same dispatch counter (each loop holds the count).
+        zoo_flops = next(iter(peers.values())).zoo_flops_per_image
+        result["zoo"]["gflop_per_image_counted_by_torch"] = round(zoo_flops / 1e9, 4)
         for name, peer in peers.items():
             rates = [peer.images_per_step / s for s in per_step[name]]
+            work = peer.flops_per_image / zoo_flops
             result["peer"][name] = {**peer.description, "images_per_second": _spread(rates, 1),
-                                    "ms_per_step": _spread([1e3 * s for s in per_step[name]], 3)}
+                                    "ms_per_step": _spread([1e3 * s for s in per_step[name]], 3),
+                                    "gflop_per_image": round(peer.flops_per_image / 1e9, 4),
+                                    "work_over_zoo": round(work, 3)}
             ratios = [zoo_rate / rate for zoo_rate, rate in zip(zoo_rates, rates, strict=True)]
             result["speedup_over_pytorch"][name] = _spread(ratios, 2)
+            result["speedup_over_pytorch_at_equal_work"][name] = _spread([r / work for r in ratios], 2)
     result["peak_rss_mib"] = round(train.peak_rss_mib(), 1)
     return result
 

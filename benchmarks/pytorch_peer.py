@@ -19,7 +19,9 @@ work, with torch.compile'd networks, channels_last, fused Adam and cudnn.benchma
 fp32 and under bf16 autocast. Real minibatches are drawn from a tensor already on the
 device (the GPU where PyTorch sees one, else the CPU), so the loop times training, not a
 data loader. Images per second count real images, one minibatch per D step, as the zoo's
-benchmark does. Needs the `torch` extra.
+benchmark does. The work of each loop, and of the zoo's algorithm, is counted from the
+operations torch runs (`flops_per_image`), so the as-written loop's extra work is a
+figure beside its ratio rather than a caveat. Needs the `torch` extra.
 """
 
 import math
@@ -365,13 +367,17 @@ def _zoo_step(config, g, d, optimizer_g, optimizer_d, data, autocast, compiled):
 class PeerLoop:
     """The peer's loop in one setting, as `measure.time_models` times it beside the zoo's
     models: `run(calls)` takes `calls` iterations and returns their seconds, waiting for
-    the device's work; one iteration takes `images_per_step` real images."""
+    the device's work; one iteration takes `images_per_step` real images. Its work per
+    image is `flops_per_image`, and the zoo's algorithm's, counted the same way, is
+    `zoo_flops_per_image` (`flops_per_image()`)."""
 
     steps_per_call = 1
 
-    def __init__(self, step, synchronize, images_per_step: int, description: dict):
+    def __init__(self, step, synchronize, images_per_step: int, flops_per_image: float,
+                 zoo_flops_per_image: float, description: dict):
         self.step, self.synchronize = step, synchronize
         self.images_per_step = images_per_step
+        self.flops_per_image, self.zoo_flops_per_image = flops_per_image, zoo_flops_per_image
         self.description = description
 
     def run(self, calls: int) -> float:
@@ -382,23 +388,15 @@ class PeerLoop:
         return time.perf_counter() - start
 
 
-def loop(config, images: np.ndarray, setting: str = "float32", seed: int = 0) -> PeerLoop:
-    """The variant's loop on `images` (NHWC in [-1, 1]) at the config's batch size, in
-    `setting` (one of `SETTINGS`), built and ready to time (the first steps compile)."""
+def _setup(config, images: np.ndarray, setting: str, device: str, compiled: bool):
+    """The loop's step function in `setting`, on freshly built networks on `device`."""
     torch = _torch()
-    check_config(config)
-    if setting not in SETTINGS:
-        raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}.")
-    torch.manual_seed(seed)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
     shape = images.shape[1:]
     g, d = (network.to(device) for network in build_networks(config, shape))
     is_image = len(shape) == 3
     data = torch.from_numpy(np.array(images.transpose(0, 3, 1, 2) if is_image else images, dtype=np.float32))
     data = data.to(device)
     best = setting in AT_ITS_BEST
-    if best and device == "cuda":
-        torch.backends.cudnn.benchmark = True
     if setting != "float32" and is_image:  # channels_last
         g, d = g.to(memory_format=torch.channels_last), d.to(memory_format=torch.channels_last)
         data = data.contiguous(memory_format=torch.channels_last)
@@ -411,15 +409,68 @@ def loop(config, images: np.ndarray, setting: str = "float32", seed: int = 0) ->
     autocast = (torch.autocast(device, dtype=torch.bfloat16) if "bfloat16" in setting
                 else torch.autocast(device, enabled=False))
     if best:
-        step = _zoo_step(config, g, d, optimizer_g, optimizer_d, data, autocast, compiled=True)
+        step = _zoo_step(config, g, d, optimizer_g, optimizer_d, data, autocast, compiled)
     else:
         make_step = _wgan_gp_step if config.model.variant == "wgan_gp" else _dcgan_step
         step = make_step(config, g, d, optimizer_g, optimizer_d, data, autocast)
+    return step, g, d
+
+
+def flops_per_image(config, images: np.ndarray, algorithm: str, batch: int = 4) -> float:
+    """FLOPs per real image of `algorithm` ("as_written": PyTorch-GAN's loop; "zoo": the
+    zoo's algorithm, which PyTorch at its best runs) on the config's networks, counted
+    rather than estimated: the matrix products and convolutions that torch dispatches
+    (forward passes, the backward passes autograd takes, the penalty's double backward)
+    over one generator update with its `d_steps` critic updates, eagerly in float32 on the
+    CPU at a batch of `batch` (the networks' FLOPs grow linearly with the batch)."""
+    _torch()  # a clear error without the torch extra
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils.flop_counter import flop_registry
+
+    class FlopCounter(TorchDispatchMode):
+        flops = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            out = func(*args, **kwargs)
+            count = flop_registry.get(func.overloadpacket)
+            if count is not None:
+                self.flops += count(*args, **kwargs, out_val=out)
+            return out
+
+    small = config.copy_and_resolve_references()
+    small.train.batch_size = batch
+    setting = {"as_written": "float32", "zoo": "best_float32"}[algorithm]
+    step, _, _ = _setup(small, images, setting, "cpu", compiled=False)
+    # As written, the WGAN-GP loop's iteration is one critic update (G's on every d_steps-th).
+    iterations = config.model.d_steps if algorithm == "as_written" else 1
+    with FlopCounter() as counter:
+        for _ in range(iterations):
+            step()
+    return counter.flops / (batch * config.model.d_steps)
+
+
+def loop(config, images: np.ndarray, setting: str = "float32", seed: int = 0) -> PeerLoop:
+    """The variant's loop on `images` (NHWC in [-1, 1]) at the config's batch size, in
+    `setting` (one of `SETTINGS`), built and ready to time (the first steps compile), with
+    its FLOPs per image and those of the zoo's algorithm (`flops_per_image`)."""
+    torch = _torch()
+    check_config(config)
+    if setting not in SETTINGS:
+        raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}.")
+    torch.manual_seed(seed)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    best = setting in AT_ITS_BEST
+    if best and device == "cuda":
+        torch.backends.cudnn.benchmark = True
+    step, g, d = _setup(config, images, setting, device, compiled=True)
     # CUDA runs asynchronously: a window ends when its work has.
     synchronize = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     # Real images an iteration takes: the as-written WGAN-GP loop's are one critic step each.
     images_per_step = config.train.batch_size * (config.model.d_steps if best else 1)
-    return PeerLoop(step, synchronize, images_per_step, {
+    zoo_flops = flops_per_image(config, images, "zoo")
+    own_flops = zoo_flops if best else flops_per_image(config, images, "as_written")
+    return PeerLoop(step, synchronize, images_per_step, own_flops, zoo_flops, {
         "setting": setting, "threads": torch.get_num_threads(),
         "device": torch.cuda.get_device_name() if device == "cuda" else "cpu", "torch": torch.__version__,
         "generator_parameters": parameter_count(g), "discriminator_parameters": parameter_count(d)})

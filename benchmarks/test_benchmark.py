@@ -301,6 +301,42 @@ def test_pytorch_at_its_best_takes_the_zoos_steps_and_no_gradient_of_d_in_gs_ste
         assert torch.equal(param.grad, grad) and param.requires_grad
 
 
+def _mlp_flops(sizes):
+    """Forward FLOPs per example of an MLP of these layer widths, and its first layer's."""
+    return sum(2 * a * b for a, b in zip(sizes, sizes[1:], strict=False)), 2 * sizes[0] * sizes[1]
+
+
+def test_the_peers_work_is_counted_from_what_autograd_runs():
+    """Per image, by hand on the toy MLPs (Fg, Fd: forward FLOPs; a Linear's backward
+    takes its input gradient, unless its input needs none, and its weight gradient, unless
+    its weights are frozen). dcgan.py's generator step also takes D's weight gradients, Fd
+    more than the zoo's. wgan_gp.py's critic loss backpropagates into G on each of the k
+    critic steps (G's weight and input gradients, and D's first-layer input gradient
+    towards G), and its generator step draws G(z) afresh and takes D's weight gradients;
+    the penalty's double backward is the same in both and cancels."""
+    pytest.importorskip("torch")
+    images = np.zeros((8, 2), "float32")
+    config = train.load_zoo_config("gan_ring8")
+    hidden = list(config.networks.hidden_units)
+    fg, g_first = _mlp_flops([config.model.latent_dim, *hidden, 2])
+    fd, d_first = _mlp_flops([2, *hidden, 1])
+    zoo = pytorch_peer.flops_per_image(config, images, "zoo")
+    # D step: 2 forwards, 2 weight and 2 input gradients but the first layer's; the G step:
+    # D forward and input gradients, G forward, weight and input gradients but the first's.
+    assert zoo == (fg + 2 * fd + 2 * fd + 2 * (fd - d_first)) + (fd + fd + fg + fg - g_first)
+    assert pytorch_peer.flops_per_image(config, images, "as_written") == zoo + fd
+
+    config = train.load_zoo_config("wgan_gp_ring8")
+    k = config.model.d_steps
+    extra = (k * (d_first + fg + fg - g_first) + fg + fd) / k
+    zoo = pytorch_peer.flops_per_image(config, images, "zoo")
+    assert pytorch_peer.flops_per_image(config, images, "as_written") == pytest.approx(zoo + extra, rel=1e-12)
+    # The zoo's analytic estimate (a backward pass = 2 forwards, the penalty 6 D forwards)
+    # is within a few per cent of the count here, its first layers being a small share.
+    gan = build.build_gan(config, data.DataInfo("ring8", (2,), False, None, None))
+    assert measure.step_flops(gan, 1) / k == pytest.approx(zoo, rel=0.05)
+
+
 def test_the_pytorch_peer_refuses_what_its_loops_do_not_train(monkeypatch):
     pytorch_peer.check_config(train.load_zoo_config("wgan_gp_mnist_subset"))
     with pytest.raises(pytorch_peer.PeerError, match="non-saturating GAN with d_steps=1"):
