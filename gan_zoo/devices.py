@@ -72,14 +72,34 @@ def fast_bfloat16() -> bool:
     return bool(flags & {"amx_bf16", "avx512_bf16"})
 
 
-def machine() -> dict:
-    """What a run or a benchmark was measured on: backend, CPU, GPUs, library versions."""
-    cpu = platform.processor() or platform.machine()
+# The CPU's vector and matrix units that decide its speed: a figure names the ones it had.
+CPU_FEATURES = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
+
+
+def _first_cpuinfo() -> dict:
+    """The first processor's fields in /proc/cpuinfo ({} where the file is missing)."""
+    fields = {}
     try:
         with open("/proc/cpuinfo") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+            for line in f:
+                if not line.strip():
+                    break
+                key, _, value = line.partition(":")
+                fields[key.strip()] = value.strip()
     except OSError:
         pass
+    return fields
+
+
+def machine() -> dict:
+    """What a run or a benchmark was measured on: backend, CPU (its name, family and model,
+    and `CPU_FEATURES`: one marketing name covers several generations), GPUs, library
+    versions."""
+    info = _first_cpuinfo()
+    cpu = info.get("model name") or platform.processor() or platform.machine()
+    if "cpu family" in info and "model" in info:
+        cpu += f" (family {info['cpu family']} model {info['model']})"
+    features = [flag for flag in CPU_FEATURES if flag in info.get("flags", "").split()]
     versions = {"keras": keras.__version__}
     for name in ("tensorflow", "jax", "torch"):  # those this process uses, not all installed
         module = sys.modules.get(name)  # (None where an import of it was blocked)
@@ -92,6 +112,7 @@ def machine() -> dict:
         driver = found and found.group(1)
     except OSError:
         pass
-    return {"backend": backends.current().name, "cpu": cpu, "cpu_cores": len(os.sched_getaffinity(0)),
+    return {"backend": backends.current().name, "cpu": cpu, "cpu_features": features,
+            "cpu_cores": len(os.sched_getaffinity(0)),
             "gpu": [g["name"] for g in gpus()], "gpu_driver": driver, **versions,
             "fast_bfloat16": fast_bfloat16()}

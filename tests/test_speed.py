@@ -124,3 +124,16 @@ def test_a_mixed_float16_run_checkpoints_its_loss_scales_and_resumes(tmp_path):
     config.train.epochs = 2
     second = train.train_and_evaluate(config, str(tmp_path), verbose=0)
     assert second["step"] == 8 and all(np.isfinite(v) for v in second["train"].values())
+
+
+def test_the_machine_a_figure_was_measured_on_names_the_cpus_generation_and_units(monkeypatch):
+    """"AMD EPYC" covers AVX2-only and AVX-512 BF16 generations, whose speeds differ by
+    multiples: a figure's machine carries the family, the model and the units."""
+    monkeypatch.setattr(devices, "_first_cpuinfo", lambda: {
+        "model name": "AMD EPYC", "cpu family": "25", "model": "17",
+        "flags": "fpu sse2 avx2 fma avx512f avx512_bf16 avx512_vnni"})
+    described = devices.machine()
+    assert described["cpu"] == "AMD EPYC (family 25 model 17)"
+    assert described["cpu_features"] == ["avx2", "avx512f", "avx512_bf16"]
+    monkeypatch.setattr(devices, "_first_cpuinfo", dict)  # no /proc/cpuinfo (macOS)
+    assert devices.machine()["cpu"] and devices.machine()["cpu_features"] == []
