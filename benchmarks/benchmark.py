@@ -16,7 +16,7 @@ import sys
 
 from absl import app, flags
 
-from gan_zoo_tools.common import config_value, define_config, parse_flags
+from gan_zoo_tools.common import TYPED_ARGV, config_value, define_config, parse_flags
 
 # The paper's GAN: the default config's R1 and generator average have no analogue in the
 # keras-io baseline or PyTorch-GAN's loop.
@@ -129,7 +129,7 @@ def main(argv):
     except (train.ConfigError, data.DataError, devices.DistributionError, pytorch_peer.PeerError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    result["command"] = " ".join(["python", "benchmarks/benchmark.py", *sys.argv[1:]])
+    result["command"] = " ".join(["python", "benchmarks/benchmark.py", *TYPED_ARGV[1:]])
     result["config"] = json.loads(config.to_json())
     name = f"{config.model.variant}/{config.dataset}" + (
         f" ({config.networks.conditioning}-conditional)" if config.networks.conditioning else "")

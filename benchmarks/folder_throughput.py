@@ -12,7 +12,6 @@ JPEGs at quality 90, a natural photograph's size class) is kept for reruns.
 
 import os
 import shutil
-import sys
 import time
 
 try:  # before TensorFlow: torchvision's import crashes a process that has loaded it (torch 2.14, TF 2.21)
@@ -22,7 +21,7 @@ except (ImportError, RuntimeError):
     torch = None
 from absl import app, flags
 
-from gan_zoo_tools.common import parse_flags
+from gan_zoo_tools.common import TYPED_ARGV, parse_flags
 
 _IMAGES = flags.DEFINE_integer("images", 20_000, "JPEGs in the generated folder.", lower_bound=64)
 _SIZES = flags.DEFINE_list("sizes", ["64", "256"], "image_size of each measurement.")
@@ -144,7 +143,8 @@ def main(argv):
 
     folder = make_folder(_ROOT.value, _IMAGES.value)
     result = {"images": _IMAGES.value, "batch_size": BATCH, "machine": devices.machine(),
-              "command": " ".join(["python", "benchmarks/folder_throughput.py", *sys.argv[1:]]), "sizes": {}}
+              "command": " ".join(["python", "benchmarks/folder_throughput.py", *TYPED_ARGV[1:]]),
+              "sizes": {}}
     for size in map(int, _SIZES.value):
         zoo = zoo_passes(folder, size, os.path.join(_ROOT.value, f"cache_{size}"))
         figures = {"zoo_first_pass": zoo["first_pass"], "zoo_cached_pass": zoo["cached_pass"],

@@ -20,7 +20,7 @@ import time
 
 from absl import app, flags
 
-from gan_zoo_tools.common import fail, parse_flags
+from gan_zoo_tools.common import TYPED_ARGV, fail, parse_flags
 from measure import fit_pairs, write_figures
 
 _CONFIGS = flags.DEFINE_list("configs", ["gan_stacked_mnist", "stylegan2_stacked_mnist"], "Zoo config names.")
@@ -110,7 +110,7 @@ def main(argv):
 
     if _AUTHORS.value:
         authors_generator_class(_AUTHORS.value)  # a wrong path fails before anything trains
-    results = {"machine": devices.machine(), "command": " ".join(["python", *sys.argv]), "configs": {}}
+    results = {"machine": devices.machine(), "command": " ".join(["python", *TYPED_ARGV]), "configs": {}}
     try:  # every name resolved before anything trains
         configs = {name: zoo_configs.get(name) for name in _CONFIGS.value}
         shared = zoo_configs.get(_OPTIMIZER_FROM.value) if _OPTIMIZER_FROM.value else None

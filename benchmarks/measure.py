@@ -493,7 +493,8 @@ def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds:
     peaks = {dtype: round(matmul_peak(dtype), 1) for dtype in peak_dtypes}
     timers = {**{name: _Timer(model, dataset) for name, model in named.items()}, **(peers or {})}
     per_step = time_models(timers, warmup_steps, seconds, repeats)
-    result = {"machine": devices.machine(), "data": data_note, "matmul_peak_gflops": peaks,
+    result = {"machine": devices.machine(), "data": data_note, "example_shape": list(info.shape),
+              "matmul_peak_gflops": peaks,
               "precision": named["zoo"].generator.dtype_policy.name,
               "images_per_step": images_per_step,
               "pipeline_images_per_second": round(pipeline_rate(dataset, images_per_step), 1)}

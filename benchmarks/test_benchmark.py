@@ -129,7 +129,7 @@ def test_the_roofline_reads_the_compiled_steps_flops_and_bytes():
 def test_benchmark_tool_reports_both_models_and_writes_json(tmp_path):
     output = tmp_path / "bench.json"
     command = [sys.executable, os.path.join(REPO, "benchmarks", "benchmark.py"),
-               f"--config={os.path.join(REPO, 'zoo_configs', 'gan_mnist_subset.py')}:paper",
+               "--config=zoo:gan_mnist_subset:paper",
                "--config.train.batch_size=16", "--config.networks.base_filters=4",
                "--repeats=2", "--seconds=0.2", "--warmup_steps=2", f"--output={output}"]
     # The PyTorch peer (torch extra) is timed in the same process; without PyTorch, a clear error.
@@ -151,6 +151,9 @@ def test_benchmark_tool_reports_both_models_and_writes_json(tmp_path):
     assert figures["matmul_peak_gflops"]["float32"] > 0
     assert figures["pipeline_images_per_second"] > figures["zoo"]["images_per_second"]["max"]
     assert figures["peak_rss_mib"] > 0 and figures["config"]["train"]["batch_size"] == 16
+    # The command as typed (not this checkout's path to the zoo's loader), to run elsewhere.
+    typed = "python benchmarks/benchmark.py --config=zoo:gan_mnist_subset:paper "
+    assert figures["command"].startswith(typed) and figures["example_shape"] == [28, 28, 1]
     assert figures["zoo"]["gflop_per_step"] < figures["baseline"]["gflop_per_step"]  # G pass reused
     if not has_torch:
         return
@@ -162,6 +165,12 @@ def test_benchmark_tool_reports_both_models_and_writes_json(tmp_path):
         speedup = figures["speedup_over_pytorch"][setting]
         zoo_rate = figures["zoo"]["images_per_second"]["median"]
         assert speedup["min"] - 0.01 <= zoo_rate / rate <= speedup["max"] + 0.01
+        # dcgan.py's generator step also takes D's weight gradients: more work than the zoo's.
+        work = peer_figures["work_over_zoo"]
+        zoo_counted = figures["zoo"]["gflop_per_image_counted_by_torch"]
+        assert work > 1 and peer_figures["gflop_per_image"] > zoo_counted
+        equal_work = figures["speedup_over_pytorch_at_equal_work"][setting]
+        assert equal_work["median"] == pytest.approx(speedup["median"] / work, abs=0.01)
     assert "PyTorch float32" in result.stdout
 
 
@@ -353,3 +362,35 @@ def test_the_pytorch_peer_refuses_what_its_loops_do_not_train(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # as on a machine without the torch extra
     with pytest.raises(pytorch_peer.PeerError, match=r"pip install -e '\.\[torch\]'"):
         pytorch_peer._torch()
+
+
+def test_the_summary_table_pairs_each_precision_with_its_peer_loops(tmp_path):
+    import peer_table
+
+    def spread(median):
+        return {"median": median, "min": median - 0.05, "max": median + 0.05}
+
+    result = {"config": {"networks": {"kind": "resnet"}, "model": {"variant": "wgan_gp"},
+                         "dataset": "cifar10", "train": {"batch_size": 64}},
+              "precision": "mixed_bfloat16", "example_shape": [32, 32, 3],
+              "machine": {"backend": "jax", "gpu": ["NVIDIA H100 80GB HBM3"], "cpu": "x", "cpu_cores": 16},
+              "zoo": {"images_per_second": spread(1000.0), "fraction_of_bfloat16_peak": 0.41},
+              "matmul_peak_gflops": {"float32": 50000.0, "bfloat16": 600000.0},
+              "peer": {"bfloat16_channels_last": {"images_per_second": spread(500.0), "work_over_zoo": 1.249},
+                       "best_bfloat16": {"images_per_second": spread(800.0), "work_over_zoo": 1.0}},
+              "speedup_over_pytorch": {"bfloat16_channels_last": spread(2.0), "best_bfloat16": spread(1.25)},
+              "speedup_over_pytorch_at_equal_work": {"bfloat16_channels_last": spread(1.6),
+                                                     "best_bfloat16": spread(1.25)}}
+    path = tmp_path / "gpu" / "resnet_bf16.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(result))
+    row = peer_table.table([str(path)], link_from=str(tmp_path)).splitlines()[2]
+    assert row == ("| ResNet (wgan_gp, cifar10) | 32 | 64 | bf16 | jax | NVIDIA H100 80GB HBM3 | 1000.0 | "
+                   "500.0 | 800.0 | 1.249 | **x1.25 (1.20-1.30)** | x1.60 (1.55-1.65) (x2.00 (1.95-2.05)) | "
+                   "41% of 600000 GFLOP/s | [resnet_bf16](gpu/resnet_bf16.json) |")
+    del result["peer"]["best_bfloat16"]
+    path.write_text(json.dumps(result))
+    expected = ("no PyTorch loop best_bfloat16: rerun benchmark.py with --peer=pytorch "
+                "--peer_settings=bfloat16_channels_last,best_bfloat16")
+    with pytest.raises(ValueError, match=expected):
+        peer_table.table([str(path)])

@@ -75,6 +75,9 @@ def _resolve_config_argument(argv):
             argv[i + 1] = zoo_config_file(argv[i + 1])
 
 
+# The command line as typed, before --config=zoo:NAME became this machine's path: what a
+# JSON file records as the command that wrote it.
+TYPED_ARGV = list(sys.argv)
 _resolve_config_argument(sys.argv)
 flags.DEFINE_enum("backend", os.environ.get("KERAS_BACKEND", "tensorflow"), list(BACKENDS),
                   "Keras backend (sets KERAS_BACKEND); TensorFlow by default.")
