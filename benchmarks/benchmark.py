@@ -7,6 +7,7 @@
   python benchmarks/benchmark.py --config=zoo:wgan_gp_cifar10 --peer=pytorch   # no CIFAR-10: random images
   python benchmarks/benchmark.py --config=zoo:wgan_gp_cifar10 --random_images=32,32,3   # no tfds either
   python benchmarks/benchmark.py --backend=jax --roofline   # + XLA's bytes: the step's memory floor
+  python benchmarks/benchmark.py --backend=torch --profile_ops=20   # + where torch's step spends its time
 
 Prints a one-line summary and writes the full figures as JSON (--output).
 """
@@ -37,6 +38,9 @@ _CPU_DEVICES = flags.DEFINE_integer("cpu_devices", 0, "Split the CPU into N logi
 _ROOFLINE = flags.DEFINE_boolean("roofline", False, "JAX: also XLA's FLOPs and bytes of each compiled "
                                  "step, the measured memory bandwidth, and the zoo step's compute and "
                                  "memory floors (one more compile per model).")
+_PROFILE_OPS = flags.DEFINE_integer("profile_ops", 0, "torch: after the timing, profile 2 zoo steps and "
+                                    "write the N operators that take the most CPU time (0: skip).",
+                                    lower_bound=0)
 _PEER = flags.DEFINE_enum("peer", "none", ["none", "pytorch"], "Also time, in this process, the loop a "
                           "PyTorch user would write on the same networks (benchmarks/pytorch_peer.py): as "
                           "written (fp32; bf16 autocast + channels_last) and at its best (the zoo's "
@@ -79,6 +83,9 @@ def summary_line(name: str, result: dict) -> str:
         fid = figures.get("eval", {}).get("fid")
         if fid is not None:
             line += f"; {model} FID {fid:.2f}"
+    if "op_profile" in zoo:
+        top = zoo["op_profile"]["ops"][0]
+        line += f"; its top operator {top['name']} {top['share']:.0%} of the CPU time"
     if result["data"].startswith("random images"):  # the data set is not on this machine
         line += "; timed on " + result["data"].split(", timed in")[0]
     return line + f"; peak RSS {result['peak_rss_mib']:.0f} MiB"
@@ -122,7 +129,8 @@ def main(argv):
                      for setting in _PEER_SETTINGS.value}
         result = measure.benchmark(config, baseline=_BASELINE.value, warmup_steps=_WARMUP.value,
                                    seconds=_SECONDS.value, repeats=_REPEATS.value, strategy=strategy,
-                                   roofline=_ROOFLINE.value, peers=peers, random_images=random_images)
+                                   roofline=_ROOFLINE.value, peers=peers, random_images=random_images,
+                                   profile_ops=_PROFILE_OPS.value)
         if _QUALITY_STEPS.value:
             result["quality"] = measure.quality(config, _QUALITY_STEPS.value)
             result["peak_rss_mib"] = round(train.peak_rss_mib(), 1)

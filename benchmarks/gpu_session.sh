@@ -96,6 +96,8 @@ for batch in 64 256; do
   LIMIT=240 bench "resnet32_fp32_batch$batch" "${RESNET[@]}" "${RESNET_SMOKE[@]}" "${RESNET_TIMING[@]}" \
     --config.train.batch_size=$batch --config.train.precision=float32 --peer_settings=float32,best_float32
 done
+# The summary rows of docs/PERFORMANCE.md (work counted, ratios at equal work), as they stand.
+"$PY" benchmarks/peer_table.py "$OUT"/bench_resnet32_*.json 2>&1 | tee "$OUT/resnet32_summary.md"
 
 # The 35% target on networks of the reference's size: ~1 GFLOP an image at 128 base
 # filters, against 60 MFLOP for the config's 32 (2026-11-27: 22% of the peak at batch 1024,

@@ -323,6 +323,22 @@ def xla_cost(model, batch) -> dict:
             "flop_per_byte": round(flops / max(accessed, 1.0), 1)}
 
 
+def torch_op_profile(timer, steps: int, top: int) -> dict:
+    """Where `steps` steps of `timer` (a model's `_Timer`, torch only) spend the CPU: the
+    `top` operators by their own time (not their callees'), each with its share of the
+    steps' total and its calls, from torch.profiler. On a GPU this is the host's side."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU]) as profiler:
+        timer.run(max(1, steps // timer.steps_per_call))
+    events = sorted(profiler.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+    total = sum(e.self_cpu_time_total for e in events)
+    return {"steps": steps, "self_cpu_seconds": round(total / 1e6, 3),
+            "ops": [{"name": e.key, "self_cpu_seconds": round(e.self_cpu_time_total / 1e6, 3),
+                     "share": round(e.self_cpu_time_total / total, 4), "calls": e.count}
+                    for e in events[:top]]}
+
+
 # -- timing --------------------------------------------------------------------------------
 
 
@@ -457,7 +473,7 @@ def images_in_memory(config, examples: int, random_images: tuple | None = None) 
 
 def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds: float = 2.0,
               repeats: int = 5, strategy=None, roofline: bool = False, peers: dict | None = None,
-              random_images: tuple | None = None) -> dict:
+              random_images: tuple | None = None, profile_ops: int = 0) -> dict:
     """Speed of `config`'s GAN (and of the plain baseline) in images/s, ms per generator
     step, GFLOP/s and fractions of the measured matmul peaks, on the running backend.
 
@@ -472,13 +488,17 @@ def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds:
     repetition by repetition (median, min, max), and `speedup_over_pytorch_at_equal_work`
     the same divided by the peer's work per image over the zoo algorithm's (`work_over_zoo`,
     both counted by `pytorch_peer.flops_per_image`): the ratio of their FLOP rates.
-    `random_images`: as `benchmark_data` takes it.
+    `random_images`: as `benchmark_data` takes it. `profile_ops` (torch): the zoo step's
+    operators that take the most time, that many, over 2 steps after the timing
+    (`torch_op_profile`).
     """
     strategy = strategy or devices.default_strategy()
     train.validate(config)
     if roofline and keras.backend.backend() != "jax":
         raise train.ConfigError("The roofline reads XLA's cost analysis of the compiled step: run it "
                                 "with --backend=jax.")
+    if profile_ops and keras.backend.backend() != "torch":
+        raise train.ConfigError("--profile_ops reads torch.profiler: run it with --backend=torch.")
     keras.utils.set_random_seed(config.seed)
     images_per_step = config.train.batch_size * config.model.d_steps
     dataset, info, data_note = benchmark_data(config, images_per_step, random_images=random_images)
@@ -512,6 +532,8 @@ def benchmark(config, *, baseline: bool = True, warmup_steps: int = 10, seconds:
             "compute_at_peak": round(1e3 * result["zoo"]["gflop_per_step"] / peak, 3),
             "memory_at_bandwidth": round(1e3 * result["zoo"]["xla"]["gbytes_per_step"] / bandwidth, 3),
             "measured": result["zoo"]["ms_per_step"]["median"]}
+    if profile_ops:
+        result["zoo"]["op_profile"] = torch_op_profile(timers["zoo"], 2, profile_ops)
     if "baseline" in named:
         ratios = [b / z for z, b in zip(per_step["zoo"], per_step["baseline"], strict=True)]
         result["speedup"] = _spread(ratios, 2)

@@ -59,6 +59,26 @@ def test_the_repetitions_alternate_between_the_zoo_the_baseline_and_the_peers():
     assert per_step == {"zoo": [0.01] * 3, "baseline": [0.02] * 3, "float32": [0.04] * 3}
 
 
+@pytest.mark.backends("torch")
+def test_the_op_profile_ranks_the_torch_steps_operators_by_their_own_time():
+    config = train.load_zoo_config("gan_ring8")
+    config.train.batch_size = 32
+    if keras.backend.backend() != "torch":
+        with pytest.raises(train.ConfigError, match="--profile_ops reads torch.profiler: run it with "
+                                                    "--backend=torch"):
+            measure.benchmark(config, profile_ops=5)
+        return
+    dataset, info, _ = measure.benchmark_data(config, 64)
+    timer = measure._Timer(build.build_gan(config, info), dataset)
+    timer.run(1)
+    profile = measure.torch_op_profile(timer, steps=2, top=40)
+    shares = [op["share"] for op in profile["ops"]]
+    assert profile["steps"] == 2 and len(shares) == 40 and shares == sorted(shares, reverse=True)
+    assert 0 < sum(shares) <= 1 + 1e-3 and profile["self_cpu_seconds"] > 0
+    # Keras's Dense on torch is a matmul and an add: the matrix products are among them.
+    assert any(op["name"] == "aten::mm" and op["calls"] > 0 for op in profile["ops"])
+
+
 def test_the_baseline_is_left_out_where_keras_io_has_no_analogue():
     """WGAN-GP's penalty has keras.io's analogue, taken every step; R1, or the gradient
     penalty taken lazily, would make the baseline do other work than the zoo."""
