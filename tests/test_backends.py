@@ -279,12 +279,16 @@ def test_jit_compile_is_refused_where_the_compiled_step_cannot_differentiate_twi
     assert build.build_gan(config, info).jit_compile
     config.penalties.r1 = 1.0
     config.generator_penalties.orthogonal = 1e-4  # no input gradient: not named
+    wgan_gp = train.load_zoo_config("wgan_gp_ring8")  # its own penalty, from model.gp_weight
+    wgan_gp.train.jit_compile = True
     if backends.current().name == "torch":
         with pytest.raises(ConfigError, match=r"torch.compile, whose AOTAutograd has no double backward, "
                                               r"which r1 need .* set train.jit_compile=False"):
             build.build_gan(config, info)
+        with pytest.raises(ConfigError, match="which gradient_penalty need"):
+            build.build_gan(wgan_gp, info)
     else:
-        assert build.build_gan(config, info).jit_compile
+        assert build.build_gan(config, info).jit_compile and build.build_gan(wgan_gp, info).jit_compile
 
 
 def test_a_torch_checkpoint_holding_pickled_code_is_refused_not_run(tmp_path):
