@@ -31,16 +31,18 @@ def machine_name(machine: dict) -> str:
 
 
 def row(path: str, result: dict, link_from: str) -> list[str]:
-    older = [key for key in ("example_shape", "speedup_over_pytorch_at_equal_work") if key not in result]
-    if older:
-        raise ValueError(f"{path} has no {', '.join(older)}: an older benchmark.py wrote it; rerun "
-                         f"its command: {result.get('command', '(not recorded)')}")
+    if "config" not in result or "precision" not in result:
+        raise ValueError(f"{path} is not a JSON file that benchmarks/benchmark.py wrote.")
     config, bf16 = result["config"], result["precision"] != "float32"
     as_written, best = ("bfloat16_channels_last", "best_bfloat16") if bf16 else ("float32", "best_float32")
     missing = [s for s in (as_written, best) if s not in result.get("peer", {})]
     if missing:
         raise ValueError(f"{path} has no PyTorch loop {' or '.join(missing)}: rerun benchmark.py with "
                          f"--peer=pytorch --peer_settings={as_written},{best}.")
+    older = [key for key in ("example_shape", "speedup_over_pytorch_at_equal_work") if key not in result]
+    if older:
+        raise ValueError(f"{path} has no {', '.join(older)}: an older benchmark.py wrote it; rerun "
+                         f"its command: {result.get('command', '(not recorded)')}")
     peers, zoo = result["peer"], result["zoo"]
     dtype = "bfloat16" if bf16 else "float32"
     equal_work = result["speedup_over_pytorch_at_equal_work"][as_written]
@@ -63,7 +65,12 @@ def table(paths: list[str], link_from: str = "docs") -> str:
     lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     for path in paths:
         with open(path) as f:
-            lines.append("| " + " | ".join(row(path, json.load(f), link_from)) + " |")
+            try:
+                result = json.load(f)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{path} is not JSON ({error}): give benchmark.py's "
+                                 "--output files.") from None
+        lines.append("| " + " | ".join(row(path, result, link_from)) + " |")
     return "\n".join(lines)
 
 

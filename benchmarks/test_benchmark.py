@@ -414,3 +414,6 @@ def test_the_summary_table_pairs_each_precision_with_its_peer_loops(tmp_path):
                 "--peer_settings=bfloat16_channels_last,best_bfloat16")
     with pytest.raises(ValueError, match=expected):
         peer_table.table([str(path)])
+    path.write_text(json.dumps({"images": 100}))  # another tool's JSON
+    with pytest.raises(ValueError, match="is not a JSON file that benchmarks/benchmark.py wrote"):
+        peer_table.table([str(path)])
