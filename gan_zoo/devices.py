@@ -64,12 +64,7 @@ def fast_bfloat16() -> bool:
         return bool(capability) and capability[0] >= 8
     if not backends.current().bfloat16_units_on_cpu:
         return False
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = set(next((line for line in f if line.startswith("flags")), "").split())
-    except OSError:
-        return False
-    return bool(flags & {"amx_bf16", "avx512_bf16"})
+    return bool(set(_first_cpuinfo().get("flags", "").split()) & {"amx_bf16", "avx512_bf16"})
 
 
 # The CPU's vector and matrix units that decide its speed: a figure names the ones it had.

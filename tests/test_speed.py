@@ -135,5 +135,7 @@ def test_the_machine_a_figure_was_measured_on_names_the_cpus_generation_and_unit
     described = devices.machine()
     assert described["cpu"] == "AMD EPYC (family 25 model 17)"
     assert described["cpu_features"] == ["avx2", "avx512f", "avx512_bf16"]
+    # The same reading decides whether bf16 is fast here (TensorFlow's oneDNN, no GPU).
+    assert described["fast_bfloat16"] == (keras.backend.backend() != "jax")
     monkeypatch.setattr(devices, "_first_cpuinfo", dict)  # no /proc/cpuinfo (macOS)
     assert devices.machine()["cpu"] and devices.machine()["cpu_features"] == []
