@@ -29,20 +29,22 @@ def test_the_wheel_trains_a_zoo_config_by_name_through_the_console_script(tmp_pa
 
     # A fresh venv outside the checkout. Its dependencies come from this one's site-packages
     # as a plain path (its .pth files, among them this checkout's editable install, unread).
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    venv = tmp_path / "venv"  # without a pip of its own: this one installs into it
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=300)
     python, script = str(venv / "bin" / "python"), str(venv / "bin" / "gan-zoo")
     purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              capture_output=True, text=True, check=True).stdout.strip()
     with open(os.path.join(purelib, "dependencies.pth"), "w") as f:
         f.write(site.getsitepackages()[0] + "\n")
-    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], check=True,
-                   capture_output=True, timeout=300)
+    subprocess.run([sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-deps",
+                    "--no-index", str(wheel)], check=True, capture_output=True, timeout=300)
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    where = subprocess.run([python, "-c", "import gan_zoo, gan_zoo_tools; print(gan_zoo.__file__)"],
-                           capture_output=True, text=True, cwd=tmp_path, env=env, check=True).stdout
-    assert where.startswith(purelib) and not where.startswith(REPO)
+    # Found, not imported (importing gan_zoo takes TensorFlow's seconds).
+    found = "import importlib.util as u; print(*(u.find_spec(p).origin for p in ('gan_zoo', 'gan_zoo_tools')))"
+    where = subprocess.run([python, "-c", found],
+                           capture_output=True, text=True, cwd=tmp_path, env=env, check=True).stdout.split()
+    assert len(where) == 2 and all(w.startswith(purelib) and not w.startswith(REPO) for w in where)
 
     usage = subprocess.run([script], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
     assert usage.returncode == 2 and "usage: gan-zoo {train|sample|evaluate}" in usage.stderr

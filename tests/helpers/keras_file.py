@@ -5,7 +5,8 @@ KERAS_BACKEND, checks the samples, both optimizers' step counts and Adam's momen
 trains two more steps; `save` trains two steps of each variant (or of "biggan" or
 "stylegan2", GANs on those networks) and writes DIR/V.keras and DIR/V.npy
 (generate(16, seed=0)). One process may load one backend's files and save its own: it
-prints JSON {variant: figures} of what it loaded.
+prints JSON {variant: figures} of what it loaded. `main` does the same in a process that
+already runs the backend (the TensorFlow pass's own).
 """
 
 import json
@@ -75,11 +76,17 @@ def load(folder, variant):
             "g_steps_after": int(gan.g_optimizer.iterations), "backend": keras.backend.backend()}
 
 
-loaded = {}
-for mode, folder, variants in zip(sys.argv[1::3], sys.argv[2::3], sys.argv[3::3], strict=True):
-    for variant in variants.split(","):
-        if mode == "load":
-            loaded[variant] = load(folder, variant)
-        else:
-            save(folder, variant)
-print(json.dumps(loaded))
+def main(args: list) -> dict:
+    """`args` as on the command line; returns {variant: figures} of what was loaded."""
+    loaded = {}
+    for mode, folder, variants in zip(args[0::3], args[1::3], args[2::3], strict=True):
+        for variant in variants.split(","):
+            if mode == "load":
+                loaded[variant] = load(folder, variant)
+            else:
+                save(folder, variant)
+    return loaded
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(sys.argv[1:])))
