@@ -41,7 +41,8 @@ def test_the_wheel_trains_a_zoo_config_by_name_through_the_console_script(tmp_pa
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
     # Found, not imported (importing gan_zoo takes TensorFlow's seconds).
-    found = "import importlib.util as u; print(*(u.find_spec(p).origin for p in ('gan_zoo', 'gan_zoo_tools')))"
+    found = ("import importlib.util as u; "
+             "print(*(u.find_spec(p).origin for p in ('gan_zoo', 'gan_zoo_tools')))")
     where = subprocess.run([python, "-c", found],
                            capture_output=True, text=True, cwd=tmp_path, env=env, check=True).stdout.split()
     assert len(where) == 2 and all(w.startswith(purelib) and not w.startswith(REPO) for w in where)
