@@ -13,6 +13,7 @@ Protocol, one JSON line each way on stdin / stdout: {"argv", "env", "cwd", "stdo
 {"returncode"} when it has exited.
 """
 
+import importlib.util
 import json
 import os
 import runpy
@@ -21,7 +22,7 @@ import sys
 # What the tools import before their own code runs: imported once here, with no Keras op
 # run (a fork of a process whose TensorFlow, XLA or torch thread pools had started would
 # inherit their locks but not their threads).
-import keras  # noqa: F401
+import keras
 from absl import app, flags  # noqa: F401
 from ml_collections import config_flags  # noqa: F401
 
@@ -30,6 +31,11 @@ import gan_zoo.evaluation  # noqa: F401
 import gan_zoo.pictures  # noqa: F401
 import gan_zoo.train  # noqa: F401
 import zoo_configs  # noqa: F401
+
+# A JAX or torch tool imports TensorFlow too where it is installed (about 2 s of CPU):
+# keras.utils.set_random_seed seeds it, and tensorboard's event writer takes its file system.
+if keras.backend.backend() != "tensorflow" and importlib.util.find_spec("tensorflow"):
+    import tensorflow  # noqa: F401
 
 
 def run_in_child(request):
