@@ -114,12 +114,12 @@ def main(argv):
     config = config_value(_CONFIG)
     try:
         if _PEER.value == "pytorch":  # before minutes of timing, not after
-            pytorch_peer.check_config(config)
-            pytorch_peer._torch()
             unknown = sorted(set(_PEER_SETTINGS.value) - set(pytorch_peer.SETTINGS))
             if unknown:
                 raise pytorch_peer.PeerError(f"Unknown --peer_settings {unknown}; choose from "
                                              f"{', '.join(pytorch_peer.SETTINGS)}.")
+            pytorch_peer.check_config(config, _PEER_SETTINGS.value)
+            pytorch_peer._torch()
         random_images = random_images_shape(_RANDOM_IMAGES.value)
         strategy = devices.make_strategy(_STRATEGY.value, _CPU_DEVICES.value)
         peers = {}

@@ -9,8 +9,8 @@
 # There: installs the wheels into /tmp/site and records the card and the versions. Then, in
 # order of what the issues need most, while BUDGET_S (470 s) lasts:
 # - issue 34: WGAN-GP's CIFAR-10 ResNet at 32 px (random images of CIFAR-10's shape: no
-#   tfds there) beside PyTorch as written and at its best, timed in turn, at batch 64 and
-#   256, bf16 then fp32;
+#   tfds there) beside PyTorch as written and at its best, and BigGAN at 128 px beside
+#   PyTorch at its best, timed in turn, at batch 64 and 256, bf16 then fp32;
 # - benchmarks/benchmark.py on JAX for the paper's GAN with 128 base filters (about the FLOPs an
 #   image of PyTorch-GAN's dcgan.py networks, where plain Keras reached 22% of the bf16
 #   peak) at batch 1024 and 64, beside the PyTorch loop: the 35%-of-peak target;
@@ -64,11 +64,13 @@ export JAX_COMPILATION_CACHE_DIR=/tmp/jax_cache JAX_PERSISTENT_CACHE_MIN_COMPILE
 if [ "${SMOKE:-0}" = 1 ]; then
   TIMING=(--repeats=1 --seconds=0.2 --warmup_steps=1); LIMIT=150; RESNET_TIMING=("${TIMING[@]}")
   RESNET_SMOKE=(--config.networks.base_filters=8)  # the same code at a CPU's size
+  BIGGAN_SMOKE=(--config.networks.base_filters=4 --config.image_size=32 --random_images=32,32,3
+                --config.model.latent_dim=16)
   TRAIN=(--config.train.epochs=2 --config.train.steps_per_epoch=20 --config.train.checkpoint_every=10
          --config.train.sample_every=10 --config.eval.num_samples=200); KILL_AT=20
 else
   TIMING=(--repeats=3 --seconds=1); LIMIT=150  # WGAN-GP's compiles took over 90 s on an H200
-  RESNET_TIMING=(--repeats=5 --seconds=2 --warmup_steps=3); RESNET_SMOKE=()
+  RESNET_TIMING=(--repeats=5 --seconds=2 --warmup_steps=3); RESNET_SMOKE=(); BIGGAN_SMOKE=()
   TRAIN=()
 fi
 
@@ -92,12 +94,24 @@ for batch in 64 256; do
     --config.train.batch_size=$batch --config.train.precision=mixed_bfloat16 \
     --peer_settings=bfloat16_channels_last,best_bfloat16
 done
+# BigGAN at 128 px (the biggan_folder preset: ch = 96, unconditional, 2 D steps, orthogonal
+# regularization, the average of G) beside PyTorch at its best alone (no PyTorch-GAN loop for it).
+BIGGAN=(--config=zoo:biggan_folder:random --random_images=128,128,3 --nobaseline --peer=pytorch)
+for batch in 64 256; do
+  LIMIT=240 bench "biggan128_bf16_batch$batch" "${BIGGAN[@]}" "${BIGGAN_SMOKE[@]}" "${RESNET_TIMING[@]}" \
+    --config.train.batch_size=$batch --config.train.precision=mixed_bfloat16 --peer_settings=best_bfloat16
+done
 for batch in 64 256; do
   LIMIT=240 bench "resnet32_fp32_batch$batch" "${RESNET[@]}" "${RESNET_SMOKE[@]}" "${RESNET_TIMING[@]}" \
     --config.train.batch_size=$batch --config.train.precision=float32 --peer_settings=float32,best_float32
 done
+for batch in 64 256; do
+  LIMIT=240 bench "biggan128_fp32_batch$batch" "${BIGGAN[@]}" "${BIGGAN_SMOKE[@]}" "${RESNET_TIMING[@]}" \
+    --config.train.batch_size=$batch --config.train.precision=float32 --peer_settings=best_float32
+done
 # The summary rows of docs/PERFORMANCE.md (work counted, ratios at equal work), as they stand.
-"$PY" benchmarks/peer_table.py "$OUT"/bench_resnet32_*.json 2>&1 | tee "$OUT/resnet32_summary.md"
+"$PY" benchmarks/peer_table.py "$OUT"/bench_resnet32_*.json "$OUT"/bench_biggan128_*.json 2>&1 \
+  | tee "$OUT/peer_summary.md"
 
 # The 35% target on networks of the reference's size: ~1 GFLOP an image at 128 base
 # filters, against 60 MFLOP for the config's 32 (2026-11-27: 22% of the peak at batch 1024,

@@ -6,7 +6,8 @@ that `benchmark.py --peer=pytorch` wrote: one row per file, in the order given.
 Each row pairs the zoo with the peer's loops of its precision: as written (float32, or
 bfloat16_channels_last) and at its best (best_float32, best_bfloat16). Ratios are the
 median (min-max) of the per-repetition ratios; "work" is the as-written loop's FLOPs per
-image over the zoo algorithm's, both counted from what torch runs.
+image over the zoo algorithm's, both counted from what torch runs. BigGAN has no
+as-written loop (PyTorch-GAN has none for it): "-" in those columns.
 """
 
 import json
@@ -16,6 +17,7 @@ import sys
 HEADER = ("network", "px", "batch", "dtype", "backend", "machine", "zoo img/s", "PyTorch as written img/s",
           "PyTorch at its best img/s", "work: as written / zoo", "zoo / at its best (equal work)",
           "zoo / as written at equal work (unequal)", "zoo % of peak", "JSON")
+AS_WRITTEN_KINDS = ("resnet", "dcgan", "mlp")
 NETWORKS = {"resnet": "ResNet", "dcgan": "DCGAN", "mlp": "MLP", "biggan": "BigGAN", "stylegan2": "StyleGAN2"}
 
 
@@ -35,27 +37,31 @@ def row(path: str, result: dict, link_from: str) -> list[str]:
         raise ValueError(f"{path} is not a JSON file that benchmarks/benchmark.py wrote.")
     config, bf16 = result["config"], result["precision"] != "float32"
     as_written, best = ("bfloat16_channels_last", "best_bfloat16") if bf16 else ("float32", "best_float32")
-    missing = [s for s in (as_written, best) if s not in result.get("peer", {})]
+    # PyTorch-GAN has loops for the DCGAN, ResNet and MLP networks only: BigGAN's row has "-" there.
+    kind = config["networks"]["kind"]
+    wanted = (as_written, best) if kind in AS_WRITTEN_KINDS else (best,)
+    missing = [s for s in wanted if s not in result.get("peer", {})]
     if missing:
         raise ValueError(f"{path} has no PyTorch loop {' or '.join(missing)}: rerun benchmark.py with "
-                         f"--peer=pytorch --peer_settings={as_written},{best}.")
+                         f"--peer=pytorch --peer_settings={','.join(wanted)}.")
     older = [key for key in ("example_shape", "speedup_over_pytorch_at_equal_work") if key not in result]
     if older:
         raise ValueError(f"{path} has no {', '.join(older)}: an older benchmark.py wrote it; rerun "
                          f"its command: {result.get('command', '(not recorded)')}")
     peers, zoo = result["peer"], result["zoo"]
     dtype = "bfloat16" if bf16 else "float32"
-    equal_work = result["speedup_over_pytorch_at_equal_work"][as_written]
-    return [f"{NETWORKS.get(config['networks']['kind'], config['networks']['kind'])} "
-            f"({config['model']['variant']}, {config['dataset']})",
+    written = ["-"] * 3
+    if as_written in peers:
+        written = [f"{peers[as_written]['images_per_second']['median']:.1f}",
+                   f"{peers[as_written]['work_over_zoo']:.3f}",
+                   f"{_ratio(result['speedup_over_pytorch_at_equal_work'][as_written])} "
+                   f"({_ratio(result['speedup_over_pytorch'][as_written])})"]
+    return [f"{NETWORKS.get(kind, kind)} ({config['model']['variant']}, {config['dataset']})",
             str(result["example_shape"][0]), str(config["train"]["batch_size"]), "bf16" if bf16 else "fp32",
             result["machine"]["backend"], machine_name(result["machine"]),
-            f"{zoo['images_per_second']['median']:.1f}",
-            f"{peers[as_written]['images_per_second']['median']:.1f}",
-            f"{peers[best]['images_per_second']['median']:.1f}",
-            f"{peers[as_written]['work_over_zoo']:.3f}",
-            f"**{_ratio(result['speedup_over_pytorch'][best])}**",
-            f"{_ratio(equal_work)} ({_ratio(result['speedup_over_pytorch'][as_written])})",
+            f"{zoo['images_per_second']['median']:.1f}", written[0],
+            f"{peers[best]['images_per_second']['median']:.1f}", written[1],
+            f"**{_ratio(result['speedup_over_pytorch'][best])}**", written[2],
             f"{zoo[f'fraction_of_{dtype}_peak']:.0%} of {result['matmul_peak_gflops'][dtype]:.0f} GFLOP/s",
             f"[{os.path.basename(path).removesuffix('.json')}]({os.path.relpath(path, link_from)})"]
 

@@ -47,25 +47,43 @@ def _torch():
     return torch
 
 
-def check_config(config) -> None:
-    """A clear error for a config the peer loop does not train."""
-    model = config.model
+def check_config(config, settings=SETTINGS) -> None:
+    """A clear error for a config the peer's loops in `settings` do not train. As written:
+    PyTorch-GAN's two loops, on DCGAN, ResNet or MLP networks without aids. At its best
+    (the zoo's algorithm): the non-saturating, hinge and WGAN-GP losses, BigGAN's networks
+    too, orthogonal regularization of G and the generator average."""
+    model, net = config.model, config.networks
     dcgan_py = model.variant == "gan" and model.get("loss") == "non_saturating" and model.d_steps == 1
-    if not dcgan_py and model.variant != "wgan_gp":
-        raise PeerError("The PyTorch peer has PyTorch-GAN's dcgan.py loop (the non-saturating GAN with "
-                         "d_steps=1, a gan_* config) and its wgan_gp.py loop (a wgan_gp_* config); got "
-                         f"model.variant={config.model.variant!r}.")
-    if config.networks.kind not in ("dcgan", "mlp", "resnet") or config.networks.conditioning:
-        raise PeerError("The PyTorch peer builds unconditional DCGAN, ResNet or MLP networks; got "
-                         f"networks.kind={config.networks.kind!r}.")
-    if config.networks.kind == "resnet" and config.networks.norm not in ("none", "layer"):
+    as_written = set(settings) & set(AS_WRITTEN)
+    if as_written and not dcgan_py and model.variant != "wgan_gp":
+        raise PeerError("The PyTorch peer as written has PyTorch-GAN's dcgan.py loop (the non-saturating GAN "
+                        "with d_steps=1, a gan_* config) and its wgan_gp.py loop (a wgan_gp_* config); got "
+                        f"model.variant={model.variant!r}: time it at its best alone "
+                        "(--peer_settings=best_float32,best_bfloat16).")
+    loss = model.get("loss", "non_saturating")
+    if model.variant not in ("gan", "hinge", "wgan_gp") or loss != "non_saturating":
+        raise PeerError("The PyTorch peer trains the non-saturating GAN, the hinge GAN and WGAN-GP; got "
+                        f"model.variant={model.variant!r}.")
+    kinds = ("dcgan", "mlp", "resnet") + (() if as_written else ("biggan",))
+    if net.kind not in kinds or net.conditioning:
+        raise PeerError("The PyTorch peer builds unconditional DCGAN, ResNet or MLP networks, and BigGAN's "
+                        f"at its best alone; got networks.kind={net.kind!r}, "
+                        f"conditioning={net.conditioning!r}{' as written' if as_written else ''}.")
+    if net.kind == "resnet" and net.norm not in ("none", "layer"):
         raise PeerError("The PyTorch peer's ResNet critic has norm 'none' or 'layer'; got "
-                        f"networks.norm={config.networks.norm!r}.")
-    if config.networks.minibatch_kernels or config.networks.spectral_norm:
-        raise PeerError("The PyTorch peer has no minibatch discrimination or spectral norm.")
-    if any(config.penalties.values()) or config.train.ema_decay:
-        raise PeerError("PyTorch-GAN's dcgan.py has no penalties (R1, ...) and no generator average: set "
-                        "them to 0, e.g. --config=zoo_configs/gan_mnist_subset.py:paper.")
+                        f"networks.norm={net.norm!r}.")
+    if net.minibatch_kernels or (net.spectral_norm and net.kind != "biggan"):
+        raise PeerError("The PyTorch peer has no minibatch discrimination, and spectral norm in BigGAN's "
+                        "networks only.")
+    if any(config.penalties.values()):
+        raise PeerError("The PyTorch peer takes no discriminator penalties (R1, ...): set them to 0, e.g. "
+                        "--config=zoo_configs/gan_mnist_subset.py:paper.")
+    aids = [name for name, weight in config.generator_penalties.items() if weight]
+    if as_written and (aids or config.train.ema_decay):
+        raise PeerError("PyTorch-GAN's loops have no generator penalties and no generator average: set them "
+                        "to 0, or time the peer at its best alone.")
+    if set(aids) - {"orthogonal"}:
+        raise PeerError(f"The PyTorch peer's generator penalty is BigGAN's orthogonal one; got {aids}.")
 
 
 def _upsamplings(size: int) -> tuple[int, int]:
@@ -93,6 +111,11 @@ def build_networks(config, shape):
         return g, nn.Sequential(nn.Flatten(), *d_layers, nn.Linear(sizes[-1], 1))
     if net.kind == "resnet":
         return _resnet_networks(shape, latent, net.base_filters, net.norm)
+    if net.kind == "biggan":
+        import pytorch_biggan
+
+        return (pytorch_biggan.Generator(shape, latent, net.base_filters, net.attention_resolution),
+                pytorch_biggan.Discriminator(shape, net.base_filters, net.attention_resolution))
     height, _, channels = shape
     n, size = _upsamplings(height)
     k, f = net.kernel_size, net.base_filters
@@ -196,44 +219,65 @@ def _resnet_networks(shape, latent: int, filters: int, norm: str):
     return Generator(), Critic()
 
 
+def _keras_state(layer, name: str) -> dict:
+    """{the peer's state-dict key: value as numpy, channels first} of Keras `layer`, which
+    the peer holds under `name`: a Dense or convolution's kernel and bias as `weight` and
+    `bias`; a batch or layer norm's scale, shift and moving statistics as torch names them;
+    an embedding's table; spectral norm's u beside its wrapped layer (`name.layer`); BigGAN's
+    conditional batch norm and self-attention part by part."""
+    from gan_zoo import layers as zoo_layers
+
+    def value(variable):
+        return np.asarray(keras.ops.convert_to_numpy(variable))
+
+    if isinstance(layer, zoo_layers.SpectralNormalization):
+        return {f"{name}.u": value(layer.vector_u), **_keras_state(layer.layer, f"{name}.layer")}
+    parts = {zoo_layers.LinearConditionalBatchNormalization: ("normalize", "gain", "bias"),
+             zoo_layers.SelfAttention: ("query", "key", "value", "output_conv")}.get(type(layer))
+    if parts:
+        state = {f"{name}.gamma": value(layer.gamma)} if hasattr(layer, "gamma") else {}
+        for part in parts:
+            state.update(_keras_state(getattr(layer, part), f"{name}.{part.removesuffix('_conv')}"))
+        return state
+    torch_names = {"kernel": "weight", "bias": "bias", "gamma": "weight", "beta": "bias",
+                   "embeddings": "weight", "moving_mean": "running_mean", "moving_variance": "running_var"}
+    state = {}
+    for variable in layer.weights:
+        array = value(variable)
+        if variable.name == "kernel":  # [..., in, out] to torch's [out, in, ...]
+            array = array.transpose(3, 2, 0, 1) if array.ndim == 4 else array.T
+        state[f"{name}.{torch_names[variable.name]}"] = array
+    return state
+
+
 def copy_keras_weights(keras_model, module) -> None:
-    """Set the peer's `module` to `keras_model`'s weights, layer by layer: each Linear,
-    Conv2d, BatchNorm2d or LayerNorm module under `layers[NAME]` takes the Keras layer
-    NAME's kernel (transposed to channels first), bias, and batch norm's moving
-    statistics. Raises PeerError where the two do not hold the same layers."""
+    """Set the peer's `module` to `keras_model`'s weights: the Keras layer NAME's weights go
+    to the module under `layers[NAME]` (a spectrally normalised layer's under its wrapped
+    layer's name), as `_keras_state` names them. Raises PeerError where the two do not hold
+    the same weights."""
     torch = _torch()
-    nn = torch.nn
-    kinds = (nn.Linear, nn.Conv2d, nn.BatchNorm2d, nn.LayerNorm)
-    peer = {name.removeprefix("layers.").removesuffix(".norm"): m for name, m in module.named_modules()
-            if isinstance(m, kinds)}
-    keras_layers = {layer.name: layer for layer in keras_model.layers if layer.weights}
-    if peer.keys() != keras_layers.keys():
-        raise PeerError(f"{keras_model.name}'s layers with weights {sorted(keras_layers)} are not the peer's "
-                        f"{sorted(peer)}.")
-    for name, m in peer.items():
-        values = [keras.ops.convert_to_numpy(w) for w in keras_layers[name].weights]
-        values[0] = values[0].transpose(3, 2, 0, 1) if values[0].ndim == 4 else values[0].T
-        if isinstance(m, nn.BatchNorm2d):  # gamma, beta, moving mean and variance
-            targets = [m.weight, m.bias, m.running_mean, m.running_var]
-        else:  # a layer without a bias holds its kernel alone
-            targets = [m.weight] if m.bias is None else [m.weight, m.bias]
-        with torch.no_grad():
-            for target, value in zip(targets, values, strict=True):
-                target.copy_(torch.from_numpy(np.ascontiguousarray(value)))
+    keras_state = {}
+    for layer in keras_model.layers:
+        name = layer.layer.name if isinstance(layer, keras.layers.SpectralNormalization) else layer.name
+        keras_state.update(_keras_state(layer, f"layers.{name}"))
+    peer_state = {key: t for key, t in module.state_dict().items() if not key.endswith("num_batches_tracked")}
+    if peer_state.keys() != keras_state.keys():
+        raise PeerError(f"{keras_model.name}'s weights {sorted(keras_state)} are not the peer's "
+                        f"{sorted(peer_state)}.")
+    with torch.no_grad():
+        for key, target in peer_state.items():
+            target.copy_(torch.from_numpy(np.ascontiguousarray(keras_state[key])).reshape(target.shape))
 
 
 def _ChannelLayerNorm(channels):
+    """Keras's LayerNormalization over the channels of each position, on channels-first maps."""
     torch = _torch()
 
-    class ChannelLayerNorm(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.norm = torch.nn.LayerNorm(channels, eps=1e-3)
-
+    class ChannelLayerNorm(torch.nn.LayerNorm):
         def forward(self, x):
-            return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+            return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
 
-    return ChannelLayerNorm()
+    return ChannelLayerNorm(channels, eps=1e-3)
 
 
 def parameter_count(module) -> int:
@@ -307,20 +351,55 @@ def _wgan_gp_step(config, g, d, optimizer_g, optimizer_d, data, autocast):
     return step
 
 
+def _losses(variant: str):
+    """(D's loss on real and fake scores, G's on fake scores) of the zoo's `variant`, as
+    `gan_zoo.losses` writes them: the non-saturating GAN's softplus forms, the hinge
+    loss, or the Wasserstein critic's (WGAN-GP's penalty is added by the caller)."""
+    torch = _torch()
+    softplus, relu = torch.nn.functional.softplus, torch.relu
+    if variant == "hinge":
+        return (lambda real, fake: relu(1 - real).mean() + relu(1 + fake).mean()), (lambda fake: -fake.mean())
+    if variant == "wgan_gp":
+        return (lambda real, fake: fake.mean() - real.mean()), (lambda fake: -fake.mean())
+    return ((lambda real, fake: softplus(-real).mean() + softplus(fake).mean()),
+            (lambda fake: softplus(-fake).mean()))
+
+
+def orthogonal_penalty(module):
+    """BigGAN's orthogonal regularization as the zoo takes it (`losses.orthogonal_regularization`
+    over `models.penalties.generator_kernels`): sum over the weights W of `module`'s Linear
+    and Conv2d layers, one row per filter, of ||W W^T * (1 - I)||_F^2, in float32."""
+    torch = _torch()
+    total = 0.0
+    for parameter in module.parameters():
+        if parameter.dim() >= 2:
+            w = parameter.float().reshape(parameter.shape[0], -1)
+            gram = w @ w.t()
+            total = total + (gram * (1 - torch.eye(len(gram), device=gram.device))).square().sum()
+    return total
+
+
 def _zoo_step(config, g, d, optimizer_g, optimizer_d, data, autocast, compiled):
     """One iteration of the zoo's algorithm (`BaseGAN.adversarial_step` with the generator
     pass reused, as the image configs train) as a performance-minded PyTorch engineer writes
     it: `d_steps` critic steps, each on its own real minibatch and a fresh G(z) under
     no_grad but the last, whose G pass is kept for the generator step; the generator step
     takes no gradients of D's weights (`requires_grad_(False)`), gradients are set to None,
-    and nothing waits on the device. The zoo's losses: the non-saturating GAN's softplus
-    forms, or WGAN-GP's critic loss with its penalty. With `compiled`, G's and D's forward
-    passes run as torch.compile'd modules (their backward passes with them), except the
-    penalty's pass of D: AOTAutograd has no double backward, so it stays eager."""
+    and nothing waits on the device. The zoo's losses (`_losses`), WGAN-GP's penalty, the
+    orthogonal penalty of G with its weight (`generator_penalties.orthogonal`), and the
+    moving average of G's weights after each of its updates, at the zoo's decay
+    min(ema_decay, (1 + t) / (10 + t)). With `compiled`, G's and D's forward passes run as
+    torch.compile'd modules (their backward passes with them), except the penalty's pass of
+    D: AOTAutograd has no double backward, so it stays eager."""
     torch = _torch()
-    softplus = torch.nn.functional.softplus
     batch, latent, k = config.train.batch_size, config.model.latent_dim, config.model.d_steps
     wgan_gp = config.model.variant == "wgan_gp"
+    d_loss, g_loss = _losses(config.model.variant)
+    orthogonal = config.generator_penalties.get("orthogonal", 0.0)
+    ema_decay = config.train.ema_decay
+    parameters = list(g.parameters())
+    averages = [p.detach().clone() for p in parameters] if ema_decay else []
+    updates = [0]
     g_run, d_run = (torch.compile(g), torch.compile(d)) if compiled else (g, d)
 
     def real():
@@ -332,12 +411,9 @@ def _zoo_step(config, g, d, optimizer_g, optimizer_d, data, autocast, compiled):
     def discriminator_step(x, fake):
         optimizer_d.zero_grad(set_to_none=True)
         with autocast:
-            real_scores, fake_scores = d_run(x).float(), d_run(fake).float()
+            loss = d_loss(d_run(x).float(), d_run(fake).float())
             if wgan_gp:
-                loss = (fake_scores.mean() - real_scores.mean()
-                        + config.model.gp_weight * gradient_penalty(d, x, fake))
-            else:
-                loss = softplus(-real_scores).mean() + softplus(fake_scores).mean()
+                loss = loss + config.model.gp_weight * gradient_penalty(d, x, fake)
         loss.backward()
         optimizer_d.step()
 
@@ -345,11 +421,17 @@ def _zoo_step(config, g, d, optimizer_g, optimizer_d, data, autocast, compiled):
         d.requires_grad_(False)
         optimizer_g.zero_grad(set_to_none=True)
         with autocast:
-            scores = d_run(generated).float()
-            loss = -scores.mean() if wgan_gp else softplus(-scores).mean()
+            loss = g_loss(d_run(generated).float())
+        if orthogonal:
+            loss = loss + orthogonal * orthogonal_penalty(g)
         loss.backward()
         optimizer_g.step()
         d.requires_grad_(True)
+        if ema_decay:
+            updates[0] += 1
+            decay = min(ema_decay, (1 + updates[0]) / (10 + updates[0]))
+            with torch.no_grad():
+                torch._foreach_lerp_(averages, parameters, 1 - decay)
 
     def step():
         for _ in range(k - 1):
@@ -361,6 +443,7 @@ def _zoo_step(config, g, d, optimizer_g, optimizer_d, data, autocast, compiled):
         discriminator_step(real(), generated.detach())
         generator_step(generated)
 
+    step.generator_average = averages  # G's averaged weights, in `g.parameters()`'s order
     return step
 
 
@@ -455,7 +538,7 @@ def loop(config, images: np.ndarray, setting: str = "float32", seed: int = 0) ->
     `setting` (one of `SETTINGS`), built and ready to time (the first steps compile), with
     its FLOPs per image and those of the zoo's algorithm (`flops_per_image`)."""
     torch = _torch()
-    check_config(config)
+    check_config(config, [setting])
     if setting not in SETTINGS:
         raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}.")
     torch.manual_seed(seed)

@@ -6,6 +6,7 @@ import importlib.util
 import json
 import os
 import sys
+import types
 
 import keras
 import numpy as np
@@ -14,7 +15,7 @@ import pytest
 import measure
 import pytorch_peer
 from conftest import REPO, adam, numpy, run_script, toy_networks
-from gan_zoo import build, data, models, networks, train
+from gan_zoo import build, data, losses, models, networks, train
 
 
 def test_flop_counts_match_hand_counts():
@@ -252,36 +253,73 @@ def test_random_images_take_a_shape_and_refuse_anything_else(value):
            f"CIFAR-10), got '{value}'." in result.stderr
 
 
-@pytest.mark.parametrize("norm", ["none", "layer"])
-def test_the_pytorch_peers_resnet_computes_the_zoos_with_its_weights(norm):
-    """WGAN-GP's CIFAR-10 ResNet (appendix F) at 32 px, narrowed to 8 filters: with the
-    zoo's weights copied over, G(z) and D(x) are the zoo's on the same inputs, at
-    inference (moving statistics) and in training mode (batch statistics), so that timing
-    the two times the same work. (Inference first: a training pass moves the moving
-    variances apart, torch's by the unbiased batch variance, Keras's by the biased one.)"""
+def _peer_and_zoo_networks(case: str):
+    """(config, image shape, the zoo's G and D, the peer's) for a network the peer builds
+    layer for layer, narrowed for a test: WGAN-GP's CIFAR-10 ResNet (appendix F) at 8
+    filters with either critic norm, or BigGAN's unconditional networks at 32 px, ch = 4."""
+    config = train.load_zoo_config("biggan_folder:unused" if case == "biggan" else "wgan_gp_cifar10")
+    shape = (32, 32, 3)
+    net = config.networks
+    net.base_filters, config.image_size = (4, 32) if case == "biggan" else (8, None)
+    if case == "biggan":
+        config.model.latent_dim = 16  # 4 chunks: z's first and one for each of G's 3 blocks
+    else:
+        net.norm = case
+    g, d = networks.build_networks(net.kind, shape, config.model.latent_dim, is_image=True, norm=net.norm,
+                                   base_filters=net.base_filters, spectral_norm=net.spectral_norm)
+    return config, shape, g, d, *pytorch_peer.build_networks(config, shape)
+
+
+@pytest.mark.parametrize("case", ["none", "layer", "biggan"])
+def test_the_pytorch_peers_networks_compute_the_zoos_with_its_weights(case):
+    """With the zoo's weights copied over (spectral norm's u too), G(z) and D(x) are the
+    zoo's on the same inputs, at inference (moving statistics) and in training mode (batch
+    statistics, u's power iteration kept), so that timing the two times the same work.
+    (Inference first: a training pass moves the moving variances apart, torch's by the
+    unbiased batch variance, Keras's by the biased one.)"""
     torch = pytest.importorskip("torch")
-    config = train.load_zoo_config("wgan_gp_cifar10")
-    config.networks.base_filters, config.networks.norm = 8, norm
-    shape, latent = (32, 32, 3), config.model.latent_dim
-    g, d = networks.build_networks("resnet", shape, latent, is_image=True, base_filters=8, norm=norm)
-    peer_g, peer_d = pytorch_peer.build_networks(config, shape)
+    config, shape, g, d, peer_g, peer_d = _peer_and_zoo_networks(case)
     rng = np.random.default_rng(0)
     for model, peer in ((g, peer_g), (d, peer_d)):
-        for weight in model.weights:  # moving statistics away from 0 and 1, to be seen
-            weight.assign(rng.normal(scale=0.2, size=weight.shape).astype("float32")
-                          + (1.5 if "variance" in weight.path else 0.0))
+        for weight in model.weights:  # moving statistics from 0 and 1, attention's gamma from 0: to be seen
+            value = rng.normal(scale=0.2, size=weight.shape) + (1.5 if "variance" in weight.path else 0.0)
+            if weight.path.endswith("vector_u"):
+                value /= np.linalg.norm(value)
+            weight.assign(value.astype("float32"))
         pytorch_peer.copy_keras_weights(model, peer)
-    z = rng.normal(size=(4, latent)).astype("float32")
+    z = rng.normal(size=(4, config.model.latent_dim)).astype("float32")
     x = rng.uniform(-1, 1, size=(4, *shape)).astype("float32")
     for training in (False, True):
-        peer_g.train(training)
+        peer_g.train(training), peer_d.train(training)
         images = numpy(g(z, training=training))
         peer_images = peer_g(torch.from_numpy(z)).detach().numpy().transpose(0, 2, 3, 1)
-        np.testing.assert_allclose(peer_images, images, atol=2e-6)
+        np.testing.assert_allclose(peer_images, images, atol=1e-5)
         np.testing.assert_allclose(peer_d(torch.from_numpy(x.transpose(0, 3, 1, 2))).detach().numpy(),
                                    numpy(d(x, training=training)), rtol=1e-4, atol=1e-5)
+    if case == "biggan":  # the power iteration moved u alike in both
+        peer_u = {key: t.numpy() for key, t in peer_d.state_dict().items() if key.endswith(".u")}
+        keras_u = {w.path: numpy(w) for w in d.weights if w.path.endswith("vector_u")}
+        assert len(peer_u) == len(keras_u) > 10
+        np.testing.assert_allclose(sorted(np.concatenate([u.ravel() for u in peer_u.values()])),
+                                   sorted(np.concatenate([u.ravel() for u in keras_u.values()])), atol=1e-6)
+        # BigGAN's orthogonal penalty, summed over the same kernels.
+        zoo_penalty = numpy(models.penalties.orthogonal(types.SimpleNamespace(generator=g), None))
+        peer_penalty = float(pytorch_peer.orthogonal_penalty(peer_g).detach())
+        assert peer_penalty == pytest.approx(float(zoo_penalty), rel=1e-5)
     with pytest.raises(pytorch_peer.PeerError, match="are not the peer's"):
         pytorch_peer.copy_keras_weights(d, peer_g)
+
+
+def test_the_peers_losses_are_the_zoos():
+    torch = pytest.importorskip("torch")
+    real, fake = torch.tensor([2.0, 0.5, -1.0]), torch.tensor([-2.0, 0.0, 1.5])
+    pairs = (("hinge", losses.hinge_discriminator_loss, losses.hinge_generator_loss),
+             ("gan", losses.minimax_discriminator_loss, losses.non_saturating_generator_loss))
+    for variant, zoo_d, zoo_g in pairs:
+        d_loss, g_loss = pytorch_peer._losses(variant)
+        zoo_d_loss = np.mean(numpy(zoo_d(real.numpy(), fake.numpy())))
+        assert float(d_loss(real, fake)) == pytest.approx(float(zoo_d_loss))
+        assert float(g_loss(fake)) == pytest.approx(float(np.mean(numpy(zoo_g(fake.numpy())))))
 
 
 def test_the_pytorch_peers_wgan_gp_loop_is_wgan_gp_py():
@@ -330,6 +368,25 @@ def test_pytorch_at_its_best_takes_the_zoos_steps_and_no_gradient_of_d_in_gs_ste
         assert torch.equal(param.grad, grad) and param.requires_grad
 
 
+def test_pytorch_at_its_best_on_biggan_takes_its_d_steps_and_averages_g():
+    """BigGAN's iteration: 2 D updates, 1 G update, then G's moving average at the zoo's
+    decay min(0.9999, (1 + t) / (10 + t)), 2/11 after the first update."""
+    torch = pytest.importorskip("torch")
+    config, shape, *_, g, d = _peer_and_zoo_networks("biggan")
+    config.train.batch_size = 2
+    optimizer_g, optimizer_d = (torch.optim.Adam(n.parameters()) for n in (g, d))
+    initial = [p.detach().clone() for p in g.parameters()]
+    step = pytorch_peer._zoo_step(config, g, d, optimizer_g, optimizer_d, torch.randn(8, 3, 32, 32),
+                                  torch.autocast("cpu", enabled=False), compiled=False)
+    step()
+    steps = [int(o.state[next(iter(o.state))]["step"]) for o in (optimizer_g, optimizer_d)]
+    assert steps == [1, config.model.d_steps] == [1, 2]
+    decay = 2 / 11
+    for average, before, after in zip(step.generator_average, initial, g.parameters(), strict=True):
+        torch.testing.assert_close(average, decay * before + (1 - decay) * after.detach())
+    assert any(not torch.equal(a, b) for a, b in zip(initial, g.parameters(), strict=True))
+
+
 def _mlp_flops(sizes):
     """Forward FLOPs per example of an MLP of these layer widths, and its first layer's."""
     return sum(2 * a * b for a, b in zip(sizes, sizes[1:], strict=False)), 2 * sizes[0] * sizes[1]
@@ -376,9 +433,17 @@ def test_the_pytorch_peer_refuses_what_its_loops_do_not_train(monkeypatch):
     config.networks.norm = "batch"
     with pytest.raises(pytorch_peer.PeerError, match="ResNet critic has norm 'none' or 'layer'"):
         pytorch_peer.check_config(config)
-    with pytest.raises(pytorch_peer.PeerError, match="has no penalties .R1, .... and no generator average"):
+    with pytest.raises(pytorch_peer.PeerError, match="takes no discriminator penalties .R1, ...."):
         pytorch_peer.check_config(train.load_zoo_config("gan_mnist_subset"))
     pytorch_peer.check_config(train.load_zoo_config("gan_mnist_subset:paper"))
+    # BigGAN (the hinge loss, 2 D steps, orthogonal regularization, the average) at its best alone.
+    biggan = train.load_zoo_config("biggan_folder:unused")
+    pytorch_peer.check_config(biggan, pytorch_peer.AT_ITS_BEST)
+    with pytest.raises(pytorch_peer.PeerError, match="time it at its best alone"):
+        pytorch_peer.check_config(biggan, ["float32"])
+    biggan.networks.conditioning = "projection"
+    with pytest.raises(pytorch_peer.PeerError, match="conditioning='projection'"):
+        pytorch_peer.check_config(biggan, pytorch_peer.AT_ITS_BEST)
     monkeypatch.setitem(sys.modules, "torch", None)  # as on a machine without the torch extra
     with pytest.raises(pytorch_peer.PeerError, match=r"pip install -e '\.\[torch\]'"):
         pytorch_peer._torch()
@@ -408,6 +473,12 @@ def test_the_summary_table_pairs_each_precision_with_its_peer_loops(tmp_path):
     assert row == ("| ResNet (wgan_gp, cifar10) | 32 | 64 | bf16 | jax | NVIDIA H100 80GB HBM3 | 1000.0 | "
                    "500.0 | 800.0 | 1.249 | **x1.25 (1.20-1.30)** | x1.60 (1.55-1.65) (x2.00 (1.95-2.05)) | "
                    "41% of 600000 GFLOP/s | [resnet_bf16](gpu/resnet_bf16.json) |")
+    biggan_config = {**result["config"], "networks": {"kind": "biggan"}, "model": {"variant": "hinge"}}
+    biggan = {**result, "config": biggan_config, "peer": {"best_bfloat16": result["peer"]["best_bfloat16"]}}
+    path.write_text(json.dumps(biggan))
+    assert peer_table.table([str(path)], link_from=str(tmp_path)).splitlines()[2].startswith(
+        "| BigGAN (hinge, cifar10) | 32 | 64 | bf16 | jax | NVIDIA H100 80GB HBM3 | 1000.0 | - | 800.0 | - | "
+        "**x1.25 (1.20-1.30)** | - |")
     del result["peer"]["best_bfloat16"]
     path.write_text(json.dumps(result))
     expected = ("no PyTorch loop best_bfloat16: rerun benchmark.py with --peer=pytorch "
