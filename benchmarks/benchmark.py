@@ -64,6 +64,9 @@ def summary_line(name: str, result: dict) -> str:
             f"{zoo['ms_per_step']['median']:.2f} ms/step, {zoo['gflops']:.0f} GFLOP/s = "
             f"{zoo['fraction_of_float32_peak']:.0%} of fp32 / {zoo['fraction_of_bfloat16_peak']:.0%} of "
             f"bf16 peak, {result['precision']}")
+    if "fraction_of_bfloat16_peak_counted_by_torch" in zoo:
+        line += (f" (FLOPs counted by torch: {zoo['fraction_of_float32_peak_counted_by_torch']:.0%} / "
+                 f"{zoo['fraction_of_bfloat16_peak_counted_by_torch']:.0%})")
     if "baseline" in result:
         line += (f"; baseline {result['baseline']['images_per_second']['median']:.0f} img/s, "
                  f"speed-up x{result['speedup']['median']:.2f}")

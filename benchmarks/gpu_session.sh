@@ -5,12 +5,14 @@
 #   bash benchmarks/gpu_session.sh --wheels   # here, once: .gpu_wheels/ for Python 3.12
 #   bash benchmarks/gpu_session.sh            # there, carrying .gpu_wheels (under 9 minutes)
 #   SMOKE=1 SKIP_INSTALL=1 PYTHON=.venv/bin/python bash benchmarks/gpu_session.sh   # rehearsal on CPU
+#   ROWS='fp32|gan_' bash benchmarks/gpu_session.sh   # only the benchmark rows whose names match
 #
 # There: installs the wheels into /tmp/site and records the card and the versions. Then, in
 # order of what the issues need most, while BUDGET_S (470 s) lasts:
 # - issue 34: WGAN-GP's CIFAR-10 ResNet at 32 px (random images of CIFAR-10's shape: no
-#   tfds there) beside PyTorch as written and at its best, and BigGAN at 128 px beside
-#   PyTorch at its best, timed in turn, at batch 64 and 256, bf16 then fp32;
+#   tfds there) beside PyTorch as written and at its best, BigGAN at 128 px and StyleGAN2
+#   at 64 and 256 px beside PyTorch at its best, timed in turn, at batch 64 and 256, bf16
+#   then fp32;
 # - benchmarks/benchmark.py on JAX for the paper's GAN with 128 base filters (about the FLOPs an
 #   image of PyTorch-GAN's dcgan.py networks, where plain Keras reached 22% of the bf16
 #   peak) at batch 1024 and 64, beside the PyTorch loop: the 35%-of-peak target;
@@ -66,11 +68,13 @@ if [ "${SMOKE:-0}" = 1 ]; then
   RESNET_SMOKE=(--config.networks.base_filters=8)  # the same code at a CPU's size
   BIGGAN_SMOKE=(--config.networks.base_filters=4 --config.image_size=32 --random_images=32,32,3
                 --config.model.latent_dim=16)
+  STYLEGAN2_SMOKE=(--config.networks.base_filters=8 --config.networks.mapping_layers=2 --config.image_size=32
+                   --random_images=32,32,3 --config.model.latent_dim=16)
   TRAIN=(--config.train.epochs=2 --config.train.steps_per_epoch=20 --config.train.checkpoint_every=10
          --config.train.sample_every=10 --config.eval.num_samples=200); KILL_AT=20
 else
   TIMING=(--repeats=3 --seconds=1); LIMIT=150  # WGAN-GP's compiles took over 90 s on an H200
-  RESNET_TIMING=(--repeats=5 --seconds=2 --warmup_steps=3); RESNET_SMOKE=(); BIGGAN_SMOKE=()
+  RESNET_TIMING=(--repeats=5 --seconds=2 --warmup_steps=3); RESNET_SMOKE=(); BIGGAN_SMOKE=(); STYLEGAN2_SMOKE=()
   TRAIN=()
 fi
 
@@ -79,6 +83,7 @@ BUDGET=${BUDGET_S:-470}  # seconds into the command after which nothing new star
 left() { echo $(( BUDGET - ($(date +%s) - START) )); }
 bench() {  # name, then flags for benchmarks/benchmark.py
   local name=$1; shift
+  if ! [[ $name =~ ${ROWS:-.} ]]; then return; fi
   if [ "$(left)" -lt 40 ]; then echo "== skipped $name: over budget"; return; fi
   echo "== benchmark $name ($(( $(date +%s) - START )) s in)"
   timeout "$LIMIT" "$PY" benchmarks/benchmark.py --backend=jax "${TIMING[@]}" --output="$OUT/bench_$name.json" \
@@ -87,31 +92,41 @@ bench() {  # name, then flags for benchmarks/benchmark.py
   pack
 }
 # Issue 34's rows: the zoo on JAX, PyTorch as written and at its best (torch.compile'd G and D,
-# channels_last, fused Adam, cudnn.benchmark), their windows in turn. Batch 64 and 256.
+# channels_last, fused Adam, cudnn.benchmark), their windows in turn. Batch 64 and 256, the
+# bf16 rows first, the % of peak targets (BigGAN-128, StyleGAN2-256 at batch 256, with XLA's
+# bytes and the measured bandwidth) next to them. BigGAN (the biggan_folder preset: ch = 96,
+# 2 D steps, orthogonal regularization, G's average) and StyleGAN2 (the stylegan2_folder
+# presets: 512 channels up to 64 px, lazy R1 and path length, style mixing, G's average) are
+# unconditional on random images, beside PyTorch at its best alone (PyTorch-GAN has no loop
+# for them).
 RESNET=(--config=zoo:wgan_gp_cifar10 --random_images=32,32,3 --nobaseline --peer=pytorch)
-for batch in 64 256; do
-  LIMIT=240 bench "resnet32_bf16_batch$batch" "${RESNET[@]}" "${RESNET_SMOKE[@]}" "${RESNET_TIMING[@]}" \
-    --config.train.batch_size=$batch --config.train.precision=mixed_bfloat16 \
-    --peer_settings=bfloat16_channels_last,best_bfloat16
-done
-# BigGAN at 128 px (the biggan_folder preset: ch = 96, unconditional, 2 D steps, orthogonal
-# regularization, the average of G) beside PyTorch at its best alone (no PyTorch-GAN loop for it).
 BIGGAN=(--config=zoo:biggan_folder:random --random_images=128,128,3 --nobaseline --peer=pytorch)
-for batch in 64 256; do
-  LIMIT=240 bench "biggan128_bf16_batch$batch" "${BIGGAN[@]}" "${BIGGAN_SMOKE[@]}" "${RESNET_TIMING[@]}" \
-    --config.train.batch_size=$batch --config.train.precision=mixed_bfloat16 --peer_settings=best_bfloat16
-done
-for batch in 64 256; do
-  LIMIT=240 bench "resnet32_fp32_batch$batch" "${RESNET[@]}" "${RESNET_SMOKE[@]}" "${RESNET_TIMING[@]}" \
-    --config.train.batch_size=$batch --config.train.precision=float32 --peer_settings=float32,best_float32
-done
-for batch in 64 256; do
-  LIMIT=240 bench "biggan128_fp32_batch$batch" "${BIGGAN[@]}" "${BIGGAN_SMOKE[@]}" "${RESNET_TIMING[@]}" \
-    --config.train.batch_size=$batch --config.train.precision=float32 --peer_settings=best_float32
+STYLEGAN2_256=(--config=zoo:stylegan2_folder:random --random_images=256,256,3 --nobaseline --peer=pytorch)
+STYLEGAN2_64=(--config=zoo:stylegan2_folder64:random --random_images=64,64,3 --nobaseline --peer=pytorch)
+row() {  # name, dtype (bf16 or fp32), batch, then the network's flags
+  local name=$1 dtype=$2 batch=$3; shift 3
+  local precision=mixed_bfloat16 peers=bfloat16_channels_last,best_bfloat16
+  if [ "$dtype" = fp32 ]; then precision=float32; peers=float32,best_float32; fi
+  case $name in resnet*) ;; *) peers=${peers#*,} ;; esac  # at its best alone
+  LIMIT=300 bench "${name}_${dtype}_batch$batch" "$@" "${RESNET_TIMING[@]}" --config.train.batch_size="$batch" \
+    --config.train.precision=$precision --peer_settings="$peers"
+}
+for dtype in bf16 fp32; do
+  row resnet32 $dtype 64 "${RESNET[@]}" "${RESNET_SMOKE[@]}"
+  row resnet32 $dtype 256 "${RESNET[@]}" "${RESNET_SMOKE[@]}"
+  peak=(); [ $dtype = bf16 ] && peak=(--roofline)
+  row biggan128 $dtype 256 "${BIGGAN[@]}" "${BIGGAN_SMOKE[@]}" "${peak[@]}"
+  row stylegan2_256 $dtype 256 "${STYLEGAN2_256[@]}" "${STYLEGAN2_SMOKE[@]}" "${peak[@]}"
+  row biggan128 $dtype 64 "${BIGGAN[@]}" "${BIGGAN_SMOKE[@]}"
+  row stylegan2_256 $dtype 64 "${STYLEGAN2_256[@]}" "${STYLEGAN2_SMOKE[@]}"
+  row stylegan2_64 $dtype 64 "${STYLEGAN2_64[@]}" "${STYLEGAN2_SMOKE[@]}"
+  row stylegan2_64 $dtype 256 "${STYLEGAN2_64[@]}" "${STYLEGAN2_SMOKE[@]}"
 done
 # The summary rows of docs/PERFORMANCE.md (work counted, ratios at equal work), as they stand.
-"$PY" benchmarks/peer_table.py "$OUT"/bench_resnet32_*.json "$OUT"/bench_biggan128_*.json 2>&1 \
-  | tee "$OUT/peer_summary.md"
+shopt -s nullglob  # the rows the budget reached
+ROW_FILES=("$OUT"/bench_resnet32_*.json "$OUT"/bench_biggan128_*.json "$OUT"/bench_stylegan2_*.json)
+shopt -u nullglob
+[ ${#ROW_FILES[@]} -gt 0 ] && "$PY" benchmarks/peer_table.py "${ROW_FILES[@]}" 2>&1 | tee "$OUT/peer_summary.md"
 
 # The 35% target on networks of the reference's size: ~1 GFLOP an image at 128 base
 # filters, against 60 MFLOP for the config's 32 (2026-11-27: 22% of the peak at batch 1024,

@@ -50,8 +50,9 @@ def _torch():
 def check_config(config, settings=SETTINGS) -> None:
     """A clear error for a config the peer's loops in `settings` do not train. As written:
     PyTorch-GAN's two loops, on DCGAN, ResNet or MLP networks without aids. At its best
-    (the zoo's algorithm): the non-saturating, hinge and WGAN-GP losses, BigGAN's networks
-    too, orthogonal regularization of G and the generator average."""
+    (the zoo's algorithm): the non-saturating, hinge and WGAN-GP losses, BigGAN's and
+    StyleGAN2's networks too, R1, orthogonal regularization and path length regularization
+    (lazily where the config takes them so), and the generator average."""
     model, net = config.model, config.networks
     dcgan_py = model.variant == "gan" and model.get("loss") == "non_saturating" and model.d_steps == 1
     as_written = set(settings) & set(AS_WRITTEN)
@@ -64,10 +65,10 @@ def check_config(config, settings=SETTINGS) -> None:
     if model.variant not in ("gan", "hinge", "wgan_gp") or loss != "non_saturating":
         raise PeerError("The PyTorch peer trains the non-saturating GAN, the hinge GAN and WGAN-GP; got "
                         f"model.variant={model.variant!r}.")
-    kinds = ("dcgan", "mlp", "resnet") + (() if as_written else ("biggan",))
+    kinds = ("dcgan", "mlp", "resnet") + (() if as_written else ("biggan", "stylegan2"))
     if net.kind not in kinds or net.conditioning:
         raise PeerError("The PyTorch peer builds unconditional DCGAN, ResNet or MLP networks, and BigGAN's "
-                        f"at its best alone; got networks.kind={net.kind!r}, "
+                        f"and StyleGAN2's at its best alone; got networks.kind={net.kind!r}, "
                         f"conditioning={net.conditioning!r}{' as written' if as_written else ''}.")
     if net.kind == "resnet" and net.norm not in ("none", "layer"):
         raise PeerError("The PyTorch peer's ResNet critic has norm 'none' or 'layer'; got "
@@ -75,15 +76,18 @@ def check_config(config, settings=SETTINGS) -> None:
     if net.minibatch_kernels or (net.spectral_norm and net.kind != "biggan"):
         raise PeerError("The PyTorch peer has no minibatch discrimination, and spectral norm in BigGAN's "
                         "networks only.")
-    if any(config.penalties.values()):
-        raise PeerError("The PyTorch peer takes no discriminator penalties (R1, ...): set them to 0, e.g. "
-                        "--config=zoo_configs/gan_mnist_subset.py:paper.")
+    penalties = [name for name, weight in config.penalties.items() if weight]
     aids = [name for name, weight in config.generator_penalties.items() if weight]
-    if as_written and (aids or config.train.ema_decay):
-        raise PeerError("PyTorch-GAN's loops have no generator penalties and no generator average: set them "
-                        "to 0, or time the peer at its best alone.")
-    if set(aids) - {"orthogonal"}:
-        raise PeerError(f"The PyTorch peer's generator penalty is BigGAN's orthogonal one; got {aids}.")
+    if as_written and (penalties or aids or config.train.ema_decay):
+        raise PeerError("PyTorch-GAN's loops have no penalties (R1, ...) and no generator average: set them "
+                        "to 0 (e.g. --config=zoo_configs/gan_mnist_subset.py:paper), or time the peer at "
+                        "its best alone.")
+    if set(penalties) - {"r1"} or set(aids) - {"orthogonal", "path_length"}:
+        raise PeerError("The PyTorch peer's penalties are R1, BigGAN's orthogonal regularization and "
+                        f"StyleGAN2's path length regularization; got {penalties + aids}.")
+    if "path_length" in aids and net.kind != "stylegan2":
+        raise PeerError("Path length regularization needs StyleGAN2's networks "
+                        "(networks.kind=\"stylegan2\").")
 
 
 def _upsamplings(size: int) -> tuple[int, int]:
@@ -111,6 +115,12 @@ def build_networks(config, shape):
         return g, nn.Sequential(nn.Flatten(), *d_layers, nn.Linear(sizes[-1], 1))
     if net.kind == "resnet":
         return _resnet_networks(shape, latent, net.base_filters, net.norm)
+    if net.kind == "stylegan2":
+        import pytorch_stylegan2
+
+        generator = pytorch_stylegan2.Generator(shape, latent, net.base_filters, net.mapping_layers,
+                                                net.style_mixing)
+        return generator, pytorch_stylegan2.Discriminator(shape, net.base_filters)
     if net.kind == "biggan":
         import pytorch_biggan
 
@@ -219,47 +229,59 @@ def _resnet_networks(shape, latent: int, filters: int, norm: str):
     return Generator(), Critic()
 
 
+def _torch_values(variables, name: str, norm: bool = False) -> dict:
+    """{`name`.key: value} of Keras `variables` as the peer names and lays them out: a kernel
+    [..., in, out] as torch's `weight` [out, in, ...], an embedding's table as `weight`, a
+    map [H, W, C] (StyleGAN2's constant) channels first, a norm's (`norm`) scale, shift and
+    moving statistics as torch names them, anything else under its own name."""
+    names = {"kernel": "weight", "embeddings": "weight"}
+    if norm:
+        names.update(gamma="weight", beta="bias", moving_mean="running_mean", moving_variance="running_var")
+    state = {}
+    for variable in variables:
+        array = np.asarray(keras.ops.convert_to_numpy(variable))
+        if variable.name == "kernel":
+            array = array.transpose(3, 2, 0, 1) if array.ndim == 4 else array.T
+        elif array.ndim == 3 and variable.name == "constant":
+            array = array.transpose(2, 0, 1)
+        state[f"{name}.{names.get(variable.name, variable.name)}"] = array
+    return state
+
+
 def _keras_state(layer, name: str) -> dict:
-    """{the peer's state-dict key: value as numpy, channels first} of Keras `layer`, which
-    the peer holds under `name`: a Dense or convolution's kernel and bias as `weight` and
-    `bias`; a batch or layer norm's scale, shift and moving statistics as torch names them;
-    an embedding's table; spectral norm's u beside its wrapped layer (`name.layer`); BigGAN's
-    conditional batch norm and self-attention part by part."""
+    """{the peer's state-dict key: value as numpy} of Keras `layer`, which the peer holds under
+    `name` (`_torch_values`); spectral norm's u beside its wrapped layer (`name.layer`); the
+    zoo's layers made of layers (BigGAN's conditional batch norm and self-attention,
+    StyleGAN2's modulated convolution) part by part, under the parts' attribute names."""
     from gan_zoo import layers as zoo_layers
 
-    def value(variable):
-        return np.asarray(keras.ops.convert_to_numpy(variable))
-
     if isinstance(layer, zoo_layers.SpectralNormalization):
-        return {f"{name}.u": value(layer.vector_u), **_keras_state(layer.layer, f"{name}.layer")}
+        u = np.asarray(keras.ops.convert_to_numpy(layer.vector_u))
+        return {f"{name}.u": u, **_keras_state(layer.layer, f"{name}.layer")}
     parts = {zoo_layers.LinearConditionalBatchNormalization: ("normalize", "gain", "bias"),
-             zoo_layers.SelfAttention: ("query", "key", "value", "output_conv")}.get(type(layer))
-    if parts:
-        state = {f"{name}.gamma": value(layer.gamma)} if hasattr(layer, "gamma") else {}
-        for part in parts:
-            state.update(_keras_state(getattr(layer, part), f"{name}.{part.removesuffix('_conv')}"))
-        return state
-    torch_names = {"kernel": "weight", "bias": "bias", "gamma": "weight", "beta": "bias",
-                   "embeddings": "weight", "moving_mean": "running_mean", "moving_variance": "running_var"}
-    state = {}
-    for variable in layer.weights:
-        array = value(variable)
-        if variable.name == "kernel":  # [..., in, out] to torch's [out, in, ...]
-            array = array.transpose(3, 2, 0, 1) if array.ndim == 4 else array.T
-        state[f"{name}.{torch_names[variable.name]}"] = array
+             zoo_layers.SelfAttention: ("query", "key", "value", "output_conv"),
+             zoo_layers.ModulatedConv2D: ("affine",)}.get(type(layer), ())
+    inner = {id(w) for part in parts for w in getattr(layer, part).weights}
+    norm = isinstance(layer, (keras.layers.BatchNormalization, keras.layers.LayerNormalization))
+    state = _torch_values([w for w in layer.weights if id(w) not in inner], name, norm)
+    for part in parts:
+        state.update(_keras_state(getattr(layer, part), f"{name}.{part.removesuffix('_conv')}"))
     return state
 
 
 def copy_keras_weights(keras_model, module) -> None:
     """Set the peer's `module` to `keras_model`'s weights: the Keras layer NAME's weights go
     to the module under `layers[NAME]` (a spectrally normalised layer's under its wrapped
-    layer's name), as `_keras_state` names them. Raises PeerError where the two do not hold
-    the same weights."""
+    layer's name), the model's own (StyleGAN2's constant) to the module's, as
+    `_keras_state` names them. Raises PeerError where the two do not hold the same weights."""
     torch = _torch()
-    keras_state = {}
+    keras_state, in_layers = {}, set()
     for layer in keras_model.layers:
         name = layer.layer.name if isinstance(layer, keras.layers.SpectralNormalization) else layer.name
         keras_state.update(_keras_state(layer, f"layers.{name}"))
+        in_layers.update(id(w) for w in layer.weights)
+    own = [w for w in keras_model.weights if id(w) not in in_layers]
+    keras_state.update({key.removeprefix("."): value for key, value in _torch_values(own, "").items()})
     peer_state = {key: t for key, t in module.state_dict().items() if not key.endswith("num_batches_tracked")}
     if peer_state.keys() != keras_state.keys():
         raise PeerError(f"{keras_model.name}'s weights {sorted(keras_state)} are not the peer's "
@@ -379,27 +401,68 @@ def orthogonal_penalty(module):
     return total
 
 
+def r1_penalty(d, real):
+    """Mescheder et al.'s R1 as the zoo takes it (`models.penalties.r1`): the mean over the
+    minibatch of 1/2 ||grad_x D(x)||^2 at the real images, keeping the graph for the
+    double backward."""
+    torch = _torch()
+    real = real.detach().requires_grad_(True)
+    gradients = torch.autograd.grad(d(real).float().sum(), real, create_graph=True)[0]
+    return 0.5 * gradients.float().square().sum(dim=tuple(range(1, real.dim()))).mean()
+
+
+class PathLength:
+    """StyleGAN2's path length penalty as the zoo takes it (`models.penalties.path_length`)
+    on the peer's StyleGAN2 G: over half the batch, ws drawn as in training (style mixing
+    too, w's tracked mean left), y ~ N(0, I) / sqrt(H W), lengths ||J_w^T y|| (mean over
+    the ws of the squared gradient's sum, square-rooted), the moving mean a of the lengths
+    (decay 0.01, constant to the gradient); the penalty is mean (length - a)^2."""
+
+    def __init__(self, g, batch: int):
+        from gan_zoo.models.penalties import PATH_LENGTH_DECAY
+
+        self.g, self.n, self.decay, self.mean = g, max(1, batch // 2), PATH_LENGTH_DECAY, 0.0
+
+    def penalty(self):
+        torch = _torch()
+        g = self.g
+        z = torch.randn(self.n, g.layers["mapping_0"].weight.shape[1], device=g.constant.device)
+        ws = g.styles(z, update_average=False)
+        images = g.synthesis(ws)
+        y = torch.randn_like(images, dtype=torch.float32) / math.sqrt(images.shape[2] * images.shape[3])
+        gradients = torch.autograd.grad((images.float() * y).sum(), ws, create_graph=True)[0].float()
+        lengths = gradients.square().sum(dim=2).mean(dim=1).sqrt()
+        self.mean = (self.mean + self.decay * (lengths.mean().detach() - self.mean))
+        return (lengths - self.mean).square().mean()
+
+
 def _zoo_step(config, g, d, optimizer_g, optimizer_d, data, autocast, compiled):
     """One iteration of the zoo's algorithm (`BaseGAN.adversarial_step` with the generator
     pass reused, as the image configs train) as a performance-minded PyTorch engineer writes
     it: `d_steps` critic steps, each on its own real minibatch and a fresh G(z) under
     no_grad but the last, whose G pass is kept for the generator step; the generator step
     takes no gradients of D's weights (`requires_grad_(False)`), gradients are set to None,
-    and nothing waits on the device. The zoo's losses (`_losses`), WGAN-GP's penalty, the
-    orthogonal penalty of G with its weight (`generator_penalties.orthogonal`), and the
-    moving average of G's weights after each of its updates, at the zoo's decay
-    min(ema_decay, (1 + t) / (10 + t)). With `compiled`, G's and D's forward passes run as
-    torch.compile'd modules (their backward passes with them), except the penalty's pass of
-    D: AOTAutograd has no double backward, so it stays eager."""
+    and nothing waits on the device. The zoo's losses (`_losses`) and penalties: WGAN-GP's;
+    R1 (`r1_penalty`) and path length regularization (`PathLength`) in every N-th update of
+    D or G, times N (`train.penalty_interval`, `train.generator_penalty_interval`), from the
+    first; BigGAN's orthogonal regularization; then the moving average of G's weights after
+    each of its updates, at the zoo's decay min(ema_decay, (1 + t) / (10 + t)). With
+    `compiled`, G's and D's forward passes run as torch.compile'd modules (their backward
+    passes with them), except the penalties' passes, which differentiate twice: AOTAutograd
+    has no double backward, so they stay eager."""
     torch = _torch()
     batch, latent, k = config.train.batch_size, config.model.latent_dim, config.model.d_steps
     wgan_gp = config.model.variant == "wgan_gp"
     d_loss, g_loss = _losses(config.model.variant)
     orthogonal = config.generator_penalties.get("orthogonal", 0.0)
+    r1, d_interval = config.penalties.get("r1", 0.0), config.train.penalty_interval
+    path_length = config.generator_penalties.get("path_length", 0.0)
+    g_interval = config.train.generator_penalty_interval
+    lengths = PathLength(g, batch) if path_length else None
     ema_decay = config.train.ema_decay
     parameters = list(g.parameters())
     averages = [p.detach().clone() for p in parameters] if ema_decay else []
-    updates = [0]
+    updates = {"d": 0, "g": 0}  # so far
     g_run, d_run = (torch.compile(g), torch.compile(d)) if compiled else (g, d)
 
     def real():
@@ -414,22 +477,27 @@ def _zoo_step(config, g, d, optimizer_g, optimizer_d, data, autocast, compiled):
             loss = d_loss(d_run(x).float(), d_run(fake).float())
             if wgan_gp:
                 loss = loss + config.model.gp_weight * gradient_penalty(d, x, fake)
+            if r1 and updates["d"] % d_interval == 0:
+                loss = loss + d_interval * r1 * r1_penalty(d, x)
         loss.backward()
         optimizer_d.step()
+        updates["d"] += 1
 
     def generator_step(generated):
         d.requires_grad_(False)
         optimizer_g.zero_grad(set_to_none=True)
         with autocast:
             loss = g_loss(d_run(generated).float())
+            if path_length and updates["g"] % g_interval == 0:
+                loss = loss + g_interval * path_length * lengths.penalty()
         if orthogonal:
             loss = loss + orthogonal * orthogonal_penalty(g)
         loss.backward()
         optimizer_g.step()
         d.requires_grad_(True)
+        updates["g"] += 1
         if ema_decay:
-            updates[0] += 1
-            decay = min(ema_decay, (1 + updates[0]) / (10 + updates[0]))
+            decay = min(ema_decay, (1 + updates["g"]) / (10 + updates["g"]))
             with torch.no_grad():
                 torch._foreach_lerp_(averages, parameters, 1 - decay)
 
@@ -499,13 +567,15 @@ def _setup(config, images: np.ndarray, setting: str, device: str, compiled: bool
     return step, g, d
 
 
-def flops_per_image(config, images: np.ndarray, algorithm: str, batch: int = 4) -> float:
+def flops_per_image(config, images: np.ndarray, algorithm: str, batch: int = 4, device: str = "cpu") -> float:
     """FLOPs per real image of `algorithm` ("as_written": PyTorch-GAN's loop; "zoo": the
     zoo's algorithm, which PyTorch at its best runs) on the config's networks, counted
     rather than estimated: the matrix products and convolutions that torch dispatches
-    (forward passes, the backward passes autograd takes, the penalty's double backward)
-    over one generator update with its `d_steps` critic updates, eagerly in float32 on the
-    CPU at a batch of `batch` (the networks' FLOPs grow linearly with the batch)."""
+    (forward passes, the backward passes autograd takes, the penalties' double backward)
+    over one generator update with its `d_steps` critic updates, eagerly in float32 on
+    `device` at a batch of `batch` (the networks' FLOPs grow linearly with the batch). Lazy
+    penalties are counted over as many iterations as it takes their schedules to repeat
+    (16 for StyleGAN2's R1 every 16th D update and path length every 4th G update)."""
     _torch()  # a clear error without the torch extra
     from torch.utils._python_dispatch import TorchDispatchMode
     from torch.utils.flop_counter import flop_registry
@@ -524,13 +594,19 @@ def flops_per_image(config, images: np.ndarray, algorithm: str, batch: int = 4) 
     small = config.copy_and_resolve_references()
     small.train.batch_size = batch
     setting = {"as_written": "float32", "zoo": "best_float32"}[algorithm]
-    step, _, _ = _setup(small, images, setting, "cpu", compiled=False)
-    # As written, the WGAN-GP loop's iteration is one critic update (G's on every d_steps-th).
-    iterations = config.model.d_steps if algorithm == "as_written" else 1
+    step, _, _ = _setup(small, images, setting, device, compiled=False)
+    train = config.train
+    if algorithm == "as_written":  # WGAN-GP's iteration: one critic update (G's on every d_steps-th)
+        iterations, images_taken = config.model.d_steps, batch * config.model.d_steps
+    else:
+        path_length = config.generator_penalties.get("path_length")
+        iterations = math.lcm(train.penalty_interval if config.penalties.get("r1") else 1,
+                              train.generator_penalty_interval if path_length else 1)
+        images_taken = batch * config.model.d_steps * iterations
     with FlopCounter() as counter:
         for _ in range(iterations):
             step()
-    return counter.flops / (batch * config.model.d_steps)
+    return counter.flops / images_taken
 
 
 def loop(config, images: np.ndarray, setting: str = "float32", seed: int = 0) -> PeerLoop:
@@ -551,8 +627,8 @@ def loop(config, images: np.ndarray, setting: str = "float32", seed: int = 0) ->
     synchronize = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     # Real images an iteration takes: the as-written WGAN-GP loop's are one critic step each.
     images_per_step = config.train.batch_size * (config.model.d_steps if best else 1)
-    zoo_flops = flops_per_image(config, images, "zoo")
-    own_flops = zoo_flops if best else flops_per_image(config, images, "as_written")
+    zoo_flops = flops_per_image(config, images, "zoo", device=device)
+    own_flops = zoo_flops if best else flops_per_image(config, images, "as_written", device=device)
     return PeerLoop(step, synchronize, images_per_step, own_flops, zoo_flops, {
         "setting": setting, "threads": torch.get_num_threads(),
         "device": torch.cuda.get_device_name() if device == "cuda" else "cpu", "torch": torch.__version__,

@@ -192,6 +192,10 @@ def test_benchmark_tool_reports_both_models_and_writes_json(tmp_path):
         assert work > 1 and peer_figures["gflop_per_image"] > zoo_counted
         equal_work = figures["speedup_over_pytorch_at_equal_work"][setting]
         assert equal_work["median"] == pytest.approx(speedup["median"] / work, abs=0.01)
+    # The zoo's share of the peak by the counted FLOPs: GFLOP an image times images/s over GFLOP/s.
+    counted = figures["zoo"]["fraction_of_float32_peak_counted_by_torch"]
+    expected = zoo_counted * zoo_rate / figures["matmul_peak_gflops"]["float32"]
+    assert counted == pytest.approx(expected, rel=0.02, abs=0.002)
     assert "PyTorch float32" in result.stdout
 
 
@@ -253,30 +257,43 @@ def test_random_images_take_a_shape_and_refuse_anything_else(value):
            f"CIFAR-10), got '{value}'." in result.stderr
 
 
-def _peer_and_zoo_networks(case: str):
-    """(config, image shape, the zoo's G and D, the peer's) for a network the peer builds
-    layer for layer, narrowed for a test: WGAN-GP's CIFAR-10 ResNet (appendix F) at 8
-    filters with either critic norm, or BigGAN's unconditional networks at 32 px, ch = 4."""
-    config = train.load_zoo_config("biggan_folder:unused" if case == "biggan" else "wgan_gp_cifar10")
+def _narrow_config(case: str):
+    """(config, image shape) of a network the peer builds layer for layer, narrowed for a
+    test: WGAN-GP's CIFAR-10 ResNet (appendix F) at 8 filters with either critic norm,
+    BigGAN's unconditional networks at 32 px, ch = 4, or StyleGAN2's at 32 px, 8 channels,
+    2 mapping layers."""
+    names = {"biggan": "biggan_folder:unused", "stylegan2": "stylegan2_folder64:unused"}
+    config = train.load_zoo_config(names.get(case, "wgan_gp_cifar10"))
     shape = (32, 32, 3)
     net = config.networks
-    net.base_filters, config.image_size = (4, 32) if case == "biggan" else (8, None)
-    if case == "biggan":
-        config.model.latent_dim = 16  # 4 chunks: z's first and one for each of G's 3 blocks
+    net.base_filters, config.image_size = {"biggan": (4, 32), "stylegan2": (8, 32)}.get(case, (8, None))
+    if case in names:
+        config.model.latent_dim = 16  # BigGAN: 4 chunks, z's first and one for each of G's 3 blocks
+        net.mapping_layers = 2
     else:
         net.norm = case
+    return config, shape
+
+
+def _peer_and_zoo_networks(case: str):
+    """(config, image shape, the zoo's G and D, the peer's) for `_narrow_config(case)`."""
+    config, shape = _narrow_config(case)
+    net = config.networks
     g, d = networks.build_networks(net.kind, shape, config.model.latent_dim, is_image=True, norm=net.norm,
-                                   base_filters=net.base_filters, spectral_norm=net.spectral_norm)
+                                   base_filters=net.base_filters, spectral_norm=net.spectral_norm,
+                                   mapping_layers=net.mapping_layers)
     return config, shape, g, d, *pytorch_peer.build_networks(config, shape)
 
 
-@pytest.mark.parametrize("case", ["none", "layer", "biggan"])
+@pytest.mark.parametrize("case", ["none", "layer", "biggan", "stylegan2"])
 def test_the_pytorch_peers_networks_compute_the_zoos_with_its_weights(case):
-    """With the zoo's weights copied over (spectral norm's u too), G(z) and D(x) are the
-    zoo's on the same inputs, at inference (moving statistics) and in training mode (batch
-    statistics, u's power iteration kept), so that timing the two times the same work.
-    (Inference first: a training pass moves the moving variances apart, torch's by the
-    unbiased batch variance, Keras's by the biased one.)"""
+    """With the zoo's weights copied over (spectral norm's u, StyleGAN2's constant, fixed
+    noise and tracked mean of w too), G(z) and D(x) are the zoo's on the same inputs, at
+    inference (moving statistics, truncation) and in training mode (batch statistics, u's
+    power iteration kept), so that timing the two times the same work. (Inference first: a
+    training pass moves the moving variances apart, torch's by the unbiased batch
+    variance, Keras's by the biased one.) StyleGAN2's G draws its noise and mixes styles in
+    training: its synthesis is compared there, with the noise strengths at 0."""
     torch = pytest.importorskip("torch")
     config, shape, g, d, peer_g, peer_d = _peer_and_zoo_networks(case)
     rng = np.random.default_rng(0)
@@ -285,10 +302,25 @@ def test_the_pytorch_peers_networks_compute_the_zoos_with_its_weights(case):
             value = rng.normal(scale=0.2, size=weight.shape) + (1.5 if "variance" in weight.path else 0.0)
             if weight.path.endswith("vector_u"):
                 value /= np.linalg.norm(value)
-            weight.assign(value.astype("float32"))
+            weight.assign(value.astype("float32") + (1.0 if weight.path.endswith("truncation_psi") else 0.0))
         pytorch_peer.copy_keras_weights(model, peer)
     z = rng.normal(size=(4, config.model.latent_dim)).astype("float32")
     x = rng.uniform(-1, 1, size=(4, *shape)).astype("float32")
+    if case == "stylegan2":
+        peer_g.eval(), peer_d.eval()
+        peer_images = peer_g(torch.from_numpy(z)).detach().numpy().transpose(0, 2, 3, 1)
+        np.testing.assert_allclose(peer_images, numpy(g(z)), atol=1e-5)
+        np.testing.assert_allclose(peer_d(torch.from_numpy(x.transpose(0, 3, 1, 2))).detach().numpy(),
+                                   numpy(d(x)), rtol=1e-4, atol=1e-6)
+        for conv in g.convs:
+            conv.noise_strength.assign(0.0)
+        peer_g.load_state_dict({key: torch.zeros(()) if key.endswith("noise_strength") else value
+                                for key, value in peer_g.state_dict().items()})
+        ws = rng.normal(size=(4, peer_g.num_ws, config.model.latent_dim)).astype("float32")
+        peer_g.train()
+        peer_images = peer_g.synthesis(torch.from_numpy(ws)).detach().numpy().transpose(0, 2, 3, 1)
+        np.testing.assert_allclose(peer_images, numpy(g.synthesis(ws, training=True)), atol=1e-5)
+        return
     for training in (False, True):
         peer_g.train(training), peer_d.train(training)
         images = numpy(g(z, training=training))
@@ -372,7 +404,8 @@ def test_pytorch_at_its_best_on_biggan_takes_its_d_steps_and_averages_g():
     """BigGAN's iteration: 2 D updates, 1 G update, then G's moving average at the zoo's
     decay min(0.9999, (1 + t) / (10 + t)), 2/11 after the first update."""
     torch = pytest.importorskip("torch")
-    config, shape, *_, g, d = _peer_and_zoo_networks("biggan")
+    config, shape = _narrow_config("biggan")
+    g, d = pytorch_peer.build_networks(config, shape)
     config.train.batch_size = 2
     optimizer_g, optimizer_d = (torch.optim.Adam(n.parameters()) for n in (g, d))
     initial = [p.detach().clone() for p in g.parameters()]
@@ -385,6 +418,33 @@ def test_pytorch_at_its_best_on_biggan_takes_its_d_steps_and_averages_g():
     for average, before, after in zip(step.generator_average, initial, g.parameters(), strict=True):
         torch.testing.assert_close(average, decay * before + (1 - decay) * after.detach())
     assert any(not torch.equal(a, b) for a, b in zip(initial, g.parameters(), strict=True))
+
+
+def test_pytorch_at_its_best_on_stylegan2_takes_its_penalties_lazily(monkeypatch):
+    """R1 is 1/2 ||grad D(x)||^2 (||w||^2 / 2 for a linear critic w.x), taken in every N-th D
+    update from the first (16th in the preset; 4th here), and the path length penalty in
+    every M-th G update (4th; 2nd here), as the zoo's."""
+    torch = pytest.importorskip("torch")
+    critic = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 1))
+    penalty = pytorch_peer.r1_penalty(critic, torch.randn(8, 3, 2, 2))
+    assert float(penalty.detach()) == pytest.approx(float(critic[1].weight.detach().square().sum()) / 2)
+
+    config, shape = _narrow_config("stylegan2")
+    g, d = pytorch_peer.build_networks(config, shape)
+    config.train.update(batch_size=4, penalty_interval=4, generator_penalty_interval=2)
+    taken = []
+    r1_penalty, path_length = pytorch_peer.r1_penalty, pytorch_peer.PathLength.penalty
+    monkeypatch.setattr(pytorch_peer, "r1_penalty", lambda *a: taken.append("r1") or r1_penalty(*a))
+    monkeypatch.setattr(pytorch_peer.PathLength, "penalty",
+                        lambda self: taken.append("path_length") or path_length(self))
+    optimizer_g, optimizer_d = (torch.optim.Adam(n.parameters()) for n in (g, d))
+    step = pytorch_peer._zoo_step(config, g, d, optimizer_g, optimizer_d, torch.randn(8, 3, 32, 32),
+                                  torch.autocast("cpu", enabled=False), compiled=False)
+    for i in range(5):
+        taken.append(i)
+        step()
+    expected = [[i] + ["r1"] * (i % 4 == 0) + ["path_length"] * (i % 2 == 0) for i in range(5)]
+    assert taken == [x for iteration in expected for x in iteration]
 
 
 def _mlp_flops(sizes):
@@ -433,7 +493,7 @@ def test_the_pytorch_peer_refuses_what_its_loops_do_not_train(monkeypatch):
     config.networks.norm = "batch"
     with pytest.raises(pytorch_peer.PeerError, match="ResNet critic has norm 'none' or 'layer'"):
         pytorch_peer.check_config(config)
-    with pytest.raises(pytorch_peer.PeerError, match="takes no discriminator penalties .R1, ...."):
+    with pytest.raises(pytorch_peer.PeerError, match="loops have no penalties .R1, .... and no generator"):
         pytorch_peer.check_config(train.load_zoo_config("gan_mnist_subset"))
     pytorch_peer.check_config(train.load_zoo_config("gan_mnist_subset:paper"))
     # BigGAN (the hinge loss, 2 D steps, orthogonal regularization, the average) at its best alone.
@@ -443,6 +503,15 @@ def test_the_pytorch_peer_refuses_what_its_loops_do_not_train(monkeypatch):
         pytorch_peer.check_config(biggan, ["float32"])
     biggan.networks.conditioning = "projection"
     with pytest.raises(pytorch_peer.PeerError, match="conditioning='projection'"):
+        pytorch_peer.check_config(biggan, pytorch_peer.AT_ITS_BEST)
+    # StyleGAN2 (lazy R1, path length regularization, style mixing, the average) at its best alone.
+    stylegan2 = train.load_zoo_config("stylegan2_folder64:unused")
+    pytorch_peer.check_config(stylegan2, pytorch_peer.AT_ITS_BEST)
+    stylegan2.penalties.r2 = 1.0
+    with pytest.raises(pytorch_peer.PeerError, match=r"penalties are R1, .*; got \['r1', 'r2', 'path_"):
+        pytorch_peer.check_config(stylegan2, pytorch_peer.AT_ITS_BEST)
+    biggan.networks.conditioning, biggan.generator_penalties.path_length = "", 2.0
+    with pytest.raises(pytorch_peer.PeerError, match="Path length regularization needs StyleGAN2's networks"):
         pytorch_peer.check_config(biggan, pytorch_peer.AT_ITS_BEST)
     monkeypatch.setitem(sys.modules, "torch", None)  # as on a machine without the torch extra
     with pytest.raises(pytorch_peer.PeerError, match=r"pip install -e '\.\[torch\]'"):
@@ -475,10 +544,11 @@ def test_the_summary_table_pairs_each_precision_with_its_peer_loops(tmp_path):
                    "41% of 600000 GFLOP/s | [resnet_bf16](gpu/resnet_bf16.json) |")
     biggan_config = {**result["config"], "networks": {"kind": "biggan"}, "model": {"variant": "hinge"}}
     biggan = {**result, "config": biggan_config, "peer": {"best_bfloat16": result["peer"]["best_bfloat16"]}}
+    biggan["zoo"] = {**result["zoo"], "fraction_of_bfloat16_peak_counted_by_torch": 0.5}  # preferred
     path.write_text(json.dumps(biggan))
     assert peer_table.table([str(path)], link_from=str(tmp_path)).splitlines()[2].startswith(
         "| BigGAN (hinge, cifar10) | 32 | 64 | bf16 | jax | NVIDIA H100 80GB HBM3 | 1000.0 | - | 800.0 | - | "
-        "**x1.25 (1.20-1.30)** | - |")
+        "**x1.25 (1.20-1.30)** | - | 50% of 600000 GFLOP/s |")
     del result["peer"]["best_bfloat16"]
     path.write_text(json.dumps(result))
     expected = ("no PyTorch loop best_bfloat16: rerun benchmark.py with --peer=pytorch "
