@@ -72,7 +72,8 @@ def summary_line(name: str, result: dict) -> str:
                  f"speed-up x{result['speedup']['median']:.2f}")
     if "roofline_ms" in result:
         floors = result["roofline_ms"]
-        line += (f"; floors {floors['compute_at_peak']:.2f} ms of matmuls at the peak + "
+        compute = floors.get("compute_at_peak_counted_by_torch", floors["compute_at_peak"])
+        line += (f"; floors {compute:.2f} ms of matmuls at the peak + "
                  f"{floors['memory_at_bandwidth']:.2f} ms for XLA's {zoo['xla']['gbytes_per_step']:.1f} GB "
                  f"at {result['memory_bandwidth_gbps']:.0f} GB/s")
     for setting, figures in result.get("peer", {}).items():
