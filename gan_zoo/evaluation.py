@@ -57,7 +57,7 @@ class RealImages:
 
     def describe(self, count: int) -> str:
         crop = f", centred {self.center_crop} px crop" if self.center_crop else ""
-        size = f", {self.image_size} px" if self.image_size else ""
+        size = f", {self.image_size} px" if self.image_size and self.dataset not in data.EMBEDDED else ""
         return f"the first {count} images of {self.dataset}'s {self.split} split{crop}{size}"
 
 
@@ -88,8 +88,12 @@ def evaluate_samples(generate, dataset: str, num_samples: int, seed: int, networ
     (classifier_* figures, embedded sets only) or the papers' FID Inception (inception_*
     figures; weights `inception_weights`, else $GAN_ZOO_INCEPTION_WEIGHTS). Without those
     weights the figures are {} and a message says where to get them. "feature_network"
-    and "reference_images" say what produced the figures.
+    and "reference_images" say what produced the figures. Samples of a run that padded
+    an embedded set (`image_size`) are cut back to its digits' size (`data.unpadded`)
+    before the classifier reads them, and scored against the unpadded real digits.
     """
+    if dataset in (*data.EMBEDDED, data.STACKED):
+        generate = _unpadded(generate, dataset)
     if dataset in data.TOYS:
         samples = generate(metrics.NUM_SAMPLES, seed)
         if dataset == "gauss1d":
@@ -144,7 +148,7 @@ def evaluate_conditional(generate, dataset: str, num_classes: int, seed: int) ->
     x, y = data.load_arrays(dataset, "train")
     x_test, y_test = data.load_arrays(dataset, "test")
     labels = metrics.balanced_labels(num_classes, len(x), seed)
-    samples = generate(len(labels), seed, labels)
+    samples = _unpadded(generate, dataset)(len(labels), seed, labels)
     extract = metrics.classifier_extractor(classifier)
     real_features, _ = extract(x)
     fake_features, probabilities = extract(samples)
@@ -157,6 +161,11 @@ def evaluate_conditional(generate, dataset: str, num_classes: int, seed: int) ->
             "cas": metrics.classification_accuracy_score(samples, labels, x_test, y_test, num_classes,
                                                          info["epochs"], info["seed"]),
             "cas_of_real_training_data": info["test_accuracy"], "conditional_samples": len(samples)}
+
+
+def _unpadded(generate, dataset: str):
+    """`generate` with its samples cut back to the embedded set's own size (`data.unpadded`)."""
+    return lambda *args, **kwargs: data.unpadded(generate(*args, **kwargs), dataset)
 
 
 def missing_network(config) -> str:
@@ -220,6 +229,8 @@ def semi_supervised_errors(gan, config) -> dict:
     split, same labels, same optimizer and number of updates)."""
     x_test, y_test = data.load_arrays(config.dataset, "test")
     x, y = data.load_arrays(config.dataset, "train")
+    # On the square the classifier trained on (`image_size` pads the digits).
+    x_test, x = (data.padded(a, config.image_size, config.dataset) for a in (x_test, x))
     y = data.pipeline.keep_labels(y, config.labels_per_class, config.seed) if config.labels_per_class else y
     x, y = x[y >= 0], y[y >= 0]
     keras.utils.set_random_seed(config.seed)

@@ -202,10 +202,11 @@ def test_biggan_presets_validate_build_and_chart_the_orthogonal_penalty():
         assert config.networks.kind == "biggan" and config.generator_penalties.orthogonal == 1e-4
         assert config.model.variant == "hinge" and config.g_optimizer.beta_1 == 0.0
     config = zoo_configs.get("biggan_mnist_subset")
-    assert (config.model.latent_dim, config.model.d_steps) == (60, 2)  # 3 chunks of 20 at 28 px
+    assert (config.model.latent_dim, config.model.d_steps) == (80, 2)  # 4 chunks of 20 at 32 px
+    assert config.image_size == 32  # the digits padded, as the field's 32-px tables
     assert zoo_configs.get("biggan_folder:/x").model.latent_dim == 120  # the paper's 128 px
     config.networks.base_filters = 2
-    _, info = data.load(config.dataset, 8, with_labels=True)
+    _, info = data.load(config.dataset, 8, with_labels=True, image_size=config.image_size)
     gan = build.build_gan(config, info)
     assert gan.generator_penalties == {"orthogonal": 1e-4} and gan.conditional
     assert callbacks.scalar_chart("orthogonal", gan)[1] == "penalty/orthogonal"

@@ -74,9 +74,29 @@ def test_unknown_name_lists_the_known_ones():
         data.load("mnits", 8)
 
 
-def test_image_size_is_refused_for_fixed_shape_sets():
-    with pytest.raises(data.DataError, match="image_size resizes tfds images"):
-        data.load("mnist_subset", 8, image_size=32)
+def test_image_size_pads_the_embedded_digits_with_their_background():
+    """28-px digits at 32 px, as the field's 32-px tables train them: centred, a 2-px
+    margin of background (-1); `unpadded` takes them back; a smaller size or an odd
+    margin is refused with what to set, and a toy set of points takes no image_size."""
+    dataset, info = data.load("mnist_subset", 8, image_size=32, shuffle=False, repeat=False)
+    batch = np.asarray(next(iter(dataset)))
+    x, _ = data.load_arrays("mnist_subset")
+    assert info.shape == (32, 32, 1) and batch.shape == (8, 32, 32, 1)
+    np.testing.assert_array_equal(batch[:, 2:30, 2:30], x[:8])
+    margin = np.ones((32, 32), bool)
+    margin[2:30, 2:30] = False
+    assert (batch[:, margin] == -1).all()
+    np.testing.assert_array_equal(data.unpadded(batch, "mnist_subset"), x[:8])
+    stacked, info = data.load("stacked_mnist", 4, image_size=32)
+    triples = np.asarray(next(iter(stacked)))
+    assert info.shape == (32, 32, 3) and triples.shape == (4, 32, 32, 3) and (triples[:, margin] == -1).all()
+    for size in (31, 24):
+        with pytest.raises(data.DataError, match=f"mnist_subset's images are 28 x 28: image_size pads them, "
+                                                 f"centred, onto a larger square with an even margin .32 "
+                                                 f"for the field's 32 px, say.; got {size}. Set it to 0"):
+            data.load("mnist_subset", 8, image_size=size)
+    with pytest.raises(data.DataError, match="'ring8' is a toy set of points"):
+        data.load("ring8", 8, image_size=32)
 
 
 def test_bad_batch_size_and_split():

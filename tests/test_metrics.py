@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gan_zoo import data, metrics
+from gan_zoo import data, evaluation, metrics
 
 
 def test_fid_of_two_gaussians_matches_the_closed_form():
@@ -141,6 +141,21 @@ def test_stacked_mnist_modes_count_real_triples_and_catch_collapse():
     assert collapsed["modes"] == 1 and collapsed["reverse_kl"] == pytest.approx(np.log(1000))
     with pytest.raises(ValueError, match="Stacked MNIST samples are"):
         metrics.stacked_mnist_modes(real[..., :1], classifier)
+
+
+def test_samples_padded_to_a_larger_square_are_scored_as_their_digits():
+    """A run that padded the digits (image_size=32) is scored on its samples cut back to
+    the digits' 28 px: the same figures as for the digits unpadded."""
+    triples, _ = data.load_arrays("stacked_mnist", "test")
+    digits, _ = data.load_arrays("mnist_subset", "test")
+    for dataset, images, count in (("stacked_mnist", triples, 2000), ("mnist_subset", digits, 400)):
+        def generate(n, seed, x=images, name=dataset):
+            return data.padded(x[:n], 32, name)
+
+        padded = evaluation.evaluate_samples(generate, dataset, count, 0)["eval"]
+        plain = evaluation.evaluate_samples(lambda n, seed, x=images: x[:n], dataset, count, 0)["eval"]
+        assert padded == plain
+    assert padded["classifier_fid"] < 10 and padded["feature_network"].startswith("the project's classifier")
 
 
 def test_kernel_distance_refuses_features_too_wide_to_stream():

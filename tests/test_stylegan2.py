@@ -236,9 +236,9 @@ def test_stylegan2_presets_validate_and_build():
     assert zoo_configs.get("stylegan2_folder:/x").image_size == 256
     assert zoo_configs.get("stylegan2_folder64:/x").dataset == "folder:/x"
     config = zoo_configs.get("stylegan2_stacked_mnist")
-    assert config.penalties.r1 == pytest.approx(0.0002 * 28 ** 2 / 32)  # StyleGAN2-ADA's heuristic
+    assert config.penalties.r1 == pytest.approx(0.0002 * 32 ** 2 / 32)  # StyleGAN2-ADA's heuristic, at 32 px
     config.networks.update({"base_filters": 4, "mapping_layers": 1})
-    _, info = data.load(config.dataset, 8)
+    _, info = data.load(config.dataset, 8, image_size=config.image_size)
     gan = build.build_gan(config, info)
     assert gan.generator_penalties == {"path_length": 2.0} and gan.generator_penalty_interval == 4
     assert isinstance(gan.generator, networks.StyleGAN2Generator)

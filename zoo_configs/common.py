@@ -194,13 +194,14 @@ BIGGAN = {"optimizers": ({"learning_rate": 5e-5}, {"learning_rate": 2e-4}), "bet
           "d_steps": 2, "orthogonal": 1e-4, "ema_decay": 0.9999, "latent_per_chunk": 20}
 # What each data set changes. CIFAR-10: the authors' CIFAR script's batch of 50, 4 D steps
 # and 2e-4 for both, at ch = 64 (256 channels a block, SN-GAN's width). The embedded
-# digits: ch = 16, which keeps a run to CPU minutes, and EMA 0.999 for its 6000 steps.
+# digits: padded to 32 px (the paper's CIFAR network), ch = 16, which keeps a run to CPU
+# minutes, and EMA 0.999 for its 6000 steps.
 # A folder: 128 px at the paper's ch = 96, unconditional (class folders: set
 # networks.conditioning=projection).
 BIGGAN_DATASETS = {
-    "mnist_subset": {"conditioning": "projection", "base_filters": 16, "ema_decay": 0.999,
+    "mnist_subset": {"conditioning": "projection", "base_filters": 16, "ema_decay": 0.999, "image_size": 32,
                      "train": {"batch_size": 64, "epochs": 20, "steps_per_epoch": 300}},
-    "stacked_mnist": {"conditioning": "", "base_filters": 16, "ema_decay": 0.999,
+    "stacked_mnist": {"conditioning": "", "base_filters": 16, "ema_decay": 0.999, "image_size": 32,
                       "train": {"batch_size": 64, "epochs": 20, "steps_per_epoch": 300}},
     "cifar10": {"conditioning": "projection", "base_filters": 64, "d_steps": 4,
                 "optimizers": ({"learning_rate": 2e-4}, {"learning_rate": 2e-4}),
@@ -239,10 +240,10 @@ def biggan_config(dataset: str):
 STYLEGAN2 = {"learning_rate": 2e-3, "betas": (0.0, 0.99), "r1_interval": 16, "path_length": 2.0,
              "path_length_interval": 4, "ema_images": 10_000, "latent_dim": 512, "base_filters": 512,
              "batch_size": 32}
-# What each data set changes: the embedded digits (28 px, from a 7 x 7 constant) at 64
-# channels and z of 128, for CPU-sized runs; a folder at 64 or 256 px.
+# What each data set changes: Stacked MNIST padded to 32 px (the field's; from the paper's
+# 4 x 4 constant) at 64 channels and z of 128, for CPU-sized runs; a folder at 64 or 256 px.
 STYLEGAN2_DATASETS = {
-    "stacked_mnist": {"base_filters": 64, "latent_dim": 128,
+    "stacked_mnist": {"base_filters": 64, "latent_dim": 128, "image_size": 32,
                       "train": {"epochs": 20, "steps_per_epoch": 300}},
     "cifar10": {"train": {"epochs": 500, "steps_per_epoch": 1000}},
     "folder": {"image_size": 256, "train": {"epochs": 100, "steps_per_epoch": 1000}},

