@@ -498,7 +498,7 @@ def _zoo_step(config, g, d, optimizer_g, optimizer_d, data, autocast, compiled):
         updates["g"] += 1
         if ema_decay:
             decay = min(ema_decay, (1 + updates["g"]) / (10 + updates["g"]))
-            with torch.no_grad():
+            with torch.no_grad():  # one fused update of every tensor, as torch.optim.swa_utils' EMA takes it
                 torch._foreach_lerp_(averages, parameters, 1 - decay)
 
     def step():

@@ -148,14 +148,14 @@ def test_samples_padded_to_a_larger_square_are_scored_as_their_digits():
     the digits' 28 px: the same figures as for the digits unpadded."""
     triples, _ = data.load_arrays("stacked_mnist", "test")
     digits, _ = data.load_arrays("mnist_subset", "test")
-    for dataset, images, count in (("stacked_mnist", triples, 2000), ("mnist_subset", digits, 400)):
+    for dataset, images, count in (("stacked_mnist", triples, 500), ("mnist_subset", digits, 200)):
         def generate(n, seed, x=images, name=dataset):
             return data.padded(x[:n], 32, name)
 
         padded = evaluation.evaluate_samples(generate, dataset, count, 0)["eval"]
         plain = evaluation.evaluate_samples(lambda n, seed, x=images: x[:n], dataset, count, 0)["eval"]
         assert padded == plain
-    assert padded["classifier_fid"] < 10 and padded["feature_network"].startswith("the project's classifier")
+    assert padded["classifier_fid"] < 20 and padded["feature_network"].startswith("the project's classifier")
 
 
 def test_kernel_distance_refuses_features_too_wide_to_stream():
