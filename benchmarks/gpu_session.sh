@@ -82,6 +82,10 @@ else
   TRAIN=()
 fi
 
+if [ -n "${ROWS:-}" ]; then
+  [[ "" =~ $ROWS ]]
+  if [ $? -eq 2 ]; then echo "ROWS='$ROWS' is not a regular expression (bash's =~): e.g. ROWS='fp32|biggan'."; exit 2; fi
+fi
 START=$(date +%s)
 BUDGET=${BUDGET_S:-470}  # seconds into the command after which nothing new starts (10-minute limit)
 left() { echo $(( BUDGET - ($(date +%s) - START) )); }

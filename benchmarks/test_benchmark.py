@@ -400,13 +400,18 @@ def test_pytorch_at_its_best_takes_the_zoos_steps_and_no_gradient_of_d_in_gs_ste
         assert torch.equal(param.grad, grad) and param.requires_grad
 
 
-def test_pytorch_at_its_best_on_biggan_takes_its_d_steps_and_averages_g():
-    """BigGAN's iteration: 2 D updates, 1 G update, then G's moving average at the zoo's
-    decay min(0.9999, (1 + t) / (10 + t)), 2/11 after the first update."""
+def test_pytorch_at_its_best_on_biggan_takes_its_d_steps_and_averages_g(monkeypatch):
+    """BigGAN's iteration: 2 D updates, 1 G update whose objective holds the orthogonal
+    penalty, then G's moving average at the zoo's decay min(0.9999, (1 + t) / (10 + t)),
+    2/11 after the first update."""
     torch = pytest.importorskip("torch")
     config, shape = _narrow_config("biggan")
     g, d = pytorch_peer.build_networks(config, shape)
     config.train.batch_size = 2
+    penalties = []
+    orthogonal_penalty = pytorch_peer.orthogonal_penalty
+    monkeypatch.setattr(pytorch_peer, "orthogonal_penalty",
+                        lambda module: penalties.append(module) or orthogonal_penalty(module))
     optimizer_g, optimizer_d = (torch.optim.Adam(n.parameters()) for n in (g, d))
     initial = [p.detach().clone() for p in g.parameters()]
     step = pytorch_peer._zoo_step(config, g, d, optimizer_g, optimizer_d, torch.randn(8, 3, 32, 32),
@@ -414,6 +419,7 @@ def test_pytorch_at_its_best_on_biggan_takes_its_d_steps_and_averages_g():
     step()
     steps = [int(o.state[next(iter(o.state))]["step"]) for o in (optimizer_g, optimizer_d)]
     assert steps == [1, config.model.d_steps] == [1, 2]
+    assert penalties == [g] and config.generator_penalties.orthogonal == 1e-4
     decay = 2 / 11
     for average, before, after in zip(step.generator_average, initial, g.parameters(), strict=True):
         torch.testing.assert_close(average, decay * before + (1 - decay) * after.detach())
@@ -445,6 +451,23 @@ def test_pytorch_at_its_best_on_stylegan2_takes_its_penalties_lazily(monkeypatch
         step()
     expected = [[i] + ["r1"] * (i % 4 == 0) + ["path_length"] * (i % 2 == 0) for i in range(5)]
     assert taken == [x for iteration in expected for x in iteration]
+
+
+def test_a_lazy_penalty_is_counted_as_a_share_of_its_work():
+    """R1 taken in every 4th D update costs a quarter of R1 taken in every one: the count
+    runs the 4 iterations of its schedule, not the first alone (where it is due)."""
+    pytest.importorskip("torch")
+    config, shape = _narrow_config("stylegan2")
+    config.generator_penalties.path_length = 0.0
+    images = np.random.default_rng(0).uniform(-1, 1, (8, *shape)).astype("float32")
+
+    def flops(r1: float, interval: int) -> float:
+        config.penalties.r1, config.train.penalty_interval = r1, interval
+        return pytorch_peer.flops_per_image(config, images, "zoo", batch=2)
+
+    plain = flops(0.0, 1)
+    assert flops(1.0, 4) - plain == pytest.approx((flops(1.0, 1) - plain) / 4, rel=1e-9)
+    assert flops(1.0, 1) > 1.2 * plain  # R1 every update: a D pass, its input gradient and their backward
 
 
 def _mlp_flops(sizes):
