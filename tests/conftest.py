@@ -16,14 +16,13 @@ JAX_CACHE = tempfile.mkdtemp(prefix="gan_zoo_xla_cache_")
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", JAX_CACHE)
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
-# The JAX processes that the TensorFlow and torch passes spawn (one step of every variant on
-# every backend, data parallelism, the .keras ring, the tools without TensorFlow) compile
-# tiny steps once each: LLVM's optimization of XLA's CPU code costs more than it saves there
-# (about a third of their time). XLA's graph passes are the same at every level. The JAX
-# pass keeps the default, so that its trained toy GANs run the code a user's run compiles.
+# Every JAX process of the suite (the JAX pass, and the ones the TensorFlow and torch passes
+# spawn: one step of every variant on every backend, data parallelism, the .keras ring, the
+# tools without TensorFlow) compiles tiny steps once each: LLVM's optimization of XLA's CPU
+# code costs more than it saves there (a fifth of the JAX pass). XLA's graph passes are the
+# same at every level; only round-off differs, which no test may hang on.
 XLA_FLAGS = "--xla_backend_optimization_level=0"
-if os.environ.get("KERAS_BACKEND", "tensorflow") != "jax":
-    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {XLA_FLAGS}".strip()
+os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {XLA_FLAGS}".strip()
 
 # Two xdist workers on two cores: torch's OpenMP threads, one per core in each worker, spin
 # against each other and slow the eager steps of both many times over.
@@ -199,6 +198,13 @@ _preloaded: PreloadedPython | None = None
 _SCRIPT_FOLDERS = (os.path.join(REPO, "tools"), os.path.join(REPO, "benchmarks"))
 
 
+def preloaded_python() -> PreloadedPython:
+    """This worker's `PreloadedPython`, started at its first use."""
+    global _preloaded
+    _preloaded = _preloaded or PreloadedPython()
+    return _preloaded
+
+
 def run_script(command: list, env: dict | None = None, cwd: str | None = None,
                timeout: float = 300) -> subprocess.CompletedProcess:
     """`subprocess.run(command, capture_output=True, text=True, ...)`, where `python SCRIPT
@@ -206,13 +212,12 @@ def run_script(command: list, env: dict | None = None, cwd: str | None = None,
     a `PreloadedPython`: the script's own code from its first line, without the seconds of
     importing Keras and gan_zoo. Any other command, environment or --backend runs as a plain
     process, and so does everything under GAN_ZOO_TEST_PRELOAD=0."""
-    global _preloaded
     env = dict(os.environ if env is None else env)
     if (len(command) > 1 and command[0] == sys.executable and os.environ.get("GAN_ZOO_TEST_PRELOAD") != "0"
             and os.path.dirname(os.path.abspath(command[1])) in _SCRIPT_FOLDERS
             and not any(arg.startswith("--backend") for arg in command[2:])
             and _import_time(env) == _import_time(os.environ)):
-        _preloaded = _preloaded or PreloadedPython()
-        if _import_time(env) == _import_time(_preloaded.env):
-            return _preloaded.run(command, env, cwd or os.getcwd(), timeout)
+        preloaded = preloaded_python()
+        if _import_time(env) == _import_time(preloaded.env):
+            return preloaded.run(command, env, cwd or os.getcwd(), timeout)
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd)

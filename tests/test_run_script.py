@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, PreloadedPython
+from conftest import REPO, preloaded_python
 
 SCRIPT = """import atexit, os, sys
 atexit.register(print, "atexit ran")
@@ -21,12 +21,9 @@ sys.exit(int(sys.argv[1]))
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def preloaded():
-    server = PreloadedPython()
-    yield server
-    server.server.stdin.close()
-    server.server.wait(timeout=60)
+    return preloaded_python()  # the server that run_script uses
 
 
 @pytest.mark.backends("jax", "torch")
