@@ -165,28 +165,55 @@ class PreloadedPython:
             raise RuntimeError(f"tests/helpers/preloaded.py exited with {self.server.wait()}")
         return json.loads(line)
 
+    def start(self, command: list, env: dict, cwd: str) -> "PreloadedProcess":
+        """The script forked and running; the server takes no other until it has exited."""
+        folder = tempfile.mkdtemp(prefix="preloaded_")
+        out, err = os.path.join(folder, "stdout"), os.path.join(folder, "stderr")
+        request = {"argv": command, "env": env, "cwd": os.path.abspath(cwd), "stdout": out, "stderr": err}
+        self.server.stdin.write(json.dumps(request) + "\n")
+        self.server.stdin.flush()
+        return PreloadedProcess(self, command, self._answer()["pid"], folder)
+
     def run(self, command: list, env: dict, cwd: str, timeout: float) -> subprocess.CompletedProcess:
-        with tempfile.TemporaryDirectory() as folder:
-            out, err = os.path.join(folder, "stdout"), os.path.join(folder, "stderr")
-            request = {"argv": command, "env": env, "cwd": os.path.abspath(cwd), "stdout": out, "stderr": err}
-            self.server.stdin.write(json.dumps(request) + "\n")
-            self.server.stdin.flush()
-            pid, expired = self._answer()["pid"], threading.Event()
+        process, expired = self.start(command, env, cwd), threading.Event()
 
-            def kill():
-                expired.set()
-                os.kill(pid, signal.SIGKILL)
+        def kill():
+            expired.set()
+            process.send_signal(signal.SIGKILL)
 
-            timer = threading.Timer(timeout, kill)
-            timer.start()
-            try:
-                returncode = self._answer()["returncode"]
-            finally:
-                timer.cancel()
-            if expired.is_set():
-                raise subprocess.TimeoutExpired(command, timeout)
-            with open(out) as stdout, open(err) as stderr:
-                return subprocess.CompletedProcess(command, returncode, stdout.read(), stderr.read())
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        try:
+            result = process.communicate()
+        finally:
+            timer.cancel()
+        if expired.is_set():
+            raise subprocess.TimeoutExpired(command, timeout)
+        return result
+
+
+class PreloadedProcess:
+    """A script running in a fork of a `PreloadedPython`, as a `subprocess.Popen` of it:
+    its pid and signals, and at its end its exit code and output."""
+
+    def __init__(self, server: PreloadedPython, command: list, pid: int, folder: str):
+        self.server, self.command, self.pid, self.folder = server, command, pid, folder
+        self.returncode: int | None = None
+
+    def send_signal(self, signum: int):
+        os.kill(self.pid, signum)
+
+    def wait(self) -> int:
+        if self.returncode is None:
+            self.returncode = self.server._answer()["returncode"]
+            with open(os.path.join(self.folder, "stdout")) as out, \
+                    open(os.path.join(self.folder, "stderr")) as err:
+                self.stdout, self.stderr = out.read(), err.read()
+            shutil.rmtree(self.folder)
+        return self.returncode
+
+    def communicate(self) -> subprocess.CompletedProcess:
+        return subprocess.CompletedProcess(self.command, self.wait(), self.stdout, self.stderr)
 
 
 def _import_time(env: dict) -> dict:
@@ -205,6 +232,18 @@ def preloaded_python() -> PreloadedPython:
     return _preloaded
 
 
+def _preloaded_for(command: list, env: dict) -> PreloadedPython | None:
+    """The worker's server where it can run `command` under `env` (`run_script`)."""
+    if (len(command) > 1 and command[0] == sys.executable and os.environ.get("GAN_ZOO_TEST_PRELOAD") != "0"
+            and os.path.dirname(os.path.abspath(command[1])) in _SCRIPT_FOLDERS
+            and not any(arg.startswith("--backend") for arg in command[2:])
+            and _import_time(env) == _import_time(os.environ)):
+        preloaded = preloaded_python()
+        if _import_time(env) == _import_time(preloaded.env):
+            return preloaded
+    return None
+
+
 def run_script(command: list, env: dict | None = None, cwd: str | None = None,
                timeout: float = 300) -> subprocess.CompletedProcess:
     """`subprocess.run(command, capture_output=True, text=True, ...)`, where `python SCRIPT
@@ -213,11 +252,17 @@ def run_script(command: list, env: dict | None = None, cwd: str | None = None,
     importing Keras and gan_zoo. Any other command, environment or --backend runs as a plain
     process, and so does everything under GAN_ZOO_TEST_PRELOAD=0."""
     env = dict(os.environ if env is None else env)
-    if (len(command) > 1 and command[0] == sys.executable and os.environ.get("GAN_ZOO_TEST_PRELOAD") != "0"
-            and os.path.dirname(os.path.abspath(command[1])) in _SCRIPT_FOLDERS
-            and not any(arg.startswith("--backend") for arg in command[2:])
-            and _import_time(env) == _import_time(os.environ)):
-        preloaded = preloaded_python()
-        if _import_time(env) == _import_time(preloaded.env):
-            return preloaded.run(command, env, cwd or os.getcwd(), timeout)
+    preloaded = _preloaded_for(command, env)
+    if preloaded:
+        return preloaded.run(command, env, cwd or os.getcwd(), timeout)
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd)
+
+
+def start_script(command: list) -> "PreloadedProcess | subprocess.Popen":
+    """`command` started as by `run_script`, for a test that signals it (pid, send_signal,
+    wait); its output is not kept. Wait for it before the next `run_script`: the server
+    runs one script at a time."""
+    preloaded = _preloaded_for(command, dict(os.environ))
+    if preloaded:
+        return preloaded.start(command, dict(os.environ), os.getcwd())
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

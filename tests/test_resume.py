@@ -5,7 +5,6 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
 import time
 import types
@@ -13,7 +12,7 @@ import types
 import numpy as np
 import pytest
 
-from conftest import BACKEND, REPO, run_script
+from conftest import BACKEND, REPO, run_script, start_script
 from gan_zoo import backends, checkpoints
 
 # The tool runs on the backend of the test process; the clock file's handling is the same on
@@ -47,8 +46,7 @@ def test_sigkill_loses_at_most_checkpoint_every_steps(tmp_path):
     workdir = str(tmp_path / "run")
     schedule = ["--config.train.epochs=1", "--config.train.steps_per_epoch=200",
                 "--config.train.checkpoint_every=20", "--config.train.sample_every=100"]
-    process = subprocess.Popen(tool_command(workdir, *schedule), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = start_script(tool_command(workdir, *schedule))
     deadline = time.time() + 240
     while time.time() < deadline and not [s for s in checkpoint_steps(workdir) if s >= 60]:
         time.sleep(0.05)
