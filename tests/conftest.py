@@ -19,8 +19,8 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 # Every JAX process of the suite (the JAX pass, and the ones the TensorFlow and torch passes
 # spawn: one step of every variant on every backend, data parallelism, the .keras ring, the
 # tools without TensorFlow) compiles tiny steps once each: LLVM's optimization of XLA's CPU
-# code costs more than it saves there (a fifth of the JAX pass). XLA's graph passes are the
-# same at every level; only round-off differs, which no test may hang on.
+# code costs more than it saves there (a fifth to a third of the JAX pass). XLA's graph
+# passes are the same at every level; only round-off differs, which no test may hang on.
 XLA_FLAGS = "--xla_backend_optimization_level=0"
 os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {XLA_FLAGS}".strip()
 
@@ -159,7 +159,7 @@ class PreloadedPython:
         server = [sys.executable, os.path.join(REPO, "tests", "helpers", "preloaded.py")]
         self.server = subprocess.Popen(server, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
-    def _answer(self) -> dict:
+    def answer(self) -> dict:
         line = self.server.stdout.readline()
         if not line:
             raise RuntimeError(f"tests/helpers/preloaded.py exited with {self.server.wait()}")
@@ -172,7 +172,7 @@ class PreloadedPython:
         request = {"argv": command, "env": env, "cwd": os.path.abspath(cwd), "stdout": out, "stderr": err}
         self.server.stdin.write(json.dumps(request) + "\n")
         self.server.stdin.flush()
-        return PreloadedProcess(self, command, self._answer()["pid"], folder)
+        return PreloadedProcess(self, command, self.answer()["pid"], folder)
 
     def run(self, command: list, env: dict, cwd: str, timeout: float) -> subprocess.CompletedProcess:
         process, expired = self.start(command, env, cwd), threading.Event()
@@ -205,7 +205,7 @@ class PreloadedProcess:
 
     def wait(self) -> int:
         if self.returncode is None:
-            self.returncode = self.server._answer()["returncode"]
+            self.returncode = self.server.answer()["returncode"]
             with open(os.path.join(self.folder, "stdout")) as out, \
                     open(os.path.join(self.folder, "stderr")) as err:
                 self.stdout, self.stderr = out.read(), err.read()
