@@ -202,7 +202,10 @@ def test_biggan_presets_validate_build_and_chart_the_orthogonal_penalty():
         assert config.networks.kind == "biggan" and config.generator_penalties.orthogonal == 1e-4
         assert config.model.variant == "hinge" and config.g_optimizer.beta_1 == 0.0
     config = zoo_configs.get("biggan_mnist_subset")
-    assert (config.model.latent_dim, config.model.d_steps) == (80, 2)  # 4 chunks of 20 at 32 px
+    assert (config.model.latent_dim, config.model.d_steps) == (80, 4)  # 4 chunks of 20 at 32 px
+    # The authors' CIFAR script's rates (the paper's ImageNet G rate, 5e-5, left the label ignored).
+    assert (config.g_optimizer.learning_rate, config.d_optimizer.learning_rate) == (2e-4, 2e-4)
+    assert zoo_configs.get("biggan_stacked_mnist").model.d_steps == 2
     assert config.image_size == 32  # the digits padded, as the field's 32-px tables
     assert zoo_configs.get("biggan_folder:/x").model.latent_dim == 120  # the paper's 128 px
     config.networks.base_filters = 2
