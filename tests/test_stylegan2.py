@@ -13,6 +13,7 @@ from keras import ops
 from conftest import BACKEND, REPO, numpy, straight_and_resumed
 from gan_zoo import backends, build, data, layers, models, networks
 from gan_zoo.config import validate
+from gan_zoo.layers import fir
 from gan_zoo.models import penalties
 
 pytestmark = pytest.mark.backends("jax", "torch")
@@ -99,14 +100,16 @@ def upfirdn(x, up, down):
     return out[::down, ::down]
 
 
+@pytest.mark.parametrize("form", [fir.fir_by_depthwise_conv, fir.fir_by_shifted_slices, "layer"])
 @pytest.mark.parametrize("up,down", [(2, 1), (1, 2), (1, 1)])
-def test_the_resampling_filter_is_upfirdn2d_with_1_3_3_1(up, down):
-    x = np.random.default_rng(3).normal(size=(1, 6, 6, 2)).astype("float32")
-    out = numpy(layers.FIRFilter(up=up, down=down)(x))
-    assert out.shape == (1, 6 * up // down, 6 * up // down, 2)
-    for c in range(2):
-        np.testing.assert_allclose(out[0, :, :, c], upfirdn(x[0, :, :, c], up, down), rtol=1e-5, atol=1e-5)
-    constant = numpy(layers.FIRFilter(up=up, down=down)(np.ones((1, 8, 8, 1), "float32")))
+def test_the_resampling_filter_is_upfirdn2d_with_1_3_3_1(up, down, form):
+    resample = layers.FIRFilter(up=up, down=down) if form == "layer" else lambda x: form(tensor(x), up, down)
+    x = np.random.default_rng(3).normal(size=(2, 6, 7, 2)).astype("float32")
+    out = numpy(resample(x))
+    assert out.shape == (2, 6 * up // down, 7 * up // down, 2)
+    for b, c in np.ndindex(2, 2):
+        np.testing.assert_allclose(out[b, :, :, c], upfirdn(x[b, :, :, c], up, down), rtol=1e-5, atol=1e-5)
+    constant = numpy(resample(np.ones((1, 8, 8, 1), "float32")))
     np.testing.assert_allclose(constant[0, 2:-2, 2:-2], 1.0, rtol=1e-6)  # away from the borders
 
 
