@@ -91,6 +91,7 @@ class Backend(Protocol):
     compiles_every_step: bool  # the train step is always compiled (XLA)
     compiled_step_differentiates_twice: bool  # a penalty's gradient of a gradient compiles
     several_steps_per_call: bool  # whether `fit` may run steps_per_execution > 1 steps a call
+    fuses_shifted_slices: bool  # the step's sums of shifted slices fuse into one pass (XLA): `FIRFilter`
 
     def enable_determinism(self) -> None:
         """Deterministic kernels for bitwise-reproducible runs."""

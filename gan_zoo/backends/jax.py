@@ -69,6 +69,7 @@ class JaxBackend(OneProgram):
     compiles_every_step = True
     compiled_step_differentiates_twice = True
     several_steps_per_call = True
+    fuses_shifted_slices = True
     checkpoint_pattern = CHECKPOINT_PATTERNS[name]
     # XLA on CPU does not use the bf16 units: on an AVX-512 BF16 EPYC its bf16 matmul ran
     # slower than float32 (docs/PERFORMANCE.md).

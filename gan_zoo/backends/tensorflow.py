@@ -85,6 +85,7 @@ class TensorFlowBackend:
     compiles_every_step = False  # XLA is optional (train.jit_compile); slower on the reference CPU
     compiled_step_differentiates_twice = True
     several_steps_per_call = True
+    fuses_shifted_slices = False  # op by op: a depthwise convolution is one op
     checkpoint_pattern = CHECKPOINT_PATTERNS[name]
     bfloat16_units_on_cpu = True  # oneDNN uses AMX and AVX-512 BF16
     feeds_tf_data = True

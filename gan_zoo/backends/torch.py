@@ -61,6 +61,7 @@ class TorchBackend(OneProgram):
     compiles_every_step = False  # eager unless train.jit_compile asks for torch.compile
     compiled_step_differentiates_twice = False  # torch.compile's AOTAutograd has no double backward
     several_steps_per_call = False  # Keras's torch trainer refuses steps_per_execution > 1
+    fuses_shifted_slices = False  # op by op: a depthwise convolution is one op
     checkpoint_pattern = CHECKPOINT_PATTERNS[name]
     bfloat16_units_on_cpu = True  # oneDNN's bf16 kernels use AMX and AVX-512 BF16
     feeds_tf_data = False  # numpy batches: a torch user needs no TensorFlow

@@ -4,6 +4,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from gan_zoo import backends
+
 RESAMPLE_FILTER = (1.0, 3.0, 3.0, 1.0)
 
 
@@ -74,9 +76,9 @@ class FIRFilter(keras.layers.Layer):
     down = 2: its down-sampling (pad 1, 1: half as large); neither: the blur before D's
     stride-2 convolutions (pad 2, 1: the same size). For x of shape [batch, H, W, C].
 
-    Two forms of the same numbers: on JAX, shifted slices, which XLA fuses (its depthwise
-    convolution is far slower on CPU: docs/PERFORMANCE.md); on the other backends, which run
-    op by op, one depthwise convolution.
+    Two forms of the same numbers: shifted slices where the backend fuses them (JAX's XLA,
+    whose depthwise convolution is far slower on CPU: docs/PERFORMANCE.md), else one
+    depthwise convolution (TensorFlow and torch run op by op).
     """
 
     def __init__(self, up: int = 1, down: int = 1, **kwargs):
@@ -87,7 +89,7 @@ class FIRFilter(keras.layers.Layer):
         self.up, self.down = int(up), int(down)
 
     def call(self, x):
-        resample = fir_by_shifted_slices if keras.backend.backend() == "jax" else fir_by_depthwise_conv
+        resample = fir_by_shifted_slices if backends.current().fuses_shifted_slices else fir_by_depthwise_conv
         return resample(x, self.up, self.down)
 
     def compute_output_shape(self, input_shape):
