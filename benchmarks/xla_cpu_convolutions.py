@@ -8,6 +8,9 @@ one process (milliseconds per call, median of --repeats, after one compiling cal
    a `lax.cond` branch (where the zoo's lazy R1 and path length penalties run): XLA's CPU
    backend runs the kernel gradient there far slower (jax-ml/jax#12868 reports the same for
    loop bodies).
+3. The way round it, `gan_zoo.backends.jax_convolution`: the gradient and an R1 penalty's
+   gradient through two 3x3 convolutions (stride 1, then 2), plain and inside the
+   `lax.cond` branch, with JAX's own convolution and with the zoo's.
 
   python benchmarks/xla_cpu_convolutions.py --output=docs/cpu/<machine>/xla_cpu_convolutions.json
 """
@@ -86,6 +89,41 @@ def convolution_in_cond(x) -> dict:
     return figures
 
 
+def r1_through_two_convolutions(x) -> dict:
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from gan_zoo.backends import jax_convolution
+
+    channels = x.shape[-1]
+    rng = np.random.default_rng(2)
+    kernels = [jnp.asarray(rng.normal(0, 0.05, (3, 3, channels, channels)), "float32") for _ in range(2)]
+
+    def jaxs_own(x, kernel, strides):
+        return jax.lax.conv_general_dilated(x, kernel, (strides, strides), "SAME",
+                                            dimension_numbers=jax_convolution.LAYOUT)
+
+    figures = {}
+    convolutions = {"jax's convolution": jaxs_own, "gan_zoo.backends.jax_convolution": jax_convolution.conv2d}
+    for name, conv in convolutions.items():
+        def critic(kernels, x, conv=conv):
+            return jnp.sum(conv(jax.nn.leaky_relu(conv(x, kernels[0], 1)), kernels[1], 2))
+
+        def r1(kernels, x, critic=critic):
+            return jnp.sum(jax.grad(critic, 1)(kernels, x) ** 2)
+
+        cases = {"kernel gradient": jax.grad(critic), "R1's kernel gradient": jax.grad(r1)}
+        for case, function in cases.items():
+            def in_cond(kernels, x, due, function=function):
+                unpenalized = [jnp.zeros_like(kernel) for kernel in kernels]
+                return jax.lax.cond(due, lambda: function(kernels, x), lambda: unpenalized)
+
+            figures[f"{case}, {name}"] = {"plain_ms": milliseconds(jax.jit(function), kernels, x),
+                                          "in_cond_ms": milliseconds(jax.jit(in_cond), kernels, x, True)}
+    return figures
+
+
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
@@ -97,8 +135,9 @@ def main(argv):
     x = jnp.asarray(np.random.default_rng(0).normal(size=(_BATCH.value, 16, 16, 64)), "float32")
     results = {"machine": devices.machine(), "command": " ".join(["python", *TYPED_ARGV]),
                "input_shape": list(x.shape), "repeats": _REPEATS.value,
-               "fir_forms": fir_forms(x), "convolution_in_cond": convolution_in_cond(x)}
-    for section in ("fir_forms", "convolution_in_cond"):
+               "fir_forms": fir_forms(x), "convolution_in_cond": convolution_in_cond(x),
+               "r1_through_two_convolutions": r1_through_two_convolutions(x)}
+    for section in ("fir_forms", "convolution_in_cond", "r1_through_two_convolutions"):
         for case, times in results[section].items():
             print(f"{section}: {case}: " + ", ".join(f"{k} {v}" for k, v in times.items()))
     if _OUTPUT.value:

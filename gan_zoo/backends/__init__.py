@@ -54,6 +54,10 @@ class Backend(Protocol):
         """d sum(fn(x)) / dx, for penalties; what fn assigns is dropped, and normalization
         layers inside fn are twice differentiable."""
 
+    def conv(self, x, kernel, strides: int):
+        """`same_conv(x, kernel, strides)`: the same numbers, each backend's fastest gradients
+        (the zoo's own convolution layers call this)."""
+
     def cond(self, condition, true_fn, false_fn):
         """One of two functions chosen by a tensor; either may assign variables."""
 
@@ -126,6 +130,12 @@ class Backend(Protocol):
 
     bfloat16_units_on_cpu: bool  # whether the backend's CPU kernels use AMX / AVX-512 BF16
     feeds_tf_data: bool  # input as tf.data (True) or as numpy batches (`data.ArrayBatches`)
+
+
+def same_conv(x, kernel, strides: int):
+    """`keras.ops.conv(x, kernel, strides, padding="same")`: x [N, H, W, C_in], kernel
+    [k, k, C_in, C_out]."""
+    return keras.ops.conv(x, kernel, strides=strides, padding="same")
 
 
 class OneProgram:

@@ -23,7 +23,14 @@ import jax.numpy as jnp
 import keras
 import numpy as np
 
-from gan_zoo.backends import CHECKPOINT_PATTERNS, DistributionError, OneProgram, array_checkpoints
+from gan_zoo.backends import (
+    CHECKPOINT_PATTERNS,
+    DistributionError,
+    OneProgram,
+    array_checkpoints,
+    jax_convolution,
+    same_conv,
+)
 
 
 class Recorded:
@@ -209,6 +216,14 @@ class JaxBackend(OneProgram):
             return run
 
         return keys, [self._values[k] for k in keys], [threaded(fn) for fn in fns]
+
+    @staticmethod
+    def conv(x, kernel, strides):
+        """On CPU, `jax_convolution.conv2d`: XLA's CPU backend runs JAX's own kernel gradient
+        many times slower inside a `cond` branch (the lazy penalties'); elsewhere Keras's."""
+        if jax.default_backend() == "cpu":
+            return jax_convolution.conv2d(x, kernel, strides)
+        return same_conv(x, kernel, strides)
 
     def cond(self, condition, true_fn, false_fn):
         """true_fn() if `condition` else false_fn(), `condition` traced: a `lax.cond` that

@@ -7,7 +7,7 @@ import threading
 import keras
 import tensorflow as tf
 
-from gan_zoo.backends import CHECKPOINT_PATTERNS, DistributionError
+from gan_zoo.backends import CHECKPOINT_PATTERNS, DistributionError, same_conv
 
 
 class Recorded:
@@ -89,6 +89,8 @@ class TensorFlowBackend:
     checkpoint_pattern = CHECKPOINT_PATTERNS[name]
     bfloat16_units_on_cpu = True  # oneDNN uses AMX and AVX-512 BF16
     feeds_tf_data = True
+
+    conv = staticmethod(same_conv)
 
     def train_step(self, model, data):
         return self.logs(model.adversarial_step(data))

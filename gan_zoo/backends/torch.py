@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import torch
 
-from gan_zoo.backends import CHECKPOINT_PATTERNS, DistributionError, OneProgram, array_checkpoints
+from gan_zoo.backends import CHECKPOINT_PATTERNS, DistributionError, OneProgram, array_checkpoints, same_conv
 
 
 class Recorded:
@@ -65,6 +65,8 @@ class TorchBackend(OneProgram):
     checkpoint_pattern = CHECKPOINT_PATTERNS[name]
     bfloat16_units_on_cpu = True  # oneDNN's bf16 kernels use AMX and AVX-512 BF16
     feeds_tf_data = False  # numpy batches: a torch user needs no TensorFlow
+
+    conv = staticmethod(same_conv)
 
     def train_step(self, model, data):
         return model.adversarial_step(data)

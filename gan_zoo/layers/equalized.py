@@ -5,6 +5,7 @@ import math
 import keras
 from keras import ops
 
+from gan_zoo import backends
 from gan_zoo.values import is_number
 
 
@@ -85,7 +86,7 @@ class EqualizedConv2D(keras.layers.Layer):
             self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
 
     def call(self, x):
-        y = ops.conv(x, self.kernel * self.gain, strides=self.strides, padding="same")
+        y = backends.current().conv(x, self.kernel * self.gain, self.strides)
         if self.use_bias:
             y = y + self.bias
         return leaky_relu_gain(y) if self.activation else y

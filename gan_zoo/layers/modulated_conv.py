@@ -5,6 +5,7 @@ import math
 import keras
 from keras import ops
 
+from gan_zoo import backends
 from gan_zoo.layers.equalized import EqualizedDense, leaky_relu_gain
 from gan_zoo.layers.fir import FIRFilter
 
@@ -69,7 +70,7 @@ class ModulatedConv2D(keras.layers.Layer):
         x = x * styles[:, None, None, :]
         if self.upsample is not None:
             x = self.upsample(x)
-        y = ops.conv(x, self.kernel, padding="same")
+        y = backends.current().conv(x, self.kernel, 1)
         if self.demodulate:  # 1 / sqrt(sum_ik (s_i w_ijk)^2): [batch, C_out]
             energy = ops.matmul(ops.square(styles), ops.sum(ops.square(self.kernel), axis=(0, 1)))
             y = y * ops.rsqrt(energy + DEMODULATION_EPSILON)[:, None, None, :]
