@@ -27,9 +27,11 @@ XLA_FLAGS = "--xla_backend_optimization_level=0 --xla_cpu_use_fusion_emitters=fa
 os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {XLA_FLAGS}".strip()
 
 # Two xdist workers on two cores: torch's OpenMP threads, one per core in each worker, spin
-# against each other and slow the eager steps of both many times over.
-if os.environ.get("KERAS_BACKEND") == "torch" and os.environ.get("PYTEST_XDIST_WORKER"):
+# against each other and slow the eager steps of both many times over; TensorFlow's op pool
+# (and the tools' processes, which inherit these) likewise asks for every core in each.
+if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 
 import keras  # noqa: E402
 import pytest  # noqa: E402
