@@ -1,5 +1,5 @@
 """JAX's convolution for CPU (`gan_zoo.backends.jax_convolution`): JAX's own gradients, of
-the first and second order, with every gradient compiled as a convolution in one layout."""
+the first and second order, with every gradient traced as a convolution in one layout."""
 
 import re
 
@@ -12,9 +12,14 @@ import jax.numpy as jnp  # noqa: E402
 from gan_zoo.backends import jax_convolution  # noqa: E402
 
 
-def jax_conv(x, kernel, strides, padding, lhs_dilation, rhs_dilation):
+def jax_conv(x, kernel, strides, padding, lhs_dilation=(1, 1), rhs_dilation=(1, 1)):
     return jax.lax.conv_general_dilated(x, kernel, strides, padding, lhs_dilation, rhs_dilation,
                                         dimension_numbers=jax_convolution.LAYOUT)
+
+
+def jaxs_same_conv(x, kernel, strides: int):
+    """What `jax_convolution.conv2d` stands in for: JAX's own "SAME" convolution."""
+    return jax_conv(x, kernel, (strides, strides), "SAME")
 
 
 def gradients(conv, x, kernel, weights):
@@ -53,9 +58,8 @@ def test_conv2d_is_kerass_same_convolution(strides):
     rng = np.random.default_rng(strides)
     x = jnp.asarray(rng.normal(size=(2, 7, 8, 3)), "float32")
     kernel = jnp.asarray(rng.normal(size=(3, 3, 3, 5)), "float32")
-    expected = jax.lax.conv_general_dilated(x, kernel, (strides, strides), "SAME",
-                                            dimension_numbers=jax_convolution.LAYOUT)
-    np.testing.assert_allclose(jax_convolution.conv2d(x, kernel, strides), expected, rtol=1e-6, atol=1e-5)
+    np.testing.assert_allclose(jax_convolution.conv2d(x, kernel, strides), jaxs_same_conv(x, kernel, strides),
+                               rtol=1e-6, atol=1e-5)
 
 
 def layouts(conv) -> list[tuple]:
@@ -84,11 +88,7 @@ def test_every_convolution_of_a_lazy_penalty_is_in_the_one_layout():
     """What makes it fast on CPU, held as what JAX hands XLA (the speed itself is
     benchmarks/xla_cpu_convolutions.py's). JAX's own convolution, the contrast, hands it
     kernel gradients over the batch."""
-    def jaxs_own(x, kernel, strides):
-        return jax.lax.conv_general_dilated(x, kernel, (strides, strides), "SAME",
-                                            dimension_numbers=jax_convolution.LAYOUT)
-
     nhwc_hwio = ("(0, 3, 1, 2)", "(3, 2, 0, 1)", "(0, 3, 1, 2)")
     ours = layouts(jax_convolution.conv2d)
     assert len(ours) >= 10 and set(ours) == {nhwc_hwio}, ours
-    assert set(layouts(jaxs_own)) - {nhwc_hwio}
+    assert set(layouts(jaxs_same_conv)) - {nhwc_hwio}
