@@ -9,7 +9,12 @@ import pytest
 jax = pytest.importorskip("jax")
 import jax.numpy as jnp  # noqa: E402
 
+from conftest import BACKEND  # noqa: E402
+from gan_zoo import layers  # noqa: E402
 from gan_zoo.backends import jax_convolution  # noqa: E402
+
+NHWC_HWIO = ("(0, 3, 1, 2)", "(3, 2, 0, 1)", "(0, 3, 1, 2)")
+LAYOUTS = r"lhs_spec=(\(.*?\)), rhs_spec=(\(.*?\)), out_spec=(\(.*?\))"
 
 
 def jax_conv(x, kernel, strides, padding, lhs_dilation=(1, 1), rhs_dilation=(1, 1)):
@@ -80,15 +85,29 @@ def layouts(conv) -> list[tuple]:
         unpenalized = [jnp.zeros_like(kernel) for kernel in kernels]
         return jax.lax.cond(due, lambda: jax.grad(r1)(kernels, x), lambda: unpenalized)
 
-    jaxpr = str(jax.make_jaxpr(step)(kernels, x, True))
-    return re.findall(r"lhs_spec=(\(.*?\)), rhs_spec=(\(.*?\)), out_spec=(\(.*?\))", jaxpr, re.S)
+    return re.findall(LAYOUTS, str(jax.make_jaxpr(step)(kernels, x, True)), re.S)
 
 
 def test_every_convolution_of_a_lazy_penalty_is_in_the_one_layout():
     """What makes it fast on CPU, held as what JAX hands XLA (the speed itself is
     benchmarks/xla_cpu_convolutions.py's). JAX's own convolution, the contrast, hands it
     kernel gradients over the batch."""
-    nhwc_hwio = ("(0, 3, 1, 2)", "(3, 2, 0, 1)", "(0, 3, 1, 2)")
     ours = layouts(jax_convolution.conv2d)
-    assert len(ours) >= 10 and set(ours) == {nhwc_hwio}, ours
-    assert set(layouts(jaxs_same_conv)) - {nhwc_hwio}
+    assert len(ours) >= 10 and set(ours) == {NHWC_HWIO}, ours
+    assert set(layouts(jaxs_same_conv)) - {NHWC_HWIO}
+
+
+@pytest.mark.backends("jax")
+@pytest.mark.skipif(BACKEND != "jax", reason="the JAX backend's choice")
+@pytest.mark.parametrize("layer", [layers.EqualizedConv2D(4, 3, strides=2), layers.ModulatedConv2D(4, 3)])
+def test_the_zoos_convolution_layers_take_it_on_jax_on_cpu(layer):
+    x = np.random.default_rng(0).normal(size=(2, 8, 8, 3)).astype("float32")
+    inputs = [x, np.ones((2, 5), "float32")] if isinstance(layer, layers.ModulatedConv2D) else x
+    layer.build([i.shape for i in inputs] if isinstance(inputs, list) else x.shape)
+    values = [v.value for v in layer.trainable_variables]
+
+    def loss(values):
+        y, _ = layer.stateless_call(values, [v.value for v in layer.non_trainable_variables], inputs)
+        return jnp.sum(y ** 2)
+
+    assert set(re.findall(LAYOUTS, str(jax.make_jaxpr(jax.grad(loss))(values)), re.S)) == {NHWC_HWIO}
