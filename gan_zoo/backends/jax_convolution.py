@@ -2,10 +2,10 @@
 convolutions in that same layout: for JAX on CPU.
 
 JAX writes a convolution's kernel gradient as a convolution over the batch (the input's
-features taken as its batch, the batch as its features). At a program's top level XLA's
-CPU backend runs that as fast as the forward pass; inside a `lax.cond` branch or a loop
-body it ran 48 times slower (benchmarks/xla_cpu_convolutions.py; jax-ml/jax#12868 reports
-the same of loop bodies). The zoo's lazy R1 and path length penalties are such a branch,
+features taken as its batch, the batch as its features). Inside a `lax.cond` branch XLA's
+CPU backend ran that 48 times slower than at a program's top level
+(benchmarks/xla_cpu_convolutions.py; jax-ml/jax#12868 reports the same of convolutions in
+loop bodies). The zoo's lazy R1 and path length penalties run in such a branch,
 and they differentiate every convolution twice. Here each gradient transposes its operands
 itself, into NHWC and HWIO, and is again this convolution, so a gradient of a gradient is
 too.
